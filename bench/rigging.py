@@ -1,0 +1,165 @@
+"""Rigging bench: can a ring of fake accounts lift one model, with and without defences?
+
+Honest voters (noisy but truthful, following the demo's true strengths) plus a
+ring of 20-50 accounts that casts 1,000 votes for one target model vote through
+the real services (``evals.services.battle_serve`` / ``vote_cast``) on a test
+database: a throw-away SQLite database by default, or PostgreSQL when
+DATABASE_URL is set (a ``test_<name>`` database is created and dropped).
+
+    .venv/bin/python bench/rigging.py [--honest 150] [--accounts 0 (20-50 at random)]
+        [--target Tarquil-8B] [--attacker-speed fast human] [--seed 7]
+
+Runs the ring at both speeds by default (fast: votes in 0.8-3 s; human: reads
+like an honest voter). Prints, per speed and run (defences off / on): the
+target's rank among honest votes only, its rank on the leaderboard as counted,
+the shift, the share of ring accounts excluded and of honest voters excluded
+(and flagged at all). With defences on, the ring sweep (``manage.py
+quality_sweep``) runs every ``--sweep-every`` votes on the simulated clock.
+"""
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--honest", type=int, default=150)
+    parser.add_argument("--honest-votes", type=int, nargs=2, default=(15, 60))
+    parser.add_argument("--accounts", type=int, default=0, help="ring size (0: 20-50 at random)")
+    parser.add_argument("--attack-votes", type=int, default=1000)
+    parser.add_argument("--target", default="Tarquil-8B")
+    parser.add_argument(
+        "--attacker-speed", choices=["fast", "human"], nargs="+", default=["fast", "human"]
+    )
+    parser.add_argument("--sweep-every", type=int, default=250, help="votes between ring sweeps")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datafi.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    if connection.vendor == "sqlite":
+        # A file, not shared memory: each run must start from an empty database.
+        import tempfile
+
+        from django.db.backends.signals import connection_created
+
+        tmp = Path(tempfile.mkdtemp(prefix="rigging-"))
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(tmp / "rigging.sqlite3")
+
+        def fast_sqlite(sender, connection, **kwargs):
+            # A throw-away database: no fsync per vote (durability is not measured here).
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=OFF")
+                cursor.execute("PRAGMA journal_mode=MEMORY")
+
+        connection_created.connect(fast_sqlite, weak=False)
+    accounts = args.accounts or random.Random(args.seed).randint(20, 50)
+    summary = []
+    for speed in args.attacker_speed:
+        summary.append(run_speed(args, speed, accounts, settings, connection))
+    print("\nsummary (target rank honest-only -> counted, lift; ring / honest excluded):")
+    for line in summary:
+        print("  " + line)
+
+
+def run_speed(args, speed, accounts, settings, connection):
+    from django.core.management import call_command
+
+    from evals.quality import selectors, simulate
+
+    print(
+        f"\nrigging bench: {args.honest} honest voters x {args.honest_votes[0]}-"
+        f"{args.honest_votes[1]} votes, ring of {accounts} accounts casting "
+        f"{args.attack_votes} votes for {args.target} ({speed}), "
+        f"database {connection.vendor}, seed {args.seed}"
+    )
+    results = {}
+    lines = []
+    for defences in (False, True):
+        settings.QUALITY_DEFENCES = defences
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        try:
+            started = time.monotonic()
+            call_command("load_demo", verbosity=0, stdout=io.StringIO())
+            selectors.current_scores_forget()
+            pop = simulate.Population(
+                honest=args.honest,
+                honest_votes=tuple(args.honest_votes),
+                attackers=accounts,
+                attack_votes=args.attack_votes,
+                target=args.target,
+                attacker_speed=speed,
+                seed=args.seed,
+                sweep_every=args.sweep_every,
+            )
+            out = simulate.run(pop, start=datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+            honest_rank = simulate.leaderboard_ranks(voter_ids=out.honest_ids, counted_only=False)
+            counted_rank = simulate.leaderboard_ranks()
+            ring_caught, ring_n = simulate.caught(out.attacker_ids)
+            honest_caught, honest_n = simulate.caught(out.honest_ids)
+            honest_flagged = simulate.flagged(out.honest_ids)
+            shift = honest_rank[args.target] - counted_rank[args.target]
+            results[defences] = shift
+            print(
+                f"\ndefences {'ON ' if defences else 'OFF'}: {out.votes} votes "
+                f"({out.rate_limited} refused by rate limits, {out.sweeps} ring sweeps) "
+                f"in {time.monotonic() - started:.0f}s"
+            )
+            line = (
+                f"{speed:<5} defences {'on ' if defences else 'off'}: "
+                f"{honest_rank[args.target]} -> {counted_rank[args.target]}, lift {shift}"
+            )
+            print(
+                f"  {args.target}: rank {honest_rank[args.target]} on honest votes only, "
+                f"rank {counted_rank[args.target]} as counted -> lifted {shift} place(s)"
+            )
+            if defences:
+                print(
+                    f"  ring accounts excluded: {ring_caught}/{ring_n} "
+                    f"({100 * ring_caught / ring_n:.0f}%)"
+                )
+                print(
+                    f"  honest voters excluded: {honest_caught}/{honest_n} "
+                    f"({100 * honest_caught / honest_n:.1f}%); with any flag: "
+                    f"{honest_flagged} ({100 * honest_flagged / honest_n:.1f}%)"
+                )
+                by_reason = {}
+                from evals.quality.models import VoterFlag
+
+                for uid, reason in VoterFlag.objects.values_list("user_id", "reason"):
+                    kind = "ring" if uid in set(out.attacker_ids) else "honest"
+                    by_reason.setdefault((kind, reason), set()).add(uid)
+                for (kind, reason), uids in sorted(by_reason.items()):
+                    print(f"    flag {reason:<16} {kind:<6} accounts: {len(uids)}")
+                line += (
+                    f"; ring {ring_caught}/{ring_n} ({100 * ring_caught / ring_n:.0f}%), "
+                    f"honest {honest_caught}/{honest_n} ({100 * honest_caught / honest_n:.1f}%)"
+                )
+            else:
+                print("  (no detection runs with defences off)")
+            lines.append(line)
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+            connection.close()
+    print(f"\n{speed}: lift without defences {results[False]}, with defences {results[True]}")
+    return "\n  ".join(lines)
+
+
+if __name__ == "__main__":
+    main()

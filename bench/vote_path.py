@@ -1,0 +1,250 @@
+"""Vote path benchmark: the app on PostgreSQL, votes driven over HTTP.
+
+Serves datafi with N ASGI worker processes (uvicorn, the scale-out server named
+in the README) on a fresh PostgreSQL database, then C client processes each log
+in as their own voters and loop: fetch the open battle (GET /api/arena/next),
+vote on it (POST /arena/battles/<id>/vote). Prints votes per second and
+p50/p99 latency of the vote request, and of the serve request beside it.
+
+    .venv/bin/python bench/vote_path.py [--workers 2] [--clients 8] [--rounds 8]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/datafi_bench;
+the database is dropped and recreated).
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def recreate_database(url: str):
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(url: str):
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datafi.settings")
+    import django
+
+    django.setup()
+
+
+def prepare(n_users: int) -> list[tuple[str, str]]:
+    """Migrate, load the demo (or a synthetic set), make voters with sessions."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from datafi.accounts.models import User
+
+    call_command("migrate", verbosity=0)
+    demo = ROOT / "evals" / "demo" / "demo.json"
+    if demo.exists():
+        call_command("load_demo", verbosity=0)
+    else:
+        from tests.conftest import build_arena
+
+        build_arena(prompts=150)
+    users = User.objects.bulk_create(
+        [User(username=f"bench{i}", password="!") for i in range(n_users)]  # unusable password
+    )
+    cookies = []
+    for user in users:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        cookies.append((store.session_key, secrets.token_hex(16)))
+    return cookies
+
+
+def _request(conn, method, path, headers, body=None):
+    t0 = time.perf_counter()
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    return resp.status, data, time.perf_counter() - t0
+
+
+def client_loop(port, sessions, rounds, barrier, out_queue):
+    """Rounds of: serve a battle to each of this client's voters, then (after
+    every client has served) vote on each. Serving and voting are timed apart
+    so that the vote path is measured on its own."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    choices = ["model_a", "model_b", "tie", "both_bad"]
+    vote_lat, serve_lat, errors = [], [], 0
+    for r in range(rounds):
+        urls = []
+        for session, csrf in sessions:
+            headers = {
+                "Cookie": f"sessionid={session}; csrftoken={csrf}",
+                "Accept": "application/json",
+            }
+            status, body, dt = _request(conn, "GET", "/api/arena/next", headers)
+            serve_lat.append(dt)
+            if status != 200:
+                errors += 1
+                continue
+            urls.append((session, csrf, json.loads(body)["vote_url"]))
+        barrier.wait()  # everyone has served: the vote phase starts together
+        for i, (session, csrf, url) in enumerate(urls):
+            headers = {
+                "Cookie": f"sessionid={session}; csrftoken={csrf}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-CSRFToken": csrf,
+            }
+            body = json.dumps({"choice": choices[(r + i) % 4]})
+            status, _, dt = _request(conn, "POST", url, headers, body)
+            vote_lat.append(dt)
+            if status != 200:
+                errors += 1
+        barrier.wait()  # the vote phase ends when the slowest client is done
+    out_queue.put((vote_lat, serve_lat, errors))
+
+
+def wait_for(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--users", type=int, default=400)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--bot-voters",
+        action="store_true",
+        help="keep the reading-speed rule: clients are flagged as bots and excluded",
+    )
+    parser.add_argument(
+        "--database",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/datafi_bench"
+        ),
+    )
+    args = parser.parse_args()
+
+    recreate_database(args.database)
+    setup_django(args.database)
+    sessions = prepare(args.users)
+    from django.db import connections
+
+    connections.close_all()
+
+    env = dict(
+        os.environ,
+        DATABASE_URL=args.database,
+        LOG_LEVEL="ERROR",
+        # Every client here shares 127.0.0.1: the per-IP vote limit would turn a
+        # load test into a test of the limiter. Per-user limits stay on.
+        QUALITY_VOTES_PER_MINUTE_IP="0",
+        QUALITY_VOTES_PER_DAY_IP="0",
+        # Leaderboard refits run in their own worker (manage.py ratings_worker) in
+        # a scaled deployment; here they would steal the web workers' two cores.
+        RATINGS_REFRESH_IN_PROCESS="0",
+    )
+    if not args.bot_voters:
+        # Scripted clients vote within milliseconds, which the reading-speed rule
+        # rightly treats as bots (their votes are then excluded and retracted,
+        # a heavier path). Measure an honest vote unless --bot-voters is given.
+        env.update(QUALITY_MIN_VOTE_MS="0", QUALITY_READ_WPM="1000000000")
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "uvicorn"),
+            "datafi.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_for(args.port)
+        per_client = [sessions[i :: args.clients] for i in range(args.clients)]
+        queue = mp.Queue()
+        # A timing barrier: the parent records when each vote phase starts and ends.
+        barrier = mp.Barrier(args.clients + 1)
+        procs = [
+            mp.Process(target=client_loop, args=(args.port, s, args.rounds + 1, barrier, queue))
+            for s in per_client
+        ]
+        for p in procs:
+            p.start()
+        vote_time = 0.0
+        for r in range(args.rounds + 1):
+            barrier.wait()
+            t0 = time.perf_counter()
+            barrier.wait()
+            if r > 0:  # round 0 warms up every worker and its connections
+                vote_time += time.perf_counter() - t0
+        results = [queue.get() for _ in procs]
+        for p in procs:
+            p.join()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)
+
+    per_round = len(sessions)
+    votes = [v for r in results for v in r[0][per_round // args.clients :]]
+    serves = [v for r in results for v in r[1][per_round // args.clients :]]
+    errors = sum(r[2] for r in results)
+    print(f"server: uvicorn x{args.workers} workers, PostgreSQL; clients: {args.clients} processes")
+    print(f"votes: {len(votes)} in {vote_time:.1f} s of vote phases, errors: {errors}")
+    print(f"votes/s: {len(votes) / vote_time:.0f}")
+    print(
+        f"vote latency  p50 {pct(votes, 0.5):.1f} ms  p99 {pct(votes, 0.99):.1f} ms  "
+        f"mean {statistics.mean(votes) * 1000:.1f} ms"
+    )
+    print(
+        f"serve latency p50 {pct(serves, 0.5):.1f} ms  p99 {pct(serves, 0.99):.1f} ms  "
+        f"mean {statistics.mean(serves) * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A person using datafi: voter, provider member, researcher or operator.
+
+    Wallets, reliability and provider membership hang off this model in their
+    own apps' tables; the user row itself stays small.
+    """
+
+    # Stable public handle used for salted pseudonyms in exports; never the pk.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        db_table = "accounts_user"
+
+
+class Organization(models.Model):
+    """A model provider: owns models under evaluation, members and API keys."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_organization"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's seat in a provider organisation."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_membership"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="accounts_membership_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "member"]),
+                name="accounts_membership_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+class ApiKey(models.Model):
+    """An organisation's API key: ``dfk_<prefix>_<secret>``.
+
+    The prefix is public (shown in lists, used to find the row); only a SHA-256
+    of the secret is stored. A plain hash is enough because the secret is 32
+    random bytes, not a password: there is nothing to brute-force.
+    """
+
+    class Scope(models.TextChoices):
+        MODELS_WRITE = "models:write", "Register and update models"
+        ANSWERS_WRITE = "answers:write", "Upload answers"
+        DATA_READ = "data:read", "Read battles, votes and datasets"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "accounts_apikey"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.organization.slug}:{self.prefix}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

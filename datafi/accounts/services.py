@@ -1,0 +1,135 @@
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from datafi.accounts.models import ApiKey, Membership, Organization, User
+from datafi.api import ApiError
+
+API_KEY_PREFIX = "dfk"
+# last_used_at is a hint for humans, not an audit log: write it at most this
+# often per key so that a busy key does not turn every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, email: str = "") -> User:
+    """Create a user with a hashed password."""
+    return User.objects.create_user(username=username, password=password, email=email)
+
+
+def organization_get_or_create(*, slug: str, name: str, website: str = ""):
+    """The provider organisation with this slug, created if missing."""
+    org, _ = Organization.objects.update_or_create(
+        slug=slug, defaults={"name": name, "website": website}
+    )
+    return org
+
+
+@transaction.atomic(durable=True)
+def organization_create(*, name: str, owner: User, website: str = "") -> Organization:
+    """A new provider organisation with ``owner`` as its first owner."""
+    name = (name or "").strip()
+    slug = slugify(name)[:60]
+    if not name or not slug:
+        raise ApiError("invalid_name", "Give the organisation a name with letters or digits.")
+    if (
+        Organization.objects.filter(slug=slug).exists()
+        or Organization.objects.filter(name__iexact=name).exists()
+    ):
+        raise ApiError("name_taken", f"An organisation named {name!r} already exists.", 409)
+    try:
+        with transaction.atomic():
+            org = Organization.objects.create(name=name, slug=slug, website=website)
+    except IntegrityError:
+        raise ApiError(
+            "name_taken", f"An organisation named {name!r} already exists.", 409
+        ) from None
+    Membership.objects.create(user=owner, organization=org, role=Membership.Role.OWNER)
+    return org
+
+
+def membership_add(*, organization: Organization, user: User, role: str = "member") -> Membership:
+    """Give ``user`` a seat in ``organization`` (or change their role)."""
+    if role not in Membership.Role.values:
+        raise ApiError("invalid_role", f"role must be one of {', '.join(Membership.Role.values)}.")
+    membership, _ = Membership.objects.update_or_create(
+        user=user, organization=organization, defaults={"role": role}
+    )
+    return membership
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    key: ApiKey
+    plaintext: str  # shown once, never stored
+
+
+def api_key_create(
+    *, organization: Organization, name: str, scopes: list[str], created_by: User | None = None
+) -> NewApiKey:
+    """A new key for ``organization``; the plaintext is returned once and not kept."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ApiError("invalid_name", "Name the key (1 to 80 characters).")
+    if not isinstance(scopes, list | tuple) or not scopes:
+        raise ApiError("invalid_scopes", "Pick at least one scope.")
+    unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
+    if unknown:
+        raise ApiError(
+            "invalid_scopes",
+            f"Unknown scopes: {', '.join(unknown)}. Allowed: {', '.join(ApiKey.Scope.values)}.",
+        )
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        organization=organization,
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash_secret(secret),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+    )
+    return NewApiKey(key=key, plaintext=f"{API_KEY_PREFIX}_{prefix}_{secret}")
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revoke a key for good; revoking twice keeps the first time."""
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key
+
+
+class ApiKeyInvalid(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+def api_key_authenticate(*, plaintext: str) -> ApiKey:
+    """The active key matching ``plaintext``; raises ApiKeyInvalid otherwise."""
+    parts = (plaintext or "").split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not parts[1] or not parts[2]:
+        raise ApiKeyInvalid("invalid_key", "Malformed API key.")
+    key = ApiKey.objects.select_related("organization").filter(prefix=parts[1][:16]).first()
+    # Compare in constant time even when the prefix is unknown, so that timing
+    # does not tell which prefixes exist.
+    expected = key.secret_hash if key is not None else "0" * 64
+    if not hmac.compare_digest(expected, _hash_secret(parts[2])) or key is None:
+        raise ApiKeyInvalid("invalid_key", "Unknown API key.")
+    if key.revoked_at is not None:
+        raise ApiKeyInvalid("key_revoked", "This API key was revoked.")
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

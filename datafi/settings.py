@@ -1,0 +1,428 @@
+"""Settings for datafi, fed by environment variables.
+
+A checkout runs with nothing else: SQLite, an in-memory channel layer and the
+in-process EVM. ``DATABASE_URL``, ``REDIS_URL`` and ``CHAIN_RPC_URL`` switch to the
+real components.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+# Runtime files (SQLite database, generated secret) live here, never in git.
+DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    # A checkout must run without configuration, yet a shared default key would
+    # make every installation's sessions forgeable: generate one per data dir.
+    if env("SECRET_KEY"):
+        return env("SECRET_KEY")
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
+)
+SITE_NAME = env("SITE_NAME", "datafi")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "datafi.accounts",
+    "evals",
+    "ratings",
+    "rewards",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "datafi.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "datafi" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "datafi.context_processors.site",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "datafi.wsgi.application"
+ASGI_APPLICATION = "datafi.asgi.application"
+
+# Database: SQLite file by default, PostgreSQL (or anything dj-database-url
+# knows) when DATABASE_URL is set.
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_int("DB_POOL_MAX", 8):
+        # Under ASGI each request's sync code may run on a fresh thread, so
+        # persistent per-thread connections would pile up: use psycopg's pool.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2),
+            "max_size": env_int("DB_POOL_MAX", 8),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            # Concurrent writers queue on SQLite's lock instead of failing at once.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DB_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+# Channel layer: in-memory by default (one process), Redis when REDIS_URL is set.
+REDIS_URL = env("REDIS_URL")
+
+
+def redis_channel_layer(url: str, **config) -> dict:
+    """The Redis channel layer settings for ``url`` (tests build theirs here too).
+
+    Our subclass of channels_redis's layer, which outlives a late reply to its
+    blocking pop (see datafi/channel_layer.py).
+    """
+    return {
+        "BACKEND": "datafi.channel_layer.RedisChannelLayer",
+        "CONFIG": {"hosts": [url], **config},
+    }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "arena"
+LOGOUT_REDIRECT_URL = "home"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", False)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "datafi.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "datafi API",
+    "DESCRIPTION": "Crowdsourced model evaluation: battles, votes, leaderboards, datasets.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+}
+
+# --- arena ---------------------------------------------------------------------
+# How many unseen prompts the sampler considers per pick.
+ARENA_SAMPLER_PROMPT_POOL = env_int("ARENA_SAMPLER_PROMPT_POOL", 24)
+
+# --- rewards -------------------------------------------------------------------
+# Chain: empty CHAIN_RPC_URL means the in-process EVM (eth-tester), which lives
+# and dies with the server process. With a URL, CHAIN_PRIVATE_KEY signs every
+# transaction (deployment, epoch publication, gasless claims).
+CHAIN_RPC_URL = env("CHAIN_RPC_URL")
+CHAIN_PRIVATE_KEY = env("CHAIN_PRIVATE_KEY")
+# 0 = whatever the node reports (the in-process EVM reports 131277322940537).
+CHAIN_ID = env_int("CHAIN_ID", 0)
+CHAIN_CONFIRMATIONS = env_int("CHAIN_CONFIRMATIONS", 1)
+CHAIN_TIMEOUT = env_float("CHAIN_TIMEOUT", 10.0)
+# Existing contracts to use instead of deploying on first use (optional).
+CHAIN_TOKEN_ADDRESS = env("CHAIN_TOKEN_ADDRESS")
+CHAIN_DISTRIBUTOR_ADDRESS = env("CHAIN_DISTRIBUTOR_ADDRESS")
+# Points: per vote, per UTC day at most, and the smallest redemption.
+REWARD_POINTS_PER_VOTE = env_int("REWARD_POINTS_PER_VOTE", 10)
+REWARD_DAILY_CAP = env_int("REWARD_DAILY_CAP", 500)
+REDEMPTION_MINIMUM = env_int("REDEMPTION_MINIMUM", 10)
+# At least this many seconds between two epoch publications (they batch redemptions).
+REWARD_EPOCH_INTERVAL = env_int("REWARD_EPOCH_INTERVAL", 0)
+# Run the payout worker's step on demand inside web requests (rewards pages and
+# API) instead of in `manage.py rewards_worker`. Defaults to on for the in-process
+# EVM, whose state only the server process can reach.
+REWARD_WORKER_ON_DEMAND = env_bool("REWARD_WORKER_ON_DEMAND", not CHAIN_RPC_URL)
+# Sign-In With Ethereum: the domain messages must name (default: the request's
+# host) and how long a nonce and a message stay valid.
+SIWE_DOMAIN = env("SIWE_DOMAIN")
+SIWE_NONCE_TTL = env_int("SIWE_NONCE_TTL", 600)
+SIWE_CLOCK_SKEW = env_int("SIWE_CLOCK_SKEW", 60)
+
+# --- ratings -------------------------------------------------------------------
+# Bootstrap rounds for Bradley-Terry intervals, and for style control (each
+# style round refits every battle, so it gets fewer).
+RATINGS_BOOTSTRAP_ROUNDS = env_int("RATINGS_BOOTSTRAP_ROUNDS", 1000)
+RATINGS_STYLE_ROUNDS = env_int("RATINGS_STYLE_ROUNDS", 100)
+# A model name held at 1000 so scores compare across snapshots; empty: each
+# leaderboard is centred at a mean of 1000.
+RATINGS_ANCHOR = env("RATINGS_ANCHOR", "")
+RATINGS_ELO_K = env_float("RATINGS_ELO_K", 4.0)
+# Rows with fewer votes than this carry a "preliminary" badge.
+RATINGS_PRELIMINARY_VOTES = env_int("RATINGS_PRELIMINARY_VOTES", 30)
+# Dirty leaderboards are refreshed at most this often per worker.
+RATINGS_REFRESH_SECONDS = env_float("RATINGS_REFRESH_SECONDS", 5.0)
+# A worker that holds a slice longer than this is presumed dead.
+RATINGS_REFRESH_LEASE_SECONDS = env_int("RATINGS_REFRESH_LEASE_SECONDS", 300)
+# The robustness figure (fewest votes that change the top model) tries this many
+# challengers, closest first; each costs a few refits.
+RATINGS_ROBUSTNESS_CHALLENGERS = env_int("RATINGS_ROBUSTNESS_CHALLENGERS", 5)
+# Run the refresher inside the ASGI server (one daphne for `make run`); off
+# under pytest, where tests refresh explicitly.
+RATINGS_REFRESH_IN_PROCESS = env_bool(
+    "RATINGS_REFRESH_IN_PROCESS", "pytest" not in __import__("sys").modules
+)
+# --- live battles ----------------------------------------------------------------
+# Fernet key(s) that encrypt model endpoint API keys at rest. Comma-separated: the
+# first encrypts, all decrypt (rotation). Generated once per data dir otherwise,
+# like SECRET_KEY, so that a checkout runs without configuration.
+
+
+def _model_key_encryption_keys() -> list[str]:
+    if env("MODEL_KEY_ENCRYPTION_KEY"):
+        return env_list("MODEL_KEY_ENCRYPTION_KEY", "")
+    path = DATA_DIR / "model_key_encryption_key"
+    if not path.exists():
+        from cryptography.fernet import Fernet
+
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return [path.read_text().strip()]
+
+
+MODEL_KEY_ENCRYPTION_KEYS = _model_key_encryption_keys()
+LIVE_PROMPT_MAX_CHARS = env_int("LIVE_PROMPT_MAX_CHARS", 4000)
+LIVE_MAX_TURNS = env_int("LIVE_MAX_TURNS", 6)
+# Per-user generation rate limit: this many prompts (turns) per window.
+LIVE_RATE_LIMIT = env_int("LIVE_RATE_LIMIT", 30)
+LIVE_RATE_WINDOW_S = env_int("LIVE_RATE_WINDOW_S", 3600)
+# A model whose endpoint fails this many times in a row is paused.
+LIVE_PAUSE_AFTER_FAILURES = env_int("LIVE_PAUSE_AFTER_FAILURES", 3)
+# Hard cap on one answer, on top of the endpoint's own (per-read) timeout.
+LIVE_GENERATION_MAX_S = env_float("LIVE_GENERATION_MAX_S", 180.0)
+# How long to wait for a free concurrency slot on an endpoint.
+LIVE_SLOT_WAIT_S = env_float("LIVE_SLOT_WAIT_S", 10.0)
+# Words that identify a vendor or model family, on top of the registered models,
+# providers and provider model ids. An answer naming one is masked in the
+# stream and its battle excluded.
+LIVE_KNOWN_VENDORS = env_list(
+    "LIVE_KNOWN_VENDORS",
+    "OpenAI,ChatGPT,GPT-3.5,GPT-4,GPT-4o,GPT-5,Anthropic,Claude,Google DeepMind,DeepMind,"
+    "Gemini,Gemma,Bard,Meta AI,Llama,Mistral,Mixtral,DeepSeek,Qwen,Alibaba Cloud,Cohere,"
+    "Grok,xAI,Phi-3,Phi-4,Yi-34B,Moonshot,Kimi,Zhipu,GLM-4",
+)
+# Optional moderation hook: POSTed {"input": prompt} in OpenAI's moderation
+# format; a flagged prompt is refused. Unreachable = refused (fail closed).
+MODERATION_URL = env("MODERATION_URL")
+MODERATION_API_KEY = env("MODERATION_API_KEY")
+MODERATION_TIMEOUT_S = env_float("MODERATION_TIMEOUT_S", 5.0)
+# Live frames fan out through the channel layer (one group per battle): leave
+# room for a fast stream; a full channel drops messages.
+CHANNEL_LAYERS["default"].setdefault("CONFIG", {})["capacity"] = env_int("CHANNEL_CAPACITY", 1000)
+# --- provider API ----------------------------------------------------------------
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI / Redoc assets, served offline
+
+# Throttles count in Django's cache: Redis when REDIS_URL is set, so that every
+# worker shares one count per key; in-process memory otherwise (one process).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "datafi"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+PROVIDER_API_THROTTLE_RATES = {
+    "api_key": env("PROVIDER_API_RATE", "600/min"),
+    "export": env("PROVIDER_EXPORT_RATE", "60/hour"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict(PROVIDER_API_THROTTLE_RATES)
+PROVIDER_UPLOAD_MAX_BYTES = env_int("PROVIDER_UPLOAD_MAX_BYTES", 32 * 1024 * 1024)
+PROVIDER_UPLOAD_MAX_LINES = env_int("PROVIDER_UPLOAD_MAX_LINES", 20_000)
+PROVIDER_ANSWER_MAX_CHARS = env_int("PROVIDER_ANSWER_MAX_CHARS", 100_000)
+
+
+def _pseudonym_salt() -> str:
+    # Derived from SECRET_KEY by default, so pseudonyms are stable per
+    # installation without another secret to manage; set it explicitly to keep
+    # pseudonyms stable across a SECRET_KEY rotation.
+    import hashlib
+
+    return hashlib.sha256(f"datafi-export-pseudonym:{SECRET_KEY}".encode()).hexdigest()
+
+
+EXPORT_PSEUDONYM_SALT = env("EXPORT_PSEUDONYM_SALT") or _pseudonym_salt()
+
+SPECTACULAR_SETTINGS.update(
+    {
+        "SCHEMA_PATH_PREFIX": "/api/v1",
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+    }
+)
+# --- quality -------------------------------------------------------------------
+# Gold battles: share of served battles that are operator-marked gold pairs.
+QUALITY_GOLD_RATE = env_float("QUALITY_GOLD_RATE", 0.05)
+# Sampler: each active model's least share of battle seats (capped at 1/models),
+# pair weight = (QUALITY_SAMPLER_BASE + outcome uncertainty) / sqrt(1 + votes/HALF),
+# times QUALITY_SAMPLER_NEW_MODEL_BOOST for models with fewer than NEW_MODEL_VOTES.
+QUALITY_SAMPLER_FLOOR = env_float("QUALITY_SAMPLER_FLOOR", 0.05)
+QUALITY_SAMPLER_BASE = env_float("QUALITY_SAMPLER_BASE", 0.25)
+QUALITY_SAMPLER_PAIR_HALF = env_int("QUALITY_SAMPLER_PAIR_HALF", 50)
+QUALITY_SAMPLER_NEW_MODEL_VOTES = env_int("QUALITY_SAMPLER_NEW_MODEL_VOTES", 100)
+QUALITY_SAMPLER_NEW_MODEL_BOOST = env_float("QUALITY_SAMPLER_NEW_MODEL_BOOST", 2.0)
+# Reliability: votes of voters whose score falls below the threshold are excluded
+# (kept, marked) and earn nothing; at or above FULL_POINTS a vote earns in full.
+QUALITY_DEFENCES = env_bool("QUALITY_DEFENCES", True)
+QUALITY_RELIABILITY_THRESHOLD = env_float("QUALITY_RELIABILITY_THRESHOLD", 0.5)
+QUALITY_FULL_POINTS_RELIABILITY = env_float("QUALITY_FULL_POINTS_RELIABILITY", 0.7)
+QUALITY_CONFIDENCE = env_float("QUALITY_CONFIDENCE", 0.95)
+QUALITY_GOLD_PRIOR = (
+    env_float("QUALITY_GOLD_PRIOR_A", 2.0),
+    env_float("QUALITY_GOLD_PRIOR_B", 1.0),
+)
+QUALITY_GOLD_MIN_ACCURACY = env_float("QUALITY_GOLD_MIN_ACCURACY", 0.6)
+QUALITY_AGREE_MIN = env_float("QUALITY_AGREE_MIN", 0.4)
+QUALITY_OUTLIER_ALPHA = env_float("QUALITY_OUTLIER_ALPHA", 0.001)
+QUALITY_OUTLIER_PRIOR_VOTES = env_float("QUALITY_OUTLIER_PRIOR_VOTES", 10.0)
+QUALITY_FAVOURITISM_Z = env_float("QUALITY_FAVOURITISM_Z", 4.0)
+QUALITY_FAVOURITISM_MIN_VOTES = env_int("QUALITY_FAVOURITISM_MIN_VOTES", 5)
+# Rings (manage.py quality_sweep): per model, accounts younger than YOUNG_DAYS
+# (0 = all) favouring it past RING_Z, tested against NULL_RATE of them at level
+# RING_ALPHA; when significant, those accounts are flagged and excluded.
+QUALITY_RING_Z = env_float("QUALITY_RING_Z", 2.5)
+QUALITY_RING_MIN_BATTLES = env_int("QUALITY_RING_MIN_BATTLES", 4)
+QUALITY_RING_NULL_RATE = env_float("QUALITY_RING_NULL_RATE", 0.02)
+QUALITY_RING_ALPHA = env_float("QUALITY_RING_ALPHA", 0.001)
+QUALITY_RING_MIN_ACCOUNTS = env_int("QUALITY_RING_MIN_ACCOUNTS", 5)
+QUALITY_RING_YOUNG_DAYS = env_int("QUALITY_RING_YOUNG_DAYS", 30)
+# Once a ring is confirmed, young accounts that share a network address with its
+# members and favour the same model past LINK_Z over at least LINK_MIN_BATTLES
+# battles are flagged with it (too few battles to clear RING_Z on their own).
+QUALITY_RING_LINK_Z = env_float("QUALITY_RING_LINK_Z", 1.0)
+QUALITY_RING_LINK_MIN_BATTLES = env_int("QUALITY_RING_LINK_MIN_BATTLES", 2)
+# How many distinct recent network addresses (hashed) each voter keeps.
+QUALITY_NETWORKS_KEPT = env_int("QUALITY_NETWORKS_KEPT", 8)
+# Reading speed: a vote faster than the two answers' words at this rate is "fast".
+QUALITY_READ_WPM = env_float("QUALITY_READ_WPM", 1500.0)
+QUALITY_MIN_VOTE_MS = env_int("QUALITY_MIN_VOTE_MS", 1500)
+QUALITY_FAST_MAX_RATE = env_float("QUALITY_FAST_MAX_RATE", 0.25)
+# Predicted outcomes come from a Bradley-Terry fit refreshed at most this often.
+QUALITY_SCORES_TTL = env_int("QUALITY_SCORES_TTL", 60)
+# Vote limits per user and per client IP (0 = no limit).
+QUALITY_VOTES_PER_MINUTE_USER = env_int("QUALITY_VOTES_PER_MINUTE_USER", 20)
+QUALITY_VOTES_PER_DAY_USER = env_int("QUALITY_VOTES_PER_DAY_USER", 1000)
+QUALITY_VOTES_PER_MINUTE_IP = env_int("QUALITY_VOTES_PER_MINUTE_IP", 60)
+QUALITY_VOTES_PER_DAY_IP = env_int("QUALITY_VOTES_PER_DAY_IP", 5000)
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 = use
+# REMOTE_ADDR only (a client can write any X-Forwarded-For it likes).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -1,0 +1,147 @@
+"""Vote limits per user and per client IP that hold under concurrency.
+
+Each (key, window) has one counter row, bumped with a single
+``INSERT ... ON CONFLICT DO UPDATE ... RETURNING count`` inside the vote's
+transaction. There is no read-then-write to race on: on PostgreSQL the upsert
+takes the row lock, so a concurrent vote of the same key waits and then sees
+the committed count; on SQLite the whole write transaction is serialised. A vote
+over a limit raises inside the transaction, which rolls back its own increments
+along with everything else: a refused vote changes nothing.
+"""
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils.crypto import salted_hmac
+
+from datafi.api import ApiError
+from evals.quality.models import RateCounter
+
+# Only the table name (a constant) and the number of "(%s, %s, 1)" groups are
+# formatted in; every value is a bound parameter.
+_TABLE = RateCounter._meta.db_table
+_UPSERT = (
+    f"INSERT INTO {_TABLE} (key, window_start, count) VALUES {{values}} "  # noqa: S608
+    f"ON CONFLICT (key, window_start) DO UPDATE SET count = {_TABLE}.count + 1 "
+    "RETURNING key, count"
+)
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    window: str  # "minute" or "day"
+    limit: int
+
+
+def _window_start(now: datetime, window: str) -> datetime:
+    if window == "minute":
+        return now.replace(second=0, microsecond=0)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def vote_limits(*, user_id: int, ip: str | None) -> list[Limit]:
+    """The limits a vote of ``user_id`` from ``ip`` counts against, in lock order.
+
+    The order is fixed (user before IP, minute before day) so that two votes
+    sharing a key always lock their counters in the same order and cannot
+    deadlock.
+    """
+    out = [
+        Limit(f"vote:user:{user_id}:m", "minute", settings.QUALITY_VOTES_PER_MINUTE_USER),
+        Limit(f"vote:user:{user_id}:d", "day", settings.QUALITY_VOTES_PER_DAY_USER),
+    ]
+    if ip:
+        out += [
+            Limit(f"vote:ip:{ip}:m", "minute", settings.QUALITY_VOTES_PER_MINUTE_IP),
+            Limit(f"vote:ip:{ip}:d", "day", settings.QUALITY_VOTES_PER_DAY_IP),
+        ]
+    return [limit for limit in out if limit.limit > 0]
+
+
+def counters_bump(rows: list[tuple[str, datetime]]) -> dict[str, int]:
+    """Add one to each (key, window start) counter in one statement; new counts by key.
+
+    Keys must be distinct. Rows are locked in the order given (one statement,
+    one VALUES list), which is what keeps concurrent votes deadlock-free.
+    """
+    if not rows:
+        return {}
+    params: list = []
+    for key, window_start in rows:
+        params += [key, connection.ops.adapt_datetimefield_value(window_start)]
+    sql = _UPSERT.format(values=", ".join(["(%s, %s, 1)"] * len(rows)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {key: int(count) for key, count in cursor.fetchall()}
+
+
+def vote_limits_consume(*, user_id: int, ip: str | None, now: datetime) -> None:
+    """Count one vote against every limit; raise ApiError(429) if any is exceeded.
+
+    Must run inside the vote's transaction (the rollback of a refused vote is
+    what takes its increments back).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("vote_limits_consume must run inside the vote transaction")
+    active = vote_limits(user_id=user_id, ip=ip)
+    counts = counters_bump([(limit.key, _window_start(now, limit.window)) for limit in active])
+    for limit in active:
+        if counts[limit.key] > limit.limit:
+            who = "this account" if ":user:" in limit.key else "your network address"
+            raise ApiError(
+                "rate_limited",
+                f"Too many votes from {who}: at most {limit.limit} per {limit.window}. "
+                "Try again later.",
+                status_code=429,
+            )
+
+
+def rate_counters_prune(*, now: datetime) -> int:
+    """Delete counters of windows that ended more than a day ago; return how many."""
+    deleted, _ = RateCounter.objects.filter(window_start__lt=now - timedelta(days=2)).delete()
+    return deleted
+
+
+def client_ip(request) -> str:
+    """The client's IP: REMOTE_ADDR, or X-Forwarded-For behind TRUSTED_PROXY_COUNT proxies.
+
+    With N trusted proxies, each appends the address it received the request
+    from, so the client is the N-th address from the right; anything further
+    left was written by the client and is not trusted.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    hops = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if hops > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if forwarded:
+            candidate = forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                pass
+    try:
+        return str(ipaddress.ip_address(remote))
+    except ValueError:
+        return remote[:64]
+
+
+def network_key(ip: str | None) -> str | None:
+    """A keyed hash of the network a vote came from: the IPv4 address, or the
+    IPv6 /64 (one household or device on IPv6). The address itself is not kept."""
+    if not ip:
+        return None
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if addr.version == 6:
+        addr = ipaddress.ip_network(f"{addr}/64", strict=False).network_address
+    return salted_hmac("datafi.quality.network", str(addr), algorithm="sha256").hexdigest()[:16]

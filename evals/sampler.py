@@ -1,0 +1,225 @@
+"""Pair sampling: which prompt and which two answers a voter sees next.
+
+Everything goes through :func:`pick`. Version two:
+
+- With probability ``QUALITY_GOLD_RATE`` the draw is a gold pair (two answers to
+  one prompt whose better side operators know) on a prompt the voter has not
+  seen. It becomes an ordinary battle: nothing served to the voter differs.
+- Otherwise a pair of active models is drawn with weight
+  ``(QUALITY_SAMPLER_BASE + 4 p (1 - p)) / sqrt(1 + votes / QUALITY_SAMPLER_PAIR_HALF)``
+  where ``p`` is the predicted win probability from the current scores (so
+  uncertain pairs and pairs with few votes come up more), times
+  ``QUALITY_SAMPLER_NEW_MODEL_BOOST`` for each model with fewer than
+  ``QUALITY_SAMPLER_NEW_MODEL_VOTES`` votes. The distribution is then mixed
+  with the uniform one just enough that every active model holds at least
+  ``QUALITY_SAMPLER_FLOOR`` of the battle seats (capped at its uniform share).
+- The prompt is one the voter has not seen that both models answered; sides are
+  random. The probability of the pair is recorded with the battle so that
+  each provider's share can be published and audited.
+"""
+
+import math
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+
+from evals.models import Answer, Battle, EvalModel, PairStat, Prompt
+
+
+@dataclass(frozen=True)
+class Pick:
+    prompt: Prompt
+    answer_a: Answer
+    answer_b: Answer
+    # The weight the sampler gave this pair (recorded for fairness reports).
+    weight: float
+    # Probability of this unordered pair on this draw, and how much uniform
+    # mass the per-model floor mixed in.
+    probability: float = 1.0
+    floor_mix: float = 0.0
+    gold_pair_id: int | None = None
+
+
+class NothingToServe(Exception):
+    """No prompt with two answers from active models is left for this voter."""
+
+
+def _unseen_prompts(user):
+    prompts = Prompt.objects.filter(is_active=True).exclude(source=Prompt.Source.USER)
+    seen = Battle.objects.filter(voter=user, prompt=OuterRef("pk"))
+    return prompts, prompts.filter(~Exists(seen))
+
+
+def _candidate_prompt_ids(user, pool: int, rng: random.Random) -> list[int]:
+    prompts, unseen_qs = _unseen_prompts(user)
+    unseen = list(unseen_qs.values_list("id", flat=True))
+    if not unseen:
+        # Everything seen once: fall back to the whole set (pairs still vary).
+        unseen = list(prompts.values_list("id", flat=True))
+    rng.shuffle(unseen)
+    return unseen[:pool]
+
+
+def pair_weights(
+    pairs: list[tuple[int, int]],
+    *,
+    scores: dict[int, float],
+    pair_votes: dict[tuple[int, int], int],
+    model_votes: dict[int, int],
+) -> list[float]:
+    """Raw sampling weight of each unordered pair (see the module docstring)."""
+    out = []
+    for lo, hi in pairs:
+        if lo in scores and hi in scores:
+            p = 1.0 / (1.0 + 10.0 ** ((scores[hi] - scores[lo]) / 400.0))
+        else:
+            p = 0.5
+        w = (settings.QUALITY_SAMPLER_BASE + 4.0 * p * (1.0 - p)) / math.sqrt(
+            1.0 + pair_votes.get((lo, hi), 0) / max(1, settings.QUALITY_SAMPLER_PAIR_HALF)
+        )
+        for model_id in (lo, hi):
+            if model_votes.get(model_id, 0) < settings.QUALITY_SAMPLER_NEW_MODEL_VOTES:
+                w *= settings.QUALITY_SAMPLER_NEW_MODEL_BOOST
+        out.append(w)
+    return out
+
+
+def floor_mix(pairs: list[tuple[int, int]], weights: list[float], floor: float):
+    """Pair probabilities with each model's seat share lifted to ``floor``.
+
+    Returns ``(probabilities, lam)``: the mixture ``(1 - lam) * w / sum(w) +
+    lam * uniform`` with the smallest ``lam`` in [0, 1] that gives every model at
+    least ``min(floor, its share under the uniform pair distribution)``.
+    """
+    n = len(pairs)
+    total = sum(weights)
+    pw = [w / total for w in weights] if total > 0 else [1.0 / n] * n
+    pu = [1.0 / n] * n
+    models = {m for pair in pairs for m in pair}
+    share_w = dict.fromkeys(models, 0.0)
+    share_u = dict.fromkeys(models, 0.0)
+    for (lo, hi), w, u in zip(pairs, pw, pu, strict=True):
+        for m in (lo, hi):
+            share_w[m] += w / 2
+            share_u[m] += u / 2
+    lam = 0.0
+    for m in models:
+        target = min(floor, share_u[m])
+        if share_w[m] < target and share_u[m] > share_w[m]:
+            lam = max(lam, (target - share_w[m]) / (share_u[m] - share_w[m]))
+    lam = min(1.0, lam)
+    return [(1 - lam) * w + lam * u for w, u in zip(pw, pu, strict=True)], lam
+
+
+def _gold_pick(user, rng: random.Random) -> Pick | None:
+    from evals.quality.models import GoldPair
+
+    _, unseen = _unseen_prompts(user)
+    candidates = list(
+        GoldPair.objects.filter(
+            is_active=True,
+            prompt__in=unseen,
+            answer_better__model__status=EvalModel.Status.ACTIVE,
+            answer_worse__model__status=EvalModel.Status.ACTIVE,
+        ).values_list("id", "answer_better_id", "answer_worse_id")
+    )
+    if not candidates:
+        return None
+    gold_id, better, worse = rng.choice(candidates)
+    left, right = (better, worse) if rng.random() < 0.5 else (worse, better)
+    by_id = Answer.objects.select_related("prompt").in_bulk([left, right])
+    return Pick(
+        prompt=by_id[left].prompt,
+        answer_a=by_id[left],
+        answer_b=by_id[right],
+        weight=0.0,
+        probability=settings.QUALITY_GOLD_RATE / len(candidates),
+        gold_pair_id=gold_id,
+    )
+
+
+def pick(*, user, rng: random.Random | None = None) -> Pick:
+    """Choose the next prompt and pair for ``user``; raise NothingToServe if none."""
+    from evals.quality.selectors import current_scores
+
+    rng = rng or random.Random()
+    if settings.QUALITY_GOLD_RATE > 0 and rng.random() < settings.QUALITY_GOLD_RATE:
+        gold = _gold_pick(user, rng)
+        if gold is not None:
+            return gold
+    prompt_ids = _candidate_prompt_ids(user, settings.ARENA_SAMPLER_PROMPT_POOL, rng)
+    if not prompt_ids:
+        raise NothingToServe
+    active = set(
+        EvalModel.objects.filter(status=EvalModel.Status.ACTIVE).values_list("id", flat=True)
+    )
+    answers: dict[int, dict[int, int]] = {}
+    for answer_id, prompt_id, model_id in Answer.objects.filter(
+        prompt_id__in=prompt_ids, model_id__in=active
+    ).values_list("id", "prompt_id", "model_id"):
+        answers.setdefault(prompt_id, {})[model_id] = answer_id
+    prompts_of_pair: dict[tuple[int, int], list[int]] = {}
+    for prompt_id in prompt_ids:
+        models = sorted(answers.get(prompt_id, {}))
+        for i, lo in enumerate(models):
+            for hi in models[i + 1 :]:
+                prompts_of_pair.setdefault((lo, hi), []).append(prompt_id)
+    if not prompts_of_pair:
+        raise NothingToServe
+    pair_votes: dict[tuple[int, int], int] = {}
+    model_votes: dict[int, int] = {}
+    for lo, hi, voted in PairStat.objects.values_list("model_lo_id", "model_hi_id", "voted"):
+        pair_votes[(lo, hi)] = voted
+        model_votes[lo] = model_votes.get(lo, 0) + voted
+        model_votes[hi] = model_votes.get(hi, 0) + voted
+    pairs = sorted(prompts_of_pair)
+    weights = pair_weights(
+        pairs, scores=current_scores(), pair_votes=pair_votes, model_votes=model_votes
+    )
+    probs, lam = floor_mix(pairs, weights, settings.QUALITY_SAMPLER_FLOOR)
+    k = rng.choices(range(len(pairs)), weights=probs)[0]
+    lo, hi = pairs[k]
+    prompt_id = rng.choice(prompts_of_pair[(lo, hi)])
+    left, right = (lo, hi) if rng.random() < 0.5 else (hi, lo)
+    by_id = Answer.objects.select_related("prompt").in_bulk(
+        [answers[prompt_id][left], answers[prompt_id][right]]
+    )
+    return Pick(
+        prompt=by_id[answers[prompt_id][left]].prompt,
+        answer_a=by_id[answers[prompt_id][left]],
+        answer_b=by_id[answers[prompt_id][right]],
+        weight=weights[k],
+        probability=probs[k],
+        floor_mix=lam,
+    )
+
+
+def pick_live_pair(*, user, rng: random.Random | None = None) -> tuple[EvalModel, EvalModel]:
+    """Two active models with a working endpoint for a live battle: the pair with
+    the fewest votes first (ties at random), sides randomised.
+
+    Raises NothingToServe if fewer than two such models exist.
+    """
+    rng = rng or random.Random()
+    models = list(
+        EvalModel.objects.filter(
+            status=EvalModel.Status.ACTIVE, endpoint__isnull=False, endpoint__paused=False
+        )
+    )
+    if len(models) < 2:
+        raise NothingToServe
+    votes = {
+        (lo, hi): voted
+        for lo, hi, voted in PairStat.objects.values_list("model_lo_id", "model_hi_id", "voted")
+    }
+    models.sort(key=lambda m: m.id)
+    best = None
+    for i, lo in enumerate(models):
+        for hi in models[i + 1 :]:
+            key = (votes.get((lo.id, hi.id), 0), rng.random())
+            if best is None or key < best[0]:
+                best = (key, lo, hi)
+    _, lo, hi = best
+    return (lo, hi) if rng.random() < 0.5 else (hi, lo)

@@ -1,0 +1,457 @@
+"""Writes for ratings: pair counts kept in the vote's transaction, the refresh
+queue shared by any number of workers, and leaderboard snapshots."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import threading
+from collections import defaultdict
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from datafi.events import send_on_commit
+from evals.models import Battle, EvalModel, Vote
+from ratings.aggregate import aggregate_battles, counts_from_pairs
+from ratings.matrices import battle_count_matrix, observed_win_matrix, predicted_win_matrix
+from ratings.models import BattleOutcome, LeaderboardSnapshot, PairCount, RefreshRequest
+from ratings.robustness import fewest_votes_to_change_top
+from ratings.style import FEATURE_NAMES, extract_features
+from ratings.table import elo_table, leaderboard_table
+
+log = logging.getLogger(__name__)
+
+LEADERBOARD_GROUP = "leaderboard"
+OUTCOME = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "both_bad": 0.5}
+_FEATURE_FIELDS = [f"{name}_{side}" for side in "ab" for name in FEATURE_NAMES]
+
+
+def _slices(category: str, language: str) -> list[tuple[str, str]]:
+    """The leaderboards a vote in (category, language) belongs to."""
+    return [("", ""), (category, ""), ("", language), (category, language)]
+
+
+def _pair_field(choice: str, model_a_id: int, model_b_id: int) -> str:
+    if choice in ("tie", "both_bad"):
+        return "ties" if choice == "tie" else "both_bad"
+    winner = model_a_id if choice == "model_a" else model_b_id
+    return "wins_lo" if winner == min(model_a_id, model_b_id) else "wins_hi"
+
+
+def _pair_count_bump(*, model_a_id, model_b_id, category, language, field, delta) -> None:
+    lo, hi = sorted((model_a_id, model_b_id))
+    key = {"model_lo_id": lo, "model_hi_id": hi, "category": category, "language": language}
+    if PairCount.objects.filter(**key).update(**{field: F(field) + delta}):
+        return
+    if delta < 0:
+        raise ValueError(f"no pair count to decrement for {key}")
+    # First vote of this pair in this slice. Two votes may race to create the
+    # row: the unique constraint lets one insert win, the other retries the
+    # increment (which then waits on the winner's row lock).
+    try:
+        with transaction.atomic():
+            PairCount.objects.create(**key, **{field: delta})
+    except IntegrityError:
+        PairCount.objects.filter(**key).update(**{field: F(field) + delta})
+
+
+def _mark_dirty(slices, now) -> None:
+    match = Q()
+    for category, language in slices:
+        match |= Q(category=category, language=language)
+    # Only flips clean slices: a busy slice stays dirty without every vote
+    # rewriting (and locking) its row until the worker claims it.
+    RefreshRequest.objects.filter(match, dirty_since__isnull=True).update(dirty_since=now)
+    RefreshRequest.objects.bulk_create(
+        [RefreshRequest(category=c, language=lang, dirty_since=now) for c, lang in slices],
+        ignore_conflicts=True,
+    )
+
+
+def _outcome_row(battle_id, *, choice, model_a_id, model_b_id, voted_at, slice_, texts):
+    fa, fb = (extract_features(t) for t in texts)
+    values = dict(zip(_FEATURE_FIELDS, [int(x) for x in (*fa, *fb)], strict=True))
+    return BattleOutcome(
+        battle_id=battle_id,
+        model_a_id=model_a_id,
+        model_b_id=model_b_id,
+        category=slice_[0],
+        language=slice_[1],
+        choice=choice,
+        voted_at=voted_at,
+        **values,
+    )
+
+
+def battle_outcome_record(*, battle: Battle, choice: str) -> None:
+    """Count a vote in the pair counts and per-vote outcomes (caller's transaction)."""
+    if choice not in OUTCOME:
+        raise ValueError(f"unknown choice {choice!r}")
+    # vote_cast selects the prompt and answers with the battle row it locks.
+    category, language = battle.prompt.category, battle.prompt.language
+    text_a, text_b = battle.answer_a.text, battle.answer_b.text
+    _pair_count_bump(
+        model_a_id=battle.model_a_id,
+        model_b_id=battle.model_b_id,
+        category=category,
+        language=language,
+        field=_pair_field(choice, battle.model_a_id, battle.model_b_id),
+        delta=1,
+    )
+    _outcome_row(
+        battle.id,
+        choice=choice,
+        model_a_id=battle.model_a_id,
+        model_b_id=battle.model_b_id,
+        voted_at=battle.voted_at or timezone.now(),
+        slice_=(category, language),
+        texts=(text_a, text_b),
+    ).save(force_insert=True)
+    _mark_dirty(_slices(category, language), timezone.now())
+
+
+@transaction.atomic
+def battle_outcome_retract(*, battle: Battle, choice: str | None = None) -> bool:
+    """Stop counting a battle's vote (e.g. excluded after the fact); idempotent.
+
+    Returns False when the battle was not counted (never voted, or already
+    retracted). ``choice``, when given, must be the recorded one.
+    """
+    outcome = BattleOutcome.objects.select_for_update().filter(battle_id=battle.id).first()
+    if outcome is None:
+        return False
+    if choice is not None and choice != outcome.choice:
+        raise ValueError(f"battle {battle.id} was counted as {outcome.choice!r}, not {choice!r}")
+    # The row lock above makes concurrent retractions of one battle queue; the
+    # delete's row count makes the second one a no-op on databases without locks.
+    if BattleOutcome.objects.filter(battle_id=battle.id).delete()[0] != 1:
+        return False
+    _pair_count_bump(
+        model_a_id=outcome.model_a_id,
+        model_b_id=outcome.model_b_id,
+        category=outcome.category,
+        language=outcome.language,
+        field=_pair_field(outcome.choice, outcome.model_a_id, outcome.model_b_id),
+        delta=-1,
+    )
+    _mark_dirty(_slices(outcome.category, outcome.language), timezone.now())
+    return True
+
+
+@transaction.atomic
+def pair_counts_rebuild() -> int:
+    """Recompute pair counts and outcomes from the counted votes; returns the vote count.
+
+    Counted = revealed, not excluded. For operators after a data repair.
+    """
+    if connection.vendor == "postgresql":
+        # A vote committing half-way through would be counted twice or not at
+        # all; votes queue on these locks until the rebuild commits.
+        with connection.cursor() as cur:
+            cur.execute("LOCK TABLE ratings_paircount, ratings_battleoutcome IN EXCLUSIVE MODE")
+    PairCount.objects.all().delete()
+    BattleOutcome.objects.all().delete()
+    votes = (
+        Vote.objects.filter(battle__excluded=False, battle__status=Battle.Status.REVEALED)
+        .order_by("battle__voted_at", "battle_id")
+        .values_list(
+            "battle_id",
+            "choice",
+            "battle__voted_at",
+            "battle__model_a_id",
+            "battle__model_b_id",
+            "battle__prompt__category",
+            "battle__prompt__language",
+            "battle__answer_a__text",
+            "battle__answer_b__text",
+        )
+    )
+    pairs: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    outcomes = []
+    slices = set()
+    n = 0
+    for battle_id, choice, voted_at, a, b, cat, lang, text_a, text_b in votes.iterator(2000):
+        lo, hi = sorted((a, b))
+        pairs[(lo, hi, cat, lang)][_pair_field(choice, a, b)] += 1
+        outcomes.append(
+            _outcome_row(
+                battle_id,
+                choice=choice,
+                model_a_id=a,
+                model_b_id=b,
+                voted_at=voted_at,
+                slice_=(cat, lang),
+                texts=(text_a, text_b),
+            )
+        )
+        slices.update(_slices(cat, lang))
+        n += 1
+        if len(outcomes) >= 2000:
+            BattleOutcome.objects.bulk_create(outcomes)
+            outcomes = []
+    BattleOutcome.objects.bulk_create(outcomes)
+    PairCount.objects.bulk_create(
+        PairCount(model_lo_id=lo, model_hi_id=hi, category=cat, language=lang, **fields)
+        for (lo, hi, cat, lang), fields in pairs.items()
+    )
+    # Slices that lost all their votes must refresh too (to an empty board).
+    slices.update(RefreshRequest.objects.values_list("category", "language"))
+    _mark_dirty(sorted(slices), timezone.now())
+    return n
+
+
+# --- snapshots -------------------------------------------------------------
+
+
+def _slice_filter(category: str, language: str) -> dict:
+    out = {}
+    if category:
+        out["category"] = category
+    if language:
+        out["language"] = language
+    return out
+
+
+def _finite(x):
+    return None if x is None or not math.isfinite(x) else round(float(x), 6)
+
+
+def _matrices(rows, counts, index, params) -> dict:
+    """Win-rate and battle-count matrices in leaderboard order (NaN -> None)."""
+    order = [index[r["model"]] for r in rows]
+    scores = np.array([r["score"] for r in rows])
+    pred = predicted_win_matrix(scores, scale=params["scale"], base=params["base"])
+    obs = observed_win_matrix(counts)[np.ix_(order, order)]
+    battles = battle_count_matrix(counts)[np.ix_(order, order)]
+    return {
+        "models": [r["model"] for r in rows],
+        "predicted": [[_finite(x) for x in row] for row in pred.tolist()],
+        "observed": [[_finite(x) for x in row] for row in obs.tolist()],
+        "battles": battles.astype(int).tolist(),
+    }
+
+
+def _decorate(rows, meta, counts, index, models, *, method, category, language) -> None:
+    min_votes = settings.RATINGS_PRELIMINARY_VOTES
+    for row in rows:
+        model = models[row["model"]]
+        row["model_id"] = model["id"]
+        row["slug"] = model["slug"]
+        row["provider"] = model["organization__name"]
+        row["preliminary"] = row["votes"] < min_votes
+    meta["matrices"] = _matrices(rows, counts, index, meta["params"])
+    meta["min_votes"] = min_votes
+    meta["slice"] = {"method": method, "category": category, "language": language}
+
+
+def _common_params() -> dict:
+    anchor = settings.RATINGS_ANCHOR or None
+    return {"rounds": settings.RATINGS_BOOTSTRAP_ROUNDS, "anchor": anchor, "seed": 0}
+
+
+def _model_info(ids) -> dict[str, dict]:
+    rows = EvalModel.objects.filter(id__in=ids).values("id", "name", "slug", "organization__name")
+    return {r["name"]: r for r in rows}
+
+
+def _robustness(counts, names) -> dict | None:
+    """The fewest votes whose removal changes the top model (a greedy upper bound)."""
+    if counts.n_models < 2:
+        return None
+    result = fewest_votes_to_change_top(
+        counts, max_challengers=settings.RATINGS_ROBUSTNESS_CHALLENGERS
+    )
+    return result.as_dict(names)
+
+
+def leaderboard_compute(*, category: str = "", language: str = "") -> list[dict]:
+    """The three leaderboards (bt, style, elo) of a slice, computed from the counts.
+
+    Returns a list of dicts with method, vote_count, params, rows, meta; empty
+    when the slice has no counted votes. Reads only; nothing is stored.
+    """
+    where = _slice_filter(category, language)
+    pairs = list(
+        PairCount.objects.filter(**where).values_list(
+            "model_lo_id", "model_hi_id", "wins_lo", "wins_hi", "ties", "both_bad"
+        )
+    )
+    pairs = [p for p in pairs if sum(p[2:])]
+    if not pairs:
+        return []
+    arr = np.array(pairs, dtype=np.int64)
+    models = _model_info(set(arr[:, 0]) | set(arr[:, 1]))
+    by_id = {m["id"]: name for name, m in models.items()}
+    # Index models by sorted name: the CLI (np.unique) does the same, so the
+    # bootstrap resamples pairs in the same order and the numbers agree exactly.
+    names = sorted(models)
+    index = {name: k for k, name in enumerate(names)}
+    i = np.array([index[by_id[x]] for x in arr[:, 0]], dtype=np.int64)
+    j = np.array([index[by_id[x]] for x in arr[:, 1]], dtype=np.int64)
+    m = len(names)
+    bb = np.bincount(i, arr[:, 5], m) + np.bincount(j, arr[:, 5], m)
+    counts = counts_from_pairs(
+        m, i, j, arr[:, 2], arr[:, 4] + arr[:, 5], arr[:, 3], both_bad=bb.astype(np.float64)
+    )
+    common = _common_params()
+    out = []
+    rows, meta = leaderboard_table(
+        names, counts, rounds=common["rounds"], anchor=common["anchor"], seed=common["seed"]
+    )
+    _decorate(rows, meta, counts, index, models, method="bt", category=category, language=language)
+    meta["robustness"] = _robustness(counts, names)
+    out.append({"method": "bt", "vote_count": counts.n_battles, "rows": rows, "meta": meta})
+
+    # Style control and Elo need single battles, in vote order.
+    battles = list(
+        BattleOutcome.objects.filter(**where)
+        .order_by("voted_at", "battle_id")
+        .values_list("model_a_id", "model_b_id", "choice", *_FEATURE_FIELDS)
+    )
+    battles = [b for b in battles if b[0] in by_id and b[1] in by_id]
+    if battles:
+        a = np.array([index[by_id[b[0]]] for b in battles], dtype=np.int64)
+        b_ = np.array([index[by_id[b[1]]] for b in battles], dtype=np.int64)
+        s = np.array([OUTCOME[b[2]] for b in battles])
+        both_bad = np.array([b[2] == "both_bad" for b in battles])
+        feats = np.array([b[3:] for b in battles], dtype=np.float64)
+        b_counts = aggregate_battles(a, b_, s, n_models=m, both_bad=both_bad)
+        style = {
+            "model_a_idx": a,
+            "model_b_idx": b_,
+            "outcome": s,
+            "features_a": feats[:, :4],
+            "features_b": feats[:, 4:],
+        }
+        rows, meta = leaderboard_table(
+            names,
+            b_counts,
+            rounds=common["rounds"],
+            anchor=common["anchor"],
+            seed=common["seed"],
+            style=style,
+            style_rounds=settings.RATINGS_STYLE_ROUNDS,
+        )
+        _decorate(
+            rows,
+            meta,
+            b_counts,
+            index,
+            models,
+            method="style",
+            category=category,
+            language=language,
+        )
+        out.append(
+            {"method": "style", "vote_count": b_counts.n_battles, "rows": rows, "meta": meta}
+        )
+        rows, meta = elo_table(names, a, b_, s, both_bad=both_bad, k=settings.RATINGS_ELO_K)
+        _decorate(
+            rows, meta, b_counts, index, models, method="elo", category=category, language=language
+        )
+        out.append({"method": "elo", "vote_count": b_counts.n_battles, "rows": rows, "meta": meta})
+    for item in out:
+        item["params"] = item["meta"]["params"]
+    return out
+
+
+def leaderboard_refresh(*, category: str = "", language: str = "") -> list[LeaderboardSnapshot]:
+    """Compute and store the slice's snapshots; announce them on commit."""
+    boards = leaderboard_compute(category=category, language=language)
+    if not boards:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        snaps = [
+            LeaderboardSnapshot.objects.create(
+                method=b["method"],
+                category=category,
+                language=language,
+                params=b["params"],
+                vote_count=b["vote_count"],
+                created_at=now,
+                rows=b["rows"],
+                meta=b["meta"],
+            )
+            for b in boards
+        ]
+        send_on_commit(
+            LEADERBOARD_GROUP,
+            {
+                "type": "leaderboard.snapshot",
+                "category": category,
+                "language": language,
+                "vote_count": snaps[0].vote_count,
+                "snapshots": {s.method: s.id for s in snaps},
+            },
+        )
+    return snaps
+
+
+# --- the refresh queue -------------------------------------------------------
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def refresh_claim(*, worker: str, lease_seconds: int | None = None) -> RefreshRequest | None:
+    """Claim one dirty slice for ``worker``, or None when nothing is claimable.
+
+    Claimable: dirty and not leased, or leased by a worker whose lease ran out
+    (it crashed mid-refresh). The claim is a conditional UPDATE; the one
+    process whose UPDATE changed the row owns it, any other got there second.
+    """
+    now = timezone.now()
+    lease = lease_seconds or settings.RATINGS_REFRESH_LEASE_SECONDS
+    claimable = Q(dirty_since__isnull=False, claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    candidates = list(
+        RefreshRequest.objects.filter(claimable)
+        .order_by(F("dirty_since").asc(nulls_first=True), "id")
+        .values_list("id", flat=True)[:20]
+    )
+    for pk in candidates:
+        # Clearing dirty_since at claim time means a vote that lands while we
+        # compute marks the slice dirty again, so it is never missed.
+        won = RefreshRequest.objects.filter(claimable, pk=pk).update(
+            dirty_since=None, claimed_by=worker, claimed_until=now + timedelta(seconds=lease)
+        )
+        if won == 1:
+            return RefreshRequest.objects.get(pk=pk)
+    return None
+
+
+def refresh_release(*, request: RefreshRequest, worker: str, failed: bool = False) -> None:
+    now = timezone.now()
+    changes = {"claimed_by": "", "claimed_until": None}
+    if failed:
+        changes["dirty_since"] = now  # try again on the next pass
+    else:
+        changes["refreshed_at"] = now
+    RefreshRequest.objects.filter(pk=request.pk, claimed_by=worker).update(**changes)
+
+
+def refresh_dirty(*, worker: str | None = None, limit: int | None = None) -> int:
+    """Refresh every dirty slice this worker can claim; returns how many it refreshed."""
+    worker = worker or worker_name()
+    done = 0
+    while limit is None or done < limit:
+        request = refresh_claim(worker=worker)
+        if request is None:
+            break
+        try:
+            leaderboard_refresh(category=request.category, language=request.language)
+        except Exception:
+            log.exception("leaderboard refresh of %s failed", request)
+            refresh_release(request=request, worker=worker, failed=True)
+            break
+        refresh_release(request=request, worker=worker)
+        done += 1
+    return done

@@ -1,0 +1,604 @@
+"""The chain adapter: the only module that imports web3.
+
+Two backends behind one interface:
+
+- default: an in-process EVM (web3 ``EthereumTesterProvider``: eth-tester + py-evm).
+  It lives in this process's memory, so its network key carries a per-process id
+  and the contracts are deployed on first use; only this process can reach it
+  (see ``REWARD_WORKER_ON_DEMAND``).
+- ``CHAIN_RPC_URL`` + ``CHAIN_PRIVATE_KEY``: any Ethereum JSON-RPC node.
+
+Every transaction is signed locally. ``submit`` takes the sender's nonce under a
+row lock (``NonceCursor``, the one nonce manager), signs, and stores hash and raw
+bytes in ``ChainTx`` *before* broadcasting, in its own short DB transaction.
+``progress`` moves a stored transaction forward: it looks the hash up (receipt,
+then the node's pool) and only if the node has never heard of it re-broadcasts
+the *same* signed bytes, which cannot pay twice (same nonce, same hash).
+No function here is meant to be called inside a DB transaction: the chain calls
+happen between the short DB transactions.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from eth_account import Account as EthAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ProviderConnectionError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
+
+from rewards.db import in_transaction
+from rewards.merkle import UNITS_PER_POINT
+from rewards.models import ChainDeployment, ChainTx, NonceCursor
+
+try:  # the in-process EVM raises its own types on a revert and a refused send
+    from eth_tester.exceptions import TransactionFailed
+    from eth_tester.exceptions import ValidationError as TesterRefused
+except ImportError:  # pragma: no cover
+    TransactionFailed = ContractLogicError  # type: ignore[misc,assignment]
+    TesterRefused = ValueError  # type: ignore[misc,assignment]
+
+log = logging.getLogger(__name__)
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+EMBEDDED_FUNDING_WEI = 10**23
+REVERTS = (ContractLogicError, ContractCustomError, TransactionFailed)
+# What a node that is down or too slow looks like from here (requests' errors are OSErrors).
+UNREACHABLE = (OSError, ProviderConnectionError, TimeExhausted)
+
+
+class ChainUnavailable(Exception):
+    """The node could not be reached (or timed out). Nothing was lost; retry later."""
+
+
+class ChainReverted(Exception):
+    """A call or gas estimate reverted: sending it would fail on chain."""
+
+    def __init__(self, error: str, detail: str = ""):
+        super().__init__(detail or error)
+        self.error = error
+
+
+@cache
+def artifact(name: str) -> dict:
+    return json.loads((ARTIFACTS / f"{name}.json").read_text())
+
+
+class _LockedTesterProvider(EthereumTesterProvider):
+    # py-evm is not thread-safe, and web requests run in a thread pool.
+    _lock = threading.RLock()
+
+    def make_request(self, method, params):
+        with self._lock:
+            return super().make_request(method, params)
+
+
+@dataclass
+class Chain:
+    w3: Web3
+    account: object  # eth_account LocalAccount
+    network: str
+    embedded: bool
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    @property
+    def chain_id(self) -> int:
+        return _cached_chain_id(self)
+
+
+_chain_ids: dict[int, int] = {}
+
+
+def _cached_chain_id(c: Chain) -> int:
+    key = id(c)
+    if key not in _chain_ids:
+        _chain_ids[key] = int(c.w3.eth.chain_id)
+    return _chain_ids[key]
+
+
+_instance: Chain | None = None
+_instance_lock = threading.Lock()
+
+
+def _build() -> Chain:
+    if settings.CHAIN_RPC_URL:
+        if not settings.CHAIN_PRIVATE_KEY:
+            raise RuntimeError("CHAIN_RPC_URL needs CHAIN_PRIVATE_KEY to sign payouts")
+        provider = HTTPProvider(
+            settings.CHAIN_RPC_URL,
+            request_kwargs={"timeout": settings.CHAIN_TIMEOUT},
+            exception_retry_configuration=None,
+        )
+        w3 = Web3(provider)
+        account = EthAccount.from_key(settings.CHAIN_PRIVATE_KEY)
+        network = f"chain-{settings.CHAIN_ID}" if settings.CHAIN_ID else None
+        c = Chain(w3=w3, account=account, network=network or "", embedded=False)
+        if not network:
+            try:
+                c.network = f"chain-{c.chain_id}"
+            except UNREACHABLE as exc:
+                raise ChainUnavailable(f"node unreachable: {exc}") from exc
+        return c
+    w3 = Web3(_LockedTesterProvider())
+    key = settings.CHAIN_PRIVATE_KEY or keccak(text=f"datafi embedded {uuid.uuid4()}")
+    account = EthAccount.from_key(key)
+    # The tester's own accounts are unlocked and rich: fund our signer once.
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction(
+            {"from": w3.eth.accounts[0], "to": account.address, "value": EMBEDDED_FUNDING_WEI}
+        )
+    )
+    return Chain(w3=w3, account=account, network=f"embedded-{uuid.uuid4().hex[:12]}", embedded=True)
+
+
+def get() -> Chain:
+    """The process's chain connection (the in-process EVM is created on first use)."""
+    global _instance
+    with _instance_lock:
+        if _instance is None:
+            _instance = _build()
+        return _instance
+
+
+def reset() -> None:
+    """Forget the connection: the next ``get()`` builds a fresh one (tests; a new embedded EVM)."""
+    global _instance
+    with _instance_lock:
+        _instance = None
+        _deployments.clear()
+
+
+def chain_id() -> int:
+    """The chain payouts are on (CHAIN_ID, else what the node says)."""
+    if settings.CHAIN_ID:
+        return int(settings.CHAIN_ID)
+    try:
+        return get().chain_id
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+
+
+def is_embedded() -> bool:
+    return not settings.CHAIN_RPC_URL
+
+
+def hexstr(value) -> str:
+    if isinstance(value, str):
+        return value if value.startswith("0x") else "0x" + value
+    return "0x" + bytes(value).hex()
+
+
+# --- contracts -------------------------------------------------------------------
+
+_deployments: dict[str, ChainDeployment] = {}
+
+
+def _contract(c: Chain, name: str, address: str):
+    return c.w3.eth.contract(address=to_checksum_address(address), abi=artifact(name)["abi"])
+
+
+def distributor(c: Chain | None = None):
+    c = c or get()
+    return _contract(c, "MerkleDistributor", deployment(c).distributor_address)
+
+
+def token(c: Chain | None = None):
+    c = c or get()
+    return _contract(c, "RewardToken", deployment(c).token_address)
+
+
+def deployment(c: Chain | None = None) -> ChainDeployment:
+    """The contracts on this network, deployed (and recorded) on first use.
+
+    Deployment waits for one receipt per step and is resumable: each step is a
+    ChainTx with a label, so a crash mid-way picks up the stored transaction.
+    """
+    c = c or get()
+    cached = _deployments.get(c.network)
+    if cached is not None:
+        return cached
+    row, _ = ChainDeployment.objects.get_or_create(
+        network=c.network, defaults={"chain_id": c.chain_id}
+    )
+    if not row.distributor_address and settings.CHAIN_DISTRIBUTOR_ADDRESS:
+        row.token_address = to_checksum_address(settings.CHAIN_TOKEN_ADDRESS)
+        row.distributor_address = to_checksum_address(settings.CHAIN_DISTRIBUTOR_ADDRESS)
+        row.save(update_fields=["token_address", "distributor_address"])
+    if not row.distributor_address:
+        row = _deploy(c, row)
+    _deployments[c.network] = row
+    return row
+
+
+def _wait_confirmed(tx: ChainTx, *, confirmations: int = 1, timeout: float = 30.0) -> ChainTx:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        tx = progress(tx, confirmations=confirmations)
+        if tx.status == ChainTx.Status.CONFIRMED:
+            return tx
+        if tx.status == ChainTx.Status.REVERTED:
+            raise ChainReverted(
+                "deploy_reverted", f"{tx.purpose} transaction {tx.tx_hash} reverted"
+            )
+        if time.monotonic() > deadline:
+            raise ChainUnavailable(f"transaction {tx.tx_hash} not confirmed in {timeout}s")
+        time.sleep(0.2)
+
+
+def _deploy(c: Chain, row: ChainDeployment) -> ChainDeployment:
+    token_art, dist_art = artifact("RewardToken"), artifact("MerkleDistributor")
+    tok = c.w3.eth.contract(abi=token_art["abi"], bytecode=token_art["bytecode"])
+    data = tok.constructor(c.address).data_in_transaction
+    tx = _wait_confirmed(submit(label="deploy:token", purpose="deploy", to=None, data=data))
+    token_address = tx.contract_address
+    dist = c.w3.eth.contract(abi=dist_art["abi"], bytecode=dist_art["bytecode"])
+    data = dist.constructor(token_address, c.address, c.address).data_in_transaction
+    tx = _wait_confirmed(submit(label="deploy:distributor", purpose="deploy", to=None, data=data))
+    distributor_address = tx.contract_address
+    token_contract = _contract(c, "RewardToken", token_address)
+    minter = token_contract.functions.MINTER_ROLE().call()
+    data = token_contract.encode_abi("grantRole", args=[minter, distributor_address])
+    tx = _wait_confirmed(
+        submit(label="deploy:grant", purpose="deploy", to=token_address, data=data)
+    )
+    row.token_address = token_address
+    row.distributor_address = distributor_address
+    row.deployed_block = tx.block_number or 0
+    row.scanned_block = (tx.block_number or 0) - 1
+    row.save(
+        update_fields=["token_address", "distributor_address", "deployed_block", "scanned_block"]
+    )
+    return row
+
+
+# --- sending ---------------------------------------------------------------------
+
+
+def _revert_bytes(exc: BaseException) -> bytes:
+    """The raw revert data, whether a JSON-RPC node (hex) or eth-tester (bytes repr) sent it."""
+    for item in (getattr(exc, "data", None), *exc.args):
+        if isinstance(item, dict):
+            item = item.get("data")
+        if isinstance(item, bytes | bytearray):
+            return bytes(item)
+        if not isinstance(item, str):
+            continue
+        match = re.search(r"""(b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")""", item)
+        if match:
+            return ast.literal_eval(match.group(1))
+        match = re.search(r"0x[0-9a-fA-F]{8,}", item)
+        if match and len(match.group(0)) % 2 == 0:
+            return bytes.fromhex(match.group(0)[2:])
+    return b""
+
+
+def _decode_revert(exc: BaseException) -> str:
+    """The distributor's custom error name carried by a revert, else "reverted"."""
+    data = _revert_bytes(exc)
+    for item in artifact("MerkleDistributor")["abi"]:
+        if item["type"] != "error":
+            continue
+        types = ",".join(i["type"] for i in item["inputs"])
+        if data[:4] == keccak(text=f"{item['name']}({types})")[:4]:
+            return item["name"]
+    return "reverted"
+
+
+def live_tx(label: str) -> ChainTx | None:
+    """The stored, not reverted transaction with ``label`` on this network, if any."""
+    return (
+        ChainTx.objects.filter(network=get().network, label=label)
+        .exclude(status=ChainTx.Status.REVERTED)
+        .first()
+    )
+
+
+def submit(
+    *,
+    label: str,
+    purpose: str,
+    to: str | None,
+    data: str,
+    record: Callable[[ChainTx], None] | None = None,
+) -> ChainTx:
+    """Sign, store, then broadcast one transaction; return its ChainTx.
+
+    Idempotent per ``label``: if a non-reverted transaction with this label exists,
+    that one is returned (and nudged along) instead of signing another.
+    ``record(tx)`` runs in the DB transaction that stores the signed tx (or finds
+    the existing one), before anything is broadcast: the caller links its row to
+    the hash in the same commit.
+    Raises ChainUnavailable when the node cannot be reached before signing (nothing
+    stored), ChainReverted when the node says the call would revert.
+    """
+    if in_transaction():
+        raise RuntimeError("never call the chain inside a database transaction")
+    c = get()
+    existing = live_tx(label)
+    if existing is not None:
+        if record is not None:
+            with transaction.atomic():
+                record(existing)
+        return progress(existing)
+    fields = {"from": c.address, "data": data, "value": 0}
+    if to:
+        fields["to"] = to_checksum_address(to)
+    try:
+        pending_nonce = c.w3.eth.get_transaction_count(c.address, "pending")
+        gas = int(c.w3.eth.estimate_gas(fields) * 1.25) + 10_000
+        gas_price = max(int(c.w3.eth.gas_price), 1) * 2
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    except REVERTS as exc:
+        raise ChainReverted(_decode_revert(exc), str(exc)) from exc
+    now = timezone.now()
+    with transaction.atomic():
+        cursor, _ = NonceCursor.objects.get_or_create(network=c.network, address=c.address)
+        # The one nonce manager: every sender's nonce is taken under this row
+        # lock, so two workers can never sign two different transactions with
+        # the same nonce (one of which the node would drop, or worse, both pay).
+        cursor = NonceCursor.objects.select_for_update().get(pk=cursor.pk)
+        again = ChainTx.objects.filter(network=c.network, label=label).exclude(
+            status=ChainTx.Status.REVERTED
+        )
+        if again.exists():  # another worker signed it while we were estimating
+            tx = again.first()
+        else:
+            nonce = max(cursor.next_nonce, pending_nonce)
+            signed = c.account.sign_transaction(
+                {
+                    **({"to": fields["to"]} if to else {}),
+                    "data": data,
+                    "value": 0,
+                    "gas": gas,
+                    "gasPrice": gas_price,
+                    "nonce": nonce,
+                    "chainId": c.chain_id,
+                }
+            )
+            tx = ChainTx.objects.create(
+                network=c.network,
+                sender=c.address,
+                nonce=nonce,
+                tx_hash=hexstr(signed.hash),
+                raw=hexstr(signed.raw_transaction),
+                purpose=purpose,
+                label=label,
+                created_at=now,
+                updated_at=now,
+            )
+            cursor.next_nonce = nonce + 1
+            cursor.save(update_fields=["next_nonce"])
+        if record is not None:
+            record(tx)
+    return broadcast(tx)
+
+
+def _mark(tx: ChainTx, **fields) -> ChainTx:
+    fields["updated_at"] = timezone.now()
+    for key, value in fields.items():
+        setattr(tx, key, value)
+    ChainTx.objects.filter(pk=tx.pk).update(**fields)
+    return tx
+
+
+def _known_to_node(c: Chain, tx: ChainTx) -> bool:
+    try:
+        c.w3.eth.get_transaction(tx.tx_hash)
+        return True
+    except TransactionNotFound:
+        return False
+
+
+def broadcast(tx: ChainTx) -> ChainTx:
+    """Send the stored signed bytes. A failure to reach the node leaves the tx SIGNED."""
+    c = get()
+    try:
+        if _known_to_node(c, tx):
+            return _mark(tx, status=ChainTx.Status.SENT, attempts=tx.attempts + 1)
+        c.w3.eth.send_raw_transaction(tx.raw)
+    except UNREACHABLE as exc:
+        log.warning("broadcast of %s failed, will retry: %s", tx.tx_hash, exc)
+        return _mark(tx, attempts=tx.attempts + 1, last_error=f"unreachable: {exc}"[:300])
+    except (Web3RPCError, ValueError, TesterRefused) as exc:
+        # "already known", "nonce too low": the node may hold or have mined it already
+        # (two workers can look the same stored tx up and re-send it at once).
+        try:
+            if _known_to_node(c, tx):
+                return _mark(tx, status=ChainTx.Status.SENT, attempts=tx.attempts + 1)
+        except UNREACHABLE:
+            pass
+        log.warning("broadcast of %s refused: %s", tx.tx_hash, exc)
+        return _mark(tx, attempts=tx.attempts + 1, last_error=f"refused: {exc}"[:300])
+    return _mark(tx, status=ChainTx.Status.SENT, attempts=tx.attempts + 1, last_error="")
+
+
+def progress(tx: ChainTx, *, confirmations: int | None = None) -> ChainTx:
+    """Move a stored transaction on: look it up, re-broadcast if unknown, count confirmations."""
+    if tx.status in (ChainTx.Status.CONFIRMED, ChainTx.Status.REVERTED):
+        return tx
+    needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
+    c = get()
+    try:
+        try:
+            receipt = c.w3.eth.get_transaction_receipt(tx.tx_hash)
+        except TransactionNotFound:
+            receipt = None
+        if receipt is None:
+            # Looked up first; only a node that has never seen it gets it again.
+            return broadcast(tx)
+        head = c.w3.eth.block_number
+    except UNREACHABLE as exc:
+        return _mark(tx, last_error=f"unreachable: {exc}"[:300])
+    seen = head - receipt["blockNumber"] + 1
+    fields = {
+        "block_number": receipt["blockNumber"],
+        "gas_used": receipt["gasUsed"],
+        "contract_address": receipt.get("contractAddress") or "",
+        "last_error": "",
+    }
+    if seen >= needed:
+        ok = receipt["status"] == 1
+        fields["status"] = ChainTx.Status.CONFIRMED if ok else ChainTx.Status.REVERTED
+        if not ok:
+            fields["last_error"] = "reverted on chain"
+    else:
+        fields["status"] = ChainTx.Status.MINED
+    return _mark(tx, **fields)
+
+
+# --- distributor -----------------------------------------------------------------
+
+
+def publish_call(*, root: str, epoch: int) -> tuple[str, str]:
+    """(to, data) of ``publishRoot(root, epoch)``."""
+    d = distributor()
+    return d.address, d.encode_abi("publishRoot", args=[root, epoch])
+
+
+def claim_call(*, account: str, cumulative_points: int, proof: list[str]) -> tuple[str, str]:
+    """(to, data) of ``claim(account, cumulativeAmount, proof)``; amounts in base units."""
+    d = distributor()
+    args = [to_checksum_address(account), cumulative_points * UNITS_PER_POINT, proof]
+    return d.address, d.encode_abi("claim", args=args)
+
+
+def claimed_points(account: str) -> int:
+    try:
+        units = distributor().functions.claimed(to_checksum_address(account)).call()
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(str(exc)) from exc
+    return units // UNITS_PER_POINT
+
+
+def token_balance(account: str) -> int:
+    """Token base units held by ``account``."""
+    try:
+        return token().functions.balanceOf(to_checksum_address(account)).call()
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(str(exc)) from exc
+
+
+def onchain_root() -> tuple[str, int]:
+    d = distributor()
+    try:
+        return hexstr(d.functions.merkleRoot().call()), int(d.functions.epoch().call())
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class RootPublication:
+    tx_hash: str
+    block_number: int
+    sender: str
+    nonce: int
+
+
+def root_publication(*, epoch: int, root: str) -> RootPublication | None:
+    """Where ``root`` was published as ``epoch`` on chain (a RootPublished event), if it was.
+
+    The distributor's state is checked first (``epoch()`` and ``merkleRoot()``);
+    the event log then says whether an older root of ours was ever live.
+    """
+    c = get()
+    dep = deployment(c)
+    try:
+        current_root, current_epoch = onchain_root()
+        if current_epoch < epoch:
+            return None
+        logs = distributor(c).events.RootPublished.get_logs(
+            from_block=max(dep.deployed_block, 0), argument_filters={"epoch": epoch}
+        )
+        found = next((e for e in logs if hexstr(e["args"]["root"]) == root), None)
+        if found is None:
+            if current_epoch == epoch and current_root == root:
+                # The state says it is live even if the node served no log for it.
+                return RootPublication(tx_hash="", block_number=0, sender="", nonce=-1)
+            return None
+        tx_hash = hexstr(found["transactionHash"])
+        sent = c.w3.eth.get_transaction(tx_hash)
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(str(exc)) from exc
+    return RootPublication(
+        tx_hash=tx_hash,
+        block_number=int(found["blockNumber"]),
+        sender=to_checksum_address(sent["from"]),
+        nonce=int(sent["nonce"]),
+    )
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    account: str
+    amount_units: int
+    cumulative_units: int
+    epoch: int
+    tx_hash: str
+    block_number: int
+
+
+def claimed_events(
+    *, from_block: int, confirmations: int | None = None
+) -> tuple[list[ClaimedEvent], int]:
+    """Claimed events with enough confirmations from ``from_block`` on: (events, last block read).
+
+    The caller records the last block as its scan cursor once the events are booked.
+    """
+    needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
+    c = get()
+    try:
+        head = c.w3.eth.block_number
+        start = from_block
+        end = head - needed + 1
+        if end < start:
+            return [], start - 1
+        logs = distributor(c).events.Claimed.get_logs(from_block=start, to_block=end)
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(str(exc)) from exc
+    events = [
+        ClaimedEvent(
+            account=to_checksum_address(e["args"]["account"]),
+            amount_units=int(e["args"]["amount"]),
+            cumulative_units=int(e["args"]["cumulativeAmount"]),
+            epoch=int(e["args"]["epoch"]),
+            tx_hash=hexstr(e["transactionHash"]),
+            block_number=int(e["blockNumber"]),
+        )
+        for e in logs
+    ]
+    return events, end
+
+
+def mine(blocks: int = 1) -> None:
+    """Produce empty blocks (in-process EVM or anvil/hardhat): tests and the demo."""
+    c = get()
+    if c.embedded:
+        c.w3.testing.mine(blocks)
+    else:
+        for _ in range(blocks):
+            c.w3.provider.make_request("evm_mine", [])

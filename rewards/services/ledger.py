@@ -1,0 +1,222 @@
+"""The double-entry points ledger: the only code that writes entries and balances."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from datafi.api import ApiError
+from datafi.events import send_on_commit
+from rewards import rules
+from rewards.db import in_transaction
+from rewards.models import Account, Entry, LedgerTransaction
+
+Kind = Account.Kind
+
+
+class DuplicateSource(Exception):
+    """A transaction with this source key exists: the event was already booked."""
+
+
+def user_group(user_id) -> str:
+    return f"rewards.user.{user_id}"
+
+
+def account_for(*, kind: str, user=None) -> Account:
+    """The account of ``kind`` (a user's, or the platform's), created on first use."""
+    user_id = getattr(user, "id", user)
+    if kind in Account.USER_KINDS and user_id is None:
+        raise ValueError(f"a {kind} account belongs to a user")
+    if kind not in Account.USER_KINDS:
+        user_id = None
+    # get_or_create retries the read when a concurrent insert wins the unique index.
+    account, _ = Account.objects.get_or_create(kind=kind, user_id=user_id)
+    return account
+
+
+@dataclass(frozen=True)
+class Balances:
+    available: int
+    escrow: int
+    redeemed: int
+
+    def as_dict(self) -> dict:
+        return {"available": self.available, "escrow": self.escrow, "redeemed": self.redeemed}
+
+
+def balances_for(user) -> Balances:
+    rows = dict(
+        Account.objects.filter(user=user, kind__in=Account.USER_KINDS).values_list(
+            "kind", "balance"
+        )
+    )
+    redeemed = (
+        Entry.objects.filter(
+            account__kind=Kind.REDEEMED, transaction__kind="settle", transaction__user=user
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    return Balances(
+        available=rows.get(Kind.AVAILABLE, 0), escrow=rows.get(Kind.ESCROW, 0), redeemed=redeemed
+    )
+
+
+def post(
+    *,
+    source_key: str,
+    kind: str,
+    user,
+    lines: list[tuple[Account, int]],
+    memo: str = "",
+    now=None,
+    notify: bool = True,
+    locked: list[Account] = (),
+) -> LedgerTransaction:
+    """Book one balanced transaction. Must run inside a transaction.
+
+    Raises DuplicateSource when ``source_key`` was booked before, ApiError(409)
+    when a user account would go negative.
+    """
+    if not in_transaction():
+        raise RuntimeError("ledger.post must run inside a transaction")
+    amounts: dict[int, int] = {}
+    for account, amount in lines:
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise TypeError("ledger amounts are integers")
+        amounts[account.id] = amounts.get(account.id, 0) + amount
+    amounts = {acct: amt for acct, amt in amounts.items() if amt != 0}
+    if not amounts:
+        raise ValueError("a ledger transaction needs at least one non-zero entry")
+    if sum(amounts.values()) != 0:
+        raise ValueError(f"entries must sum to zero, not {sum(amounts.values())}")
+    now = now or timezone.now()
+
+    # Lock every touched user account row, always in id order. Two requests
+    # that each read a balance of 10 and each debit 10 would otherwise both pass
+    # the check below and drive it to -10 (the check constraint would then turn
+    # one of them into an error instead of a clean 409); sorted order means two
+    # transfers over the same pair of accounts cannot deadlock.
+    # The platform accounts (issuance, redeemed) are not locked and keep no
+    # running balance: every vote touches issuance, and a lock on that one row
+    # would serialise all voters. Their balances are the sum of their entries.
+    # ``locked``: rows the caller already holds under select_for_update in this
+    # transaction (their balances are current), so they are not read again.
+    held = {a.id: a for a in locked}
+    ids = [a.id for a, _ in lines if a.kind in Account.USER_KINDS and a.id not in held]
+    held.update(
+        (a.id, a) for a in Account.objects.select_for_update().filter(id__in=ids).order_by("id")
+    )
+    for account_id, amount in amounts.items():
+        account = held.get(account_id)
+        if account is not None and account.balance + amount < 0:
+            raise ApiError(
+                "insufficient_points",
+                f"Not enough points: {account.balance} available, {-amount} needed.",
+                status_code=409,
+            )
+    try:
+        with transaction.atomic():
+            txn = LedgerTransaction.objects.create(
+                source_key=source_key,
+                kind=kind,
+                user_id=getattr(user, "id", user),
+                memo=memo[:200],
+                created_at=now,
+            )
+    except IntegrityError:
+        raise DuplicateSource(source_key) from None
+    Entry.objects.bulk_create(
+        [
+            Entry(transaction=txn, account_id=acct, amount=amt, created_at=now)
+            for acct, amt in sorted(amounts.items())
+        ]
+    )
+    for account_id, amount in amounts.items():
+        if account_id in held:
+            Account.objects.filter(id=account_id).update(balance=F("balance") + amount)
+    if notify and user is not None:
+        user_id = getattr(user, "id", user)
+        send_on_commit(user_group(user_id), {"type": "rewards.changed", "reason": kind})
+    return txn
+
+
+def _locked_user_account(*, kind: str, user) -> Account:
+    """The user's account row, locked (created first if missing)."""
+    account = Account.objects.select_for_update().filter(kind=kind, user=user).first()
+    if account is None:
+        account = account_for(kind=kind, user=user)
+        account = Account.objects.select_for_update().get(pk=account.pk)
+    return account
+
+
+def points_award_for_vote(*, user, battle_id, now=None, multiplier: float | None = None) -> int:
+    """Credit the voter for one vote (at most once per battle); returns the points booked.
+
+    Runs inside the vote's transaction, so the credit commits or rolls back with it.
+    ``multiplier``: the voter's reliability multiplier when the caller has just
+    computed it in this transaction (otherwise the rules read it).
+    """
+    if not in_transaction():
+        raise RuntimeError("points_award_for_vote runs inside the vote's transaction")
+    now = now or timezone.now()
+    # Lock the voter's account before reading today's total: two votes
+    # committing at once would otherwise both see room under the daily cap.
+    available = _locked_user_account(kind=Kind.AVAILABLE, user=user)
+    issuance = account_for(kind=Kind.ISSUANCE)
+    start, end = rules.day_window(now)
+    earned_today = (
+        Entry.objects.filter(
+            account=available,
+            transaction__kind=LedgerTransaction.Kind.AWARD,
+            created_at__gte=start,
+            created_at__lt=end,
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    award = rules.vote_award(user=user, earned_today=earned_today, multiplier=multiplier)
+    if award.points <= 0:
+        return 0
+    try:
+        post(
+            source_key=f"vote:{battle_id}",
+            kind=LedgerTransaction.Kind.AWARD,
+            user=user,
+            lines=[(available, award.points), (issuance, -award.points)],
+            memo=f"vote on battle {battle_id}",
+            now=now,
+            locked=[available],
+        )
+    except DuplicateSource:
+        return 0
+    return award.points
+
+
+def ledger_sum() -> int:
+    """Sum of every entry: zero, always."""
+    return Entry.objects.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def unbalanced_transactions() -> list[str]:
+    """Source keys of transactions whose entries do not sum to zero (should be none)."""
+    return list(
+        LedgerTransaction.objects.annotate(total=Sum("entries__amount"))
+        .exclude(total=0)
+        .values_list("source_key", flat=True)
+    )
+
+
+def balance_mismatches() -> list[int]:
+    """User accounts whose stored balance differs from the sum of their entries."""
+    return [
+        a.id
+        for a in Account.objects.filter(kind__in=Account.USER_KINDS).annotate(
+            total=Sum("entries__amount")
+        )
+        if (a.total or 0) != a.balance
+    ]
+
+
+def platform_balance(kind: str) -> int:
+    """Issuance (negative: minus all points ever awarded) or redeemed, from the entries."""
+    return Entry.objects.filter(account__kind=kind).aggregate(t=Sum("amount"))["t"] or 0

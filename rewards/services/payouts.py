@@ -1,0 +1,457 @@
+"""Payout epochs, gasless claims and settlement: the worker's steps.
+
+Each step follows the same shape, so that the chain is never called inside a DB
+transaction and a crash anywhere loses nothing:
+
+1. a short DB transaction claims the work and records the intent
+   (rows claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` or a conditional
+   UPDATE whose row count says who got there first);
+2. the chain call, outside any transaction (``rewards.chain`` stores the signed
+   transaction before broadcasting it);
+3. a short DB transaction records the result.
+
+``worker_tick`` runs every step once; ``manage.py rewards_worker`` loops over it,
+and with the in-process EVM the rewards views call it on demand.
+"""
+
+import logging
+import threading
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from datafi.api import ApiError
+from datafi.events import send_on_commit
+from rewards import chain
+from rewards.merkle import UNITS_PER_POINT, MerkleTree
+from rewards.models import (
+    ChainDeployment,
+    ChainTx,
+    ClaimRequest,
+    Epoch,
+    EpochLeaf,
+    Redemption,
+)
+from rewards.services import ledger
+from rewards.services.redemptions import (
+    redemption_settle_locked,
+    redemptions_fail_epoch_locked,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _skip_locked(qs):
+    # SQLite has no row locks (its writers are serialised by the database lock).
+    return qs.select_for_update(skip_locked=True) if connection.vendor == "postgresql" else qs
+
+
+def _latest_published_leaves() -> dict[str, int]:
+    latest = Epoch.objects.filter(status=Epoch.Status.PUBLISHED).order_by("-number").first()
+    if latest is None:
+        return {}
+    return dict(latest.leaves.values_list("address", "cumulative_points"))
+
+
+def _notify_users(user_ids) -> None:
+    for user_id in set(user_ids):
+        send_on_commit(ledger.user_group(user_id), {"type": "rewards.changed"})
+
+
+@transaction.atomic(durable=True)
+def epoch_build(*, now=None) -> Epoch | None:
+    """Gather pending redemptions into a new epoch (or return the one in flight).
+
+    The tree holds every wallet's cumulative payout: the previous published
+    epoch's amounts plus this epoch's redemptions.
+    """
+    now = now or timezone.now()
+    in_flight = Epoch.objects.filter(status=Epoch.Status.PUBLISHING).first()
+    if in_flight is not None:
+        return in_flight
+    last = Epoch.objects.order_by("-number").first()
+    interval = timedelta(seconds=settings.REWARD_EPOCH_INTERVAL)
+    if last is not None and interval and last.created_at > now - interval:
+        return None
+    pending = list(
+        _skip_locked(Redemption.objects.filter(status=Redemption.Status.PENDING)).order_by(
+            "created_at", "id"
+        )
+    )
+    if not pending:
+        return None
+    cumulative = defaultdict(int, _latest_published_leaves())
+    for redemption in pending:
+        cumulative[redemption.address] += redemption.points
+    tree = MerkleTree((address, pts * UNITS_PER_POINT) for address, pts in cumulative.items())
+    number = (Epoch.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+    epoch = Epoch.objects.create(
+        number=number,
+        network=chain.get().network,
+        root=tree.root(),
+        dump=tree.dump(),
+        created_at=now,
+    )
+    EpochLeaf.objects.bulk_create(
+        EpochLeaf(epoch=epoch, address=address, cumulative_points=pts)
+        for address, pts in sorted(cumulative.items())
+    )
+    for redemption in pending:
+        moved = Redemption.objects.filter(
+            pk=redemption.pk, status=Redemption.Status.PENDING
+        ).update(
+            status=Redemption.Status.PUBLISHING,
+            epoch=epoch,
+            leaf_cumulative_points=cumulative[redemption.address],
+            updated_at=now,
+        )
+        if moved != 1:  # cannot happen under the row lock; refuse to publish a wrong tree
+            raise RuntimeError(f"redemption {redemption.pk} changed while building an epoch")
+    _notify_users(r.user_id for r in pending)
+    return epoch
+
+
+# How long a worker's claim on sending an epoch's publication lasts. It only has
+# to outlive one gas estimate and one signature; a worker that dies holding it
+# delays the epoch by this much and never makes it pay twice.
+PUBLISH_CLAIM = timedelta(minutes=5)
+
+
+def _publish_label(epoch: Epoch) -> str:
+    return f"publish:{epoch.number}"
+
+
+def _epoch_claim_publication(epoch: Epoch, *, now) -> str | None:
+    """Take the right to send ``epoch``'s publication; a token, or None if another worker has it."""
+    token = uuid.uuid4().hex
+    claimed = (
+        Epoch.objects.filter(pk=epoch.pk, status=Epoch.Status.PUBLISHING, chain_tx__isnull=True)
+        .filter(Q(publish_claimed_at__isnull=True) | Q(publish_claimed_at__lt=now - PUBLISH_CLAIM))
+        .update(publish_owner=token, publish_claimed_at=now)
+    )
+    return token if claimed == 1 else None
+
+
+def _epoch_link(epoch: Epoch, tx: ChainTx, *, replacing: int | None = None) -> bool:
+    """Point ``epoch`` at its publication ``tx`` (if it still points at ``replacing``)."""
+    return bool(Epoch.objects.filter(pk=epoch.pk, chain_tx=replacing).update(chain_tx=tx))
+
+
+def epoch_publish(epoch: Epoch) -> Epoch:
+    """Send (or resume) the root publication of ``epoch``; never inside a transaction."""
+    epoch.refresh_from_db()
+    if epoch.status != Epoch.Status.PUBLISHING:
+        return epoch
+    if epoch.chain_tx_id is None:
+        # There's a possible race where several workers see the in-flight epoch with
+        # no publication tx yet: worker A signs, sends and mines publish:N while
+        # worker B, past its "no tx yet" check, estimates gas for the same call. B's
+        # estimate reverts (EpochNotIncreasing) and B used to fail the epoch and
+        # return its points while the root was live on chain: paid twice. So one
+        # worker owns the send (a conditional UPDATE whose row count says who got
+        # there first), and holds it until the signed tx is linked to the epoch,
+        # which ``submit`` does in the same commit that stores the tx, before the
+        # broadcast. The others only follow ``chain_tx`` once it is there.
+        token = _epoch_claim_publication(epoch, now=timezone.now())
+        if token is None:
+            epoch.refresh_from_db()
+            if epoch.chain_tx_id is None:
+                return epoch  # another worker got there first and is sending it
+        else:
+            try:
+                _epoch_send(epoch, owner=token)
+            finally:
+                Epoch.objects.filter(pk=epoch.pk, publish_owner=token).update(
+                    publish_owner="", publish_claimed_at=None
+                )
+            epoch.refresh_from_db()
+            if epoch.status != Epoch.Status.PUBLISHING or epoch.chain_tx_id is None:
+                return epoch
+    return _epoch_follow(epoch)
+
+
+def _epoch_send(epoch: Epoch, *, owner: str) -> None:
+    to, data = chain.publish_call(root=epoch.root, epoch=epoch.number)
+    try:
+        chain.submit(
+            label=_publish_label(epoch),
+            purpose=ChainTx.Purpose.PUBLISH,
+            to=to,
+            data=data,
+            record=lambda tx: _epoch_link(epoch, tx),
+        )
+    except chain.ChainReverted as exc:
+        _epoch_reverted(epoch, f"publication would revert: {exc.error}", owner=owner)
+
+
+def _epoch_follow(epoch: Epoch) -> Epoch:
+    tx = chain.progress(epoch.chain_tx)
+    if tx.status == ChainTx.Status.CONFIRMED:
+        _epoch_mark_published(epoch)
+    elif tx.status == ChainTx.Status.REVERTED:
+        return _epoch_reverted(epoch, f"publication {tx.tx_hash} reverted")
+    epoch.refresh_from_db()
+    return epoch
+
+
+def _epoch_mark_published(epoch: Epoch) -> None:
+    with transaction.atomic():
+        now = timezone.now()
+        flipped = Epoch.objects.filter(pk=epoch.pk, status=Epoch.Status.PUBLISHING).update(
+            status=Epoch.Status.PUBLISHED, published_at=now
+        )
+        if flipped:
+            users = list(Redemption.objects.filter(epoch=epoch).values_list("user_id", flat=True))
+            Redemption.objects.filter(epoch=epoch, status=Redemption.Status.PUBLISHING).update(
+                status=Redemption.Status.CLAIMABLE, updated_at=now
+            )
+            _notify_users(users)
+
+
+def _epoch_reverted(epoch: Epoch, reason: str, *, owner: str = "") -> Epoch:
+    """A publication reverted (or would): return the points only if its root is not on chain.
+
+    A revert says the call failed *now*, not that the root was never published:
+    another worker's tx, or one sent before a crash, may have put it there. Our
+    own record of a live tx for the label is looked at first, then the
+    distributor's state and its RootPublished events.
+    """
+    epoch.refresh_from_db()
+    if epoch.status != Epoch.Status.PUBLISHING:
+        return epoch
+    live = chain.live_tx(_publish_label(epoch))
+    if live is not None and live.pk != epoch.chain_tx_id:
+        if _epoch_link(epoch, live, replacing=epoch.chain_tx_id):
+            log.warning("epoch %s: %s, following %s instead", epoch.number, reason, live.tx_hash)
+        epoch.refresh_from_db()
+        return _epoch_follow(epoch) if epoch.chain_tx_id else epoch
+    seen = chain.root_publication(epoch=epoch.number, root=epoch.root)
+    if seen is None:
+        return _epoch_failed(epoch, reason, owner=owner)
+    log.warning("epoch %s: %s, but its root is on chain (%s)", epoch.number, reason, seen.tx_hash)
+    tx = _publication_record(epoch, seen)
+    if tx is not None and tx.pk != epoch.chain_tx_id:
+        _epoch_link(epoch, tx, replacing=epoch.chain_tx_id)
+        epoch.refresh_from_db()
+        if epoch.chain_tx_id == tx.pk:
+            return _epoch_follow(epoch)
+    _epoch_mark_published(epoch)
+    epoch.refresh_from_db()
+    return epoch
+
+
+def _publication_record(epoch: Epoch, seen: chain.RootPublication) -> ChainTx | None:
+    """The ChainTx of a publication found on chain, stored if we never recorded it."""
+    if not seen.tx_hash:
+        return None
+    tx = ChainTx.objects.filter(tx_hash=seen.tx_hash).first()
+    if tx is not None:
+        return tx
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # Sent outside ``submit`` (its signed bytes are not ours to store): it is
+            # mined, so it only needs its confirmations counted.
+            return ChainTx.objects.create(
+                network=epoch.network,
+                sender=seen.sender,
+                nonce=seen.nonce,
+                tx_hash=seen.tx_hash,
+                raw="",
+                purpose=ChainTx.Purpose.PUBLISH,
+                label=_publish_label(epoch),
+                status=ChainTx.Status.MINED,
+                block_number=seen.block_number,
+                created_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:
+        return None
+
+
+def _epoch_failed(epoch: Epoch, reason: str, *, owner: str = "") -> Epoch:
+    with transaction.atomic():
+        now = timezone.now()
+        # Conditional on nothing having moved since the chain was checked: the same
+        # publication tx, and for the sending worker, its claim still being its own.
+        still = Epoch.objects.filter(
+            pk=epoch.pk, status=Epoch.Status.PUBLISHING, chain_tx=epoch.chain_tx_id
+        )
+        if owner:
+            still = still.filter(publish_owner=owner)
+        flipped = still.update(status=Epoch.Status.FAILED)
+        if flipped:
+            users = list(Redemption.objects.filter(epoch=epoch).values_list("user_id", flat=True))
+            redemptions_fail_epoch_locked(epoch, reason=f"epoch {epoch.number}: {reason}", now=now)
+            _notify_users(users)
+    if flipped:
+        log.error("epoch %s failed: %s", epoch.number, reason)
+    epoch.refresh_from_db()
+    return epoch
+
+
+def proof_for(address: str) -> dict | None:
+    """The latest published leaf and proof of ``address`` (None if it has no payout)."""
+    epoch = Epoch.objects.filter(status=Epoch.Status.PUBLISHED).order_by("-number").first()
+    if epoch is None:
+        return None
+    leaf = epoch.leaves.filter(address=address).first()
+    if leaf is None:
+        return None
+    tree = MerkleTree.load(epoch.dump)
+    return {
+        "epoch": epoch.number,
+        "root": epoch.root,
+        "address": address,
+        "cumulative_points": leaf.cumulative_points,
+        "cumulative_amount": str(leaf.cumulative_points * UNITS_PER_POINT),
+        "proof": tree.proof(address),
+    }
+
+
+def claim_request(*, user) -> ClaimRequest:
+    """Ask the service to submit the claim for the user's wallet (gasless for the user)."""
+    claimable = Redemption.objects.filter(user=user, status=Redemption.Status.CLAIMABLE)
+    addresses = sorted(set(claimable.values_list("address", flat=True)))
+    if not addresses:
+        raise ApiError("nothing_to_claim", "No published redemption is waiting to be claimed.", 409)
+    proof = next((p for p in map(proof_for, addresses) if p is not None), None)
+    if proof is None:
+        raise ApiError("nothing_to_claim", "No published leaf for your redemptions yet.", 409)
+    network = chain.get().network
+    with transaction.atomic():
+        request, _ = ClaimRequest.objects.get_or_create(
+            network=network,
+            address=proof["address"],
+            cumulative_points=proof["cumulative_points"],
+            defaults={
+                "epoch_id": Epoch.objects.get(number=proof["epoch"]).pk,
+                "requested_by": user,
+                "created_at": timezone.now(),
+            },
+        )
+    return claim_submit(request)
+
+
+def claim_submit(request: ClaimRequest) -> ClaimRequest:
+    """Send (or resume) the relayer's claim transaction for ``request``."""
+    if request.chain_tx_id is not None and request.chain_tx.status != ChainTx.Status.REVERTED:
+        chain.progress(request.chain_tx)
+        return request
+    proof = proof_for(request.address)
+    if proof is None or proof["cumulative_points"] != request.cumulative_points:
+        # A newer epoch superseded this amount: a fresh request carries the new one.
+        return request
+    to, data = chain.claim_call(
+        account=request.address,
+        cumulative_points=request.cumulative_points,
+        proof=proof["proof"],
+    )
+    try:
+        tx = chain.submit(
+            label=f"claim:{request.address}:{request.cumulative_points}",
+            purpose="claim",
+            to=to,
+            data=data,
+        )
+    except chain.ChainReverted as exc:
+        if exc.error == "NothingToClaim":
+            # Someone's claim (the wallet's own, or another relayer attempt) already
+            # paid this amount: nothing is refunded here, the Claimed event settles it.
+            return request
+        latest = proof_for(request.address)
+        if exc.error == "InvalidProof" and (latest is None or latest["root"] != proof["root"]):
+            return request  # a newer root landed while we were sending; its request follows
+        raise ApiError("claim_reverted", f"The claim would revert: {exc.error}.", 409) from None
+    ClaimRequest.objects.filter(pk=request.pk).update(chain_tx=tx)
+    request.refresh_from_db()
+    return request
+
+
+def claims_settle() -> int:
+    """Read confirmed Claimed events and settle the redemptions they pay; returns how many."""
+    dep = chain.deployment()
+    cursor = ChainDeployment.objects.get(pk=dep.pk).scanned_block
+    events, last = chain.claimed_events(from_block=cursor + 1)
+    settled = 0
+    with transaction.atomic():
+        # Conditional on the cursor: of two workers reading the same blocks, one books them.
+        moved = ChainDeployment.objects.filter(pk=dep.pk, scanned_block=cursor).update(
+            scanned_block=last
+        )
+        if not moved:
+            return 0
+        now = timezone.now()
+        for event in events:
+            cumulative_points = event.cumulative_units // UNITS_PER_POINT
+            for redemption in Redemption.objects.select_for_update().filter(
+                address=event.account,
+                status=Redemption.Status.CLAIMABLE,
+                leaf_cumulative_points__lte=cumulative_points,
+            ):
+                settled += redemption_settle_locked(redemption, tx_hash=event.tx_hash, now=now)
+    return settled
+
+
+def chain_txs_progress() -> None:
+    """Move every open transaction forward (lookups and re-broadcasts, in nonce order)."""
+    network = chain.get().network
+    for tx in ChainTx.objects.filter(network=network, status__in=ChainTx.OPEN).order_by("nonce"):
+        chain.progress(tx)
+
+
+@dataclass
+class TickReport:
+    epoch: int | None = None
+    epoch_status: str = ""
+    claims: int = 0
+    settled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+_tick_lock = threading.Lock()
+
+
+def worker_tick() -> TickReport:
+    """One pass of the payout worker; a node that is down is reported, not raised."""
+    report = TickReport()
+    try:
+        chain.deployment()
+        chain_txs_progress()
+        epoch = epoch_build()
+        if epoch is not None and epoch.status == Epoch.Status.PUBLISHING:
+            epoch = epoch_publish(epoch)
+        if epoch is not None:
+            report.epoch, report.epoch_status = epoch.number, epoch.status
+        waiting = Redemption.objects.filter(status=Redemption.Status.CLAIMABLE)
+        for request in ClaimRequest.objects.filter(
+            network=chain.get().network,
+            address__in=waiting.values("address"),
+        ).exclude(chain_tx__status=ChainTx.Status.CONFIRMED):
+            claim_submit(request)
+            report.claims += 1
+        report.settled = claims_settle()
+    except chain.ChainUnavailable as exc:
+        report.errors.append(f"chain unavailable: {exc}")
+    return report
+
+
+def worker_tick_on_demand() -> TickReport | None:
+    """Run a tick from a web request when REWARD_WORKER_ON_DEMAND (skip if one is running)."""
+    if not settings.REWARD_WORKER_ON_DEMAND:
+        return None
+    if not _tick_lock.acquire(blocking=False):
+        return None
+    try:
+        return worker_tick()
+    except Exception:  # best effort inside a request: the loop retries, the page must render
+        log.exception("on-demand payout tick failed")
+        return None
+    finally:
+        _tick_lock.release()

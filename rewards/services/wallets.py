@@ -1,0 +1,144 @@
+"""Wallets: Sign-In With Ethereum nonces, verification, linking and wallet-only sign-in."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from datafi.api import ApiError
+from rewards import siwe
+from rewards.models import SiweNonce, Wallet
+
+STATEMENT = "Link this wallet to your datafi account to receive reward payouts."
+
+
+def expected_chain_id() -> int:
+    from rewards import chain
+
+    return chain.chain_id()
+
+
+def siwe_challenge(*, address: str, domain: str, scheme: str, now=None) -> dict:
+    """Issue a single-use nonce and the exact EIP-4361 message for ``address`` to sign."""
+    try:
+        address = siwe.checksum(address)
+    except siwe.SiweError:
+        raise ApiError(
+            "invalid_address", "address must be a 0x-prefixed Ethereum address."
+        ) from None
+    now = (now or timezone.now()).replace(microsecond=0)
+    ttl = timedelta(seconds=settings.SIWE_NONCE_TTL)
+    nonce = secrets.token_hex(16)
+    SiweNonce.objects.create(nonce=nonce, created_at=now, expires_at=now + ttl)
+    message = siwe.SiweMessage(
+        domain=domain,
+        address=address,
+        statement=STATEMENT,
+        uri=f"{scheme}://{domain}",
+        version="1",
+        chain_id=expected_chain_id(),
+        nonce=nonce,
+        issued_at=now,
+        expiration_time=now + ttl,
+    )
+    return {"message": message.text(), "nonce": nonce, "expires_at": (now + ttl).isoformat()}
+
+
+def siwe_verify(*, message: str, signature: str, domain: str, now=None) -> str:
+    """Check a signed SIWE message and consume its nonce; returns the signer's address.
+
+    Must run inside a transaction so the nonce is spent only if the caller's write
+    (link, sign-in) commits too.
+    """
+    now = now or timezone.now()
+    if not isinstance(message, str) or not isinstance(signature, str):
+        raise ApiError("invalid_input", "message and signature are required strings.")
+    try:
+        parsed = siwe.parse(message)
+    except siwe.SiweError as exc:
+        raise ApiError("malformed_message", f"Not an EIP-4361 message: {exc}.") from None
+    if parsed.domain != domain:
+        raise ApiError(
+            "wrong_domain", f"The message is for {parsed.domain!r}, this is {domain!r}.", 403
+        )
+    uri = parsed.uri.split("://", 1)[-1]
+    if not (uri == domain or uri.startswith(domain + "/")):
+        raise ApiError("wrong_uri", "The message's URI is not on this site.", 403)
+    if parsed.chain_id != expected_chain_id():
+        raise ApiError(
+            "wrong_chain",
+            f"The message is for chain {parsed.chain_id}, payouts are on {expected_chain_id()}.",
+            403,
+        )
+    skew = timedelta(seconds=settings.SIWE_CLOCK_SKEW)
+    if parsed.issued_at > now + skew:
+        raise ApiError("not_yet_valid", "The message is issued in the future.", 401)
+    if parsed.not_before is not None and parsed.not_before > now + skew:
+        raise ApiError("not_yet_valid", "The message is not valid yet.", 401)
+    if parsed.expiration_time is None:
+        raise ApiError("no_expiry", "The message must carry an Expiration Time.", 400)
+    if parsed.expiration_time <= now:
+        raise ApiError("expired", "The message has expired; ask for a new one.", 401)
+    try:
+        signer = siwe.recover_address(message, signature)
+    except siwe.SiweError as exc:
+        raise ApiError("bad_signature", str(exc), 401) from None
+    if signer != siwe.checksum(parsed.address):
+        raise ApiError("bad_signature", "The signature is not from the message's address.", 401)
+    # Consume the nonce last and conditionally: of two requests replaying the
+    # same signed message, exactly one changes the row.
+    spent = SiweNonce.objects.filter(
+        nonce=parsed.nonce, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if spent != 1:
+        known = SiweNonce.objects.filter(nonce=parsed.nonce).first()
+        if known is None:
+            raise ApiError("unknown_nonce", "This nonce was not issued here.", 401)
+        if known.used_at is not None:
+            raise ApiError("nonce_used", "This message was already used.", 409)
+        raise ApiError("expired", "The nonce has expired; ask for a new one.", 401)
+    return signer
+
+
+@transaction.atomic(durable=True)
+def wallet_link(*, user, message: str, signature: str, domain: str, now=None) -> Wallet:
+    """Link the wallet that signed ``message`` to ``user`` (replacing any earlier one)."""
+    now = now or timezone.now()
+    address = siwe_verify(message=message, signature=signature, domain=domain, now=now)
+    owner = Wallet.objects.select_for_update().filter(address=address).first()
+    if owner is not None and owner.user_id != user.id:
+        raise ApiError("wallet_taken", "This wallet is linked to another account.", 409)
+    if owner is not None:
+        return owner
+    try:
+        with transaction.atomic():
+            wallet, _ = Wallet.objects.update_or_create(
+                user=user, defaults={"address": address, "linked_at": now}
+            )
+    except IntegrityError:
+        raise ApiError("wallet_taken", "This wallet is linked to another account.", 409) from None
+    return wallet
+
+
+@transaction.atomic(durable=True)
+def wallet_sign_in(*, message: str, signature: str, domain: str, now=None):
+    """The user owning the signing wallet, created (with the wallet linked) on first sign-in."""
+    from datafi.accounts.models import User
+
+    now = now or timezone.now()
+    address = siwe_verify(message=message, signature=signature, domain=domain, now=now)
+    wallet = Wallet.objects.select_related("user").filter(address=address).first()
+    if wallet is not None:
+        if not wallet.user.is_active:
+            raise ApiError("inactive", "This account is disabled.", 403)
+        return wallet.user
+    base = f"wallet-{address[2:10].lower()}"
+    username, n = base, 1
+    while User.objects.filter(username=username).exists():
+        n += 1
+        username = f"{base}-{n}"
+    user = User.objects.create_user(username=username, password=None)
+    Wallet.objects.create(user=user, address=address, linked_at=now)
+    return user

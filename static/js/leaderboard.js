@@ -1,0 +1,268 @@
+// Leaderboard page: plots (vendored Chart.js + chartjs-chart-matrix), filter
+// switching, and live redraws when a new snapshot lands on the websocket.
+/* global Chart */
+
+const root = document.getElementById("lb");
+const form = document.getElementById("lb-filters");
+const charts = {};
+let data = JSON.parse(document.getElementById("lb-data").textContent);
+
+const fmt0 = (x) => (x === null || x === undefined ? "–" : Math.round(x).toString());
+const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
+
+function text(tag, value, cls) {
+  const el = document.createElement(tag);
+  el.textContent = value;
+  if (cls) el.className = cls;
+  return el;
+}
+
+// Filters: any change loads that slice (the server renders it, so the page
+// also works without this script through the form's Show button).
+form.addEventListener("change", () => form.submit());
+
+function renderTable(snap) {
+  const table = document.getElementById("lb-table");
+  if (!table) return;
+  const groups = snap.meta.n_components > 1;
+  const tbody = document.createElement("tbody");
+  for (const r of snap.rows) {
+    const tr = document.createElement("tr");
+    tr.append(text("td", r.rank ?? "–"));
+    const model = document.createElement("td");
+    model.append(text("span", r.model, "model"));
+    if (r.preliminary) {
+      model.append(" ", text("span", "preliminary", "badge"));
+    }
+    model.append(document.createElement("br"), text("small", r.provider, "muted"));
+    const score = text("td", fmt0(r.score), "num");
+    if (r.lower !== null) score.append(text("small", `${fmt0(r.lower)}–${fmt0(r.upper)}`, "show-sm muted"));
+    tr.append(model, score);
+    tr.append(text("td", r.lower === null ? "–" : `${fmt0(r.lower)} – ${fmt0(r.upper)}`, "num hide-sm"));
+    tr.append(text("td", r.votes, "num"), text("td", pct(r.win_rate), "num"));
+    if (groups) tr.append(text("td", r.component + 1, "num"));
+    tbody.append(tr);
+  }
+  table.tBodies[0].replaceWith(tbody);
+  const summary = document.getElementById("lb-summary");
+  const when = new Date(snap.created_at);
+  summary.replaceChildren(
+    text("strong", snap.vote_count),
+    ` votes · ${snap.rows.length} models · updated `,
+    text("time", when.toISOString().slice(0, 16).replace("T", " ") + " UTC"),
+  );
+}
+
+function scoreChart(snap) {
+  const rows = snap.rows;
+  const labels = rows.map((r) => r.model);
+  const datasets = [];
+  if (rows.some((r) => r.lower !== null)) {
+    datasets.push({
+      type: "bar",
+      label: "95% interval",
+      data: rows.map((r) => (r.lower === null ? null : [r.lower, r.upper])),
+      backgroundColor: "rgba(59, 91, 219, 0.25)",
+      borderColor: "rgba(59, 91, 219, 0.7)",
+      borderWidth: 1,
+      barPercentage: 0.5,
+    });
+  }
+  datasets.push({
+    type: "scatter",
+    label: "score",
+    data: rows.map((r) => ({ x: r.score, y: r.model })),
+    backgroundColor: "#1b1f24",
+    pointRadius: 4,
+  });
+  // Zoom on the scores: a bar chart would otherwise start its axis at zero.
+  const lo = Math.min(...rows.map((r) => r.lower ?? r.score));
+  const hi = Math.max(...rows.map((r) => r.upper ?? r.score));
+  const pad = Math.max(10, (hi - lo) * 0.08);
+  return {
+    data: { labels, datasets },
+    options: {
+      indexAxis: "y",
+      maintainAspectRatio: false,
+      animation: false,
+      scales: {
+        x: {
+          type: "linear",
+          min: Math.floor((lo - pad) / 10) * 10,
+          max: Math.ceil((hi + pad) / 10) * 10,
+          title: { display: true, text: "score" },
+        },
+        y: { type: "category", labels, ticks: { autoSkip: false } },
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => {
+              const r = rows[ctx.dataIndex];
+              return r.lower === null
+                ? `${r.model}: ${fmt0(r.score)}`
+                : `${r.model}: ${fmt0(r.score)} (${fmt0(r.lower)} – ${fmt0(r.upper)})`;
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+function colour(v, kind) {
+  if (v === null || v === undefined) return "#eef0f3";
+  if (kind === "count") return `rgba(59, 91, 219, ${0.08 + 0.85 * v})`;
+  // Win rate: red below 50%, blue above.
+  const d = Math.min(1, Math.abs(v - 0.5) * 2);
+  return v >= 0.5 ? `rgba(59, 91, 219, ${0.1 + 0.8 * d})` : `rgba(201, 42, 42, ${0.1 + 0.8 * d})`;
+}
+
+const cellText = {
+  id: "cellText",
+  afterDatasetsDraw(chart) {
+    const ds = chart.data.datasets[0];
+    const meta = chart.getDatasetMeta(0);
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    meta.data.forEach((el, k) => {
+      const { width, height } = el.getProps(["width", "height"], true);
+      const d = ds.data[k];
+      if (width < 22 || height < 14 || d.v === null) return;
+      ctx.font = `${Math.min(12, Math.floor(height / 2.2))}px system-ui, sans-serif`;
+      ctx.fillStyle = d.dark ? "#fff" : "#1b1f24";
+      const c = el.getCenterPoint();
+      ctx.fillText(d.label, c.x, c.y);
+    });
+    ctx.restore();
+  },
+};
+
+function matrixChart(snap, key) {
+  const m = snap.meta.matrices;
+  const models = m.models;
+  const values = m[key];
+  const max = key === "battles" ? Math.max(1, ...values.flat()) : 1;
+  const cells = [];
+  models.forEach((row, i) =>
+    models.forEach((col, j) => {
+      const raw = i === j ? null : values[i][j];
+      const v = raw === null ? null : raw / max;
+      cells.push({
+        x: col,
+        y: row,
+        v,
+        raw,
+        label: raw === null ? "" : key === "battles" ? String(raw) : raw.toFixed(2),
+        dark: v !== null && (key === "battles" ? v > 0.55 : Math.abs(v - 0.5) > 0.3),
+      });
+    }),
+  );
+  const n = models.length;
+  return {
+    type: "matrix",
+    data: {
+      datasets: [
+        {
+          data: cells,
+          backgroundColor: (c) => colour(c.raw?.v ?? null, key === "battles" ? "count" : "rate"),
+          borderWidth: 1,
+          borderColor: "#fff",
+          width: ({ chart }) => (chart.chartArea || {}).width / n - 1,
+          height: ({ chart }) => (chart.chartArea || {}).height / n - 1,
+        },
+      ],
+    },
+    options: {
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          callbacks: {
+            title: () => "",
+            label: (ctx) => {
+              const d = ctx.raw;
+              if (d.raw === null) return `${d.y} vs ${d.x}: –`;
+              return key === "battles"
+                ? `${d.y} vs ${d.x}: ${d.raw} battles`
+                : `${d.y} beats ${d.x}: ${(d.raw * 100).toFixed(1)}%`;
+            },
+          },
+        },
+      },
+      scales: {
+        x: { type: "category", labels: models, offset: true, grid: { display: false },
+             ticks: { autoSkip: false, maxRotation: 60, minRotation: 45 } },
+        y: { type: "category", labels: models, offset: true, reverse: false,
+             grid: { display: false }, ticks: { autoSkip: false } },
+      },
+    },
+    plugins: [cellText],
+  };
+}
+
+function draw(id, config, type) {
+  const canvas = document.getElementById(id);
+  if (!canvas || typeof Chart === "undefined") return;
+  if (charts[id]) charts[id].destroy();
+  charts[id] = new Chart(canvas, { type: type || config.type, ...config });
+}
+
+function drawAll(snap) {
+  if (!snap) return;
+  const h = Math.max(220, 34 * snap.rows.length + 60);
+  const tall = document.querySelector(".plot.tall");
+  if (tall) tall.style.height = `${h}px`;
+  draw("plot-scores", scoreChart(snap), "bar");
+  draw("plot-predicted", matrixChart(snap, "predicted"));
+  draw("plot-observed", matrixChart(snap, "observed"));
+  draw("plot-battles", matrixChart(snap, "battles"));
+  root.dataset.snapshot = snap.id;
+}
+
+async function refetch() {
+  const params = new URLSearchParams({
+    method: root.dataset.method,
+    category: root.dataset.category,
+    language: root.dataset.language,
+  });
+  const resp = await fetch(`${root.dataset.api}?${params}`, { headers: { Accept: "application/json" } });
+  if (!resp.ok) return;
+  const snap = await resp.json();
+  if (!data) {
+    window.location.reload(); // first snapshot of this slice: render it server-side
+    return;
+  }
+  data = snap;
+  renderTable(snap);
+  drawAll(snap);
+}
+
+function connect(delay) {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${scheme}://${window.location.host}${root.dataset.ws}`);
+  const live = document.getElementById("lb-live");
+  ws.onopen = () => {
+    delay = 1000;
+    if (live) live.classList.add("on");
+    root.dataset.live = "on";
+  };
+  ws.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.type !== "snapshot") return;
+    if (msg.category !== root.dataset.category || msg.language !== root.dataset.language) return;
+    refetch();
+  };
+  ws.onclose = () => {
+    if (live) live.classList.remove("on");
+    root.dataset.live = "off";
+    setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
+  };
+}
+
+drawAll(data);
+connect(1000);

@@ -1,0 +1,80 @@
+"""The leaderboard page in headless Chromium: table, plots, switching slices, phone."""
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import build_arena
+from tests.ratings.conftest import cast_votes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PAINTED = """(id) => {
+  const c = document.getElementById(id);
+  const ctx = c.getContext("2d");
+  const px = ctx.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let k = 3; k < px.length; k += 4) if (px[k] > 0) n++;
+  return n;
+}"""
+
+
+@pytest.fixture
+def board(alice, settings):
+    settings.QUALITY_DEFENCES = False  # a scripted voter; quality is tested elsewhere
+    settings.RATINGS_BOOTSTRAP_ROUNDS = 200
+    settings.RATINGS_STYLE_ROUNDS = 20
+    from ratings.services import refresh_dirty
+
+    arena = build_arena(prompts=12)
+    cast_votes(alice, 80, seed=5)
+    refresh_dirty(worker="browser-test")
+    return arena
+
+
+def test_the_leaderboard_draws_its_plots_and_switches_category(live_server, page, board):
+    from ratings.selectors import leaderboard_latest
+
+    page.goto(f"{live_server.url}/leaderboard/")
+    page.wait_for_selector("#lb-table tbody tr")
+    rows = page.locator("#lb-table tbody tr")
+    assert rows.count() == 4
+    snap = leaderboard_latest()
+    assert snap.rows[0]["model"] in rows.nth(0).inner_text()
+    for canvas in ("plot-scores", "plot-predicted", "plot-observed", "plot-battles"):
+        page.wait_for_function(f"() => window.Chart && Chart.getChart('{canvas}')")
+        assert page.evaluate(PAINTED, canvas) > 2000, canvas
+    page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
+
+    page.select_option("#lb-category", "coding")
+    page.wait_for_url("**/leaderboard/?*category=coding*")
+    coding = leaderboard_latest(category="coding")
+    page.wait_for_selector("#lb-summary")
+    assert f"{coding.vote_count} votes" in page.inner_text("#lb-summary")
+    assert page.evaluate(PAINTED, "plot-predicted") > 2000
+
+    page.click("text=Style-controlled")
+    page.wait_for_url("**method=style**")
+    assert "Style coefficients" in page.inner_text("#lb-style")
+
+    page.click("text=Elo")
+    page.wait_for_url("**method=elo**")
+    page.wait_for_function("() => Chart.getChart('plot-scores')")
+    assert page.evaluate(PAINTED, "plot-scores") > 500
+
+
+def test_the_leaderboard_is_readable_on_a_phone(live_server, page, board):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/leaderboard/")
+    page.wait_for_function("() => window.Chart && Chart.getChart('plot-battles')")
+    wrap = page.evaluate(
+        "() => { const w = document.querySelector('.table-wrap');"
+        " return [w.scrollWidth, w.clientWidth]; }"
+    )
+    assert wrap[0] <= wrap[1], "the table should fit a phone without scrolling sideways"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "leaderboard-phone.png"), full_page=True)
+
+
+def test_an_empty_leaderboard_says_so(live_server, page, db):
+    page.goto(f"{live_server.url}/leaderboard/")
+    assert "No leaderboard yet" in page.inner_text("#lb-empty")

@@ -1,0 +1,31 @@
+"""Running one function from many threads at once, for the PostgreSQL race tests."""
+
+import threading
+
+from django.db import connection
+
+
+def run_concurrently(n: int, fn) -> list:
+    """Call ``fn(i)`` for i in range(n), all released together by a barrier.
+
+    Returns each call's result, or the exception it raised (for the test to
+    assert on). Each thread closes its own database connection.
+    """
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = fn(i)
+        except Exception as exc:  # recorded, asserted on by the caller
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

@@ -1,0 +1,163 @@
+"""Shared fixtures: the fixed characters and a small arena built through services.
+
+alice votes, bob works for a model provider, carol researches, mallory attacks.
+Suites that need a real service (PostgreSQL, Redis, Chromium, anvil) skip
+without it, unless REQUIRE_SERVICES=1, which turns each such skip into a failure.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
+CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+
+
+def chromium_path() -> str | None:
+    for path in CHROMIUM_PATHS:
+        if os.path.exists(path):
+            return path
+    return shutil.which("chromium")
+
+
+def _service_missing(marker: str) -> str | None:
+    if marker == "postgres" and not settings.DB_IS_POSTGRES:
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if marker == "redis" and not settings.REDIS_URL:
+        return "needs Redis: set REDIS_URL=redis://..."
+    if marker == "browser":
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            return "needs playwright (pip install -e .[dev])"
+        if chromium_path() is None:
+            return "needs Chromium: apt-get install -y chromium chromium-driver"
+    if marker == "anvil":
+        from tests.services import anvil_binary
+
+        if anvil_binary() is None:
+            return "needs anvil: npm ci (package @foundry-rs/anvil)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    for marker in ("postgres", "redis", "browser", "anvil"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = _service_missing(marker)
+        if reason is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+def _user(django_user_model, username):
+    from datafi.accounts.services import user_create
+
+    return user_create(username=username, password="correct horse battery staple")
+
+
+@pytest.fixture
+def alice(db, django_user_model):
+    return _user(django_user_model, "alice")
+
+
+@pytest.fixture
+def bob(db, django_user_model):
+    return _user(django_user_model, "bob")
+
+
+@pytest.fixture
+def carol(db, django_user_model):
+    return _user(django_user_model, "carol")
+
+
+@pytest.fixture
+def mallory(db, django_user_model):
+    return _user(django_user_model, "mallory")
+
+
+PROVIDERS = [("zephyrine-labs", "Zephyrine Labs"), ("quorvex-ai", "Quorvex AI")]
+MODELS = [
+    ("Halcyon-9", "zephyrine-labs"),
+    ("Marivolt Pro", "zephyrine-labs"),
+    ("Tessaract Mini", "quorvex-ai"),
+    ("Orbisque XL", "quorvex-ai"),
+]
+
+
+def build_arena(prompts: int = 6):
+    """Two providers, four models, ``prompts`` prompts each answered by every model."""
+    from datafi.accounts.services import organization_get_or_create
+    from evals import services
+
+    orgs = {slug: organization_get_or_create(slug=slug, name=name) for slug, name in PROVIDERS}
+    models = [
+        services.model_upsert(name=name, organization=orgs[org], description=f"{name} test model")
+        for name, org in MODELS
+    ]
+    categories = ["coding", "math", "creative", "reasoning", "knowledge", "advice"]
+    prompt_objs = []
+    for i in range(prompts):
+        prompt = services.prompt_upsert(
+            key=f"p{i}",
+            text=f"Question number {i}: explain **topic {i}**.",
+            category=categories[i % len(categories)],
+            language="en" if i % 3 else "fr",
+        )
+        prompt_objs.append(prompt)
+        for j, model in enumerate(models):
+            services.answer_upsert(
+                prompt=prompt,
+                model=model,
+                text=f"Answer style {j} to question {i}.\n\n```python\nprint({i} + {j})\n```",
+                latency_ms=100 * (j + 1),
+            )
+    return {"orgs": orgs, "models": models, "prompts": prompt_objs}
+
+
+@pytest.fixture
+def arena(db):
+    return build_arena()
+
+
+@pytest.fixture
+def identities(arena):
+    """Every string that would give away a model before the vote."""
+    out = set()
+    for model in arena["models"]:
+        out |= {model.name, model.slug, model.organization.name, model.organization.slug}
+    return {s.lower() for s in out}
+
+
+# Live battle fixtures (the OpenAI-compatible stub server, ...).
+pytest_plugins = ["tests.live_support"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel layer instance.
+
+    A Redis layer binds its asyncio locks to the event loop that first used it;
+    a consumer left receiving when an earlier test's loop closed would leave a
+    lock held on a dead loop, and every later test would fail on it.
+    """
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_redis_prefix_per_worker():
+    """Parallel test workers share one Redis: give each its own channel-layer
+    key prefix, so that one worker's flush or groups never touch another's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    layer = settings.CHANNEL_LAYERS.get("default", {})
+    if worker and "redis" in layer.get("BACKEND", "").lower():
+        layer.setdefault("CONFIG", {})["prefix"] = f"asgi-{worker}"
+    yield

@@ -1,0 +1,22 @@
+"""Helpers for the quality tests: votes cast through the services on a test clock."""
+
+from datetime import UTC, datetime
+
+from evals import services
+from evals.quality.simulate import SimClock, simulated_time
+
+START = datetime(2025, 5, 5, 9, 0, tzinfo=UTC)
+
+
+def cast(user, clock: SimClock, *, seconds: float, choice="model_a", ip=None):
+    """Serve ``user`` a battle, wait ``seconds`` on ``clock``, vote."""
+    with simulated_time(clock):
+        battle = services.battle_serve(user=user)
+        clock.advance(seconds * 1000)
+        reveal = services.vote_cast(user=user, battle_id=battle.id, choice=choice, ip=ip)
+        clock.advance(1000)
+    return reveal
+
+
+def clock() -> SimClock:
+    return SimClock(START)

@@ -1,0 +1,181 @@
+"""The cross-account ring rule: many young accounts favouring one model at once."""
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import numpy as np
+from django.core.management import call_command
+
+from evals.models import Battle, Vote
+from evals.quality import simulate, stats
+from evals.quality.models import QualityJob, VoterFlag, VoterReliability
+from evals.quality.services import RING_JOB, ring_sweep
+
+PARAMS = stats.RingParams(z=2.5, min_battles=4, null_rate=0.02, alpha=0.001, min_accounts=5)
+
+
+def _honest_rows(rng, accounts, models=9, first_id=0):
+    """Per-(account, model) sums of voters who follow the ratings' predictions."""
+    rows = []
+    for user in range(first_id, first_id + accounts):
+        votes = int(rng.integers(15, 61))
+        for model in range(models):
+            n = int(rng.binomial(votes, 2 / models))
+            p = rng.uniform(0.25, 0.75, size=n)
+            wins = float((rng.random(n) < p).sum())
+            rows.append((user, model, n, wins, float(p.sum()), float((p * (1 - p)).sum())))
+    return rows
+
+
+def _ring_rows(rng, accounts, *, target, first_id):
+    """Accounts of ~33 votes that give the target every battle it appears in."""
+    rows = []
+    for user in range(first_id, first_id + accounts):
+        n = int(rng.binomial(33, 2 / 9))
+        p = rng.uniform(0.4, 0.6, size=n)
+        rows.append((user, target, n, float(n), float(p.sum()), float((p * (1 - p)).sum())))
+    return rows
+
+
+def test_the_ring_test_finds_a_group_that_no_single_account_gives_away():
+    rng = np.random.default_rng(7)
+    ring = _ring_rows(rng, 30, target=3, first_id=1000)
+    # Alone, no ring account passes the solo favouritism bound of z = 4.
+    assert max(stats.favouritism_z(w, e, v) for _, _, n, w, e, v in ring if v) < 4
+    found = stats.ring_test(_honest_rows(rng, 150) + ring, PARAMS)
+    assert [f.model_id for f in found] == [3]
+    members = found[0].members
+    caught = sum(1 for user in members if user >= 1000)
+    eligible = sum(1 for r in ring if r[2] >= PARAMS.min_battles)
+    # Most of the ring, not all: an account with few battles with the target
+    # cannot pass z = 2.5 by winning them all (21 of 28 here).
+    assert caught >= 0.7 * eligible
+    # Honest accounts above the lowered bound on the ring's model are flagged too
+    # (about 1 - Phi(2.5) of them, plus the discreteness of a few battles).
+    assert len(members) - caught < 0.02 * 150
+    assert found[0].p_value < found[0].level == PARAMS.alpha / 9
+
+
+def test_the_ring_test_stays_quiet_on_honest_populations():
+    rng = np.random.default_rng(11)
+    alarms = sum(bool(stats.ring_test(_honest_rows(rng, 150), PARAMS)) for _ in range(100))
+    assert alarms == 0
+
+
+def test_a_human_speed_ring_is_caught_by_the_sweep_and_every_row_is_kept(db, settings):
+    # Deterministic: predictions are refitted on vote counts only, not on a
+    # wall-clock TTL (which made a slow machine refit at other points).
+    settings.QUALITY_SCORES_TTL = 10**9
+    call_command("load_demo", stdout=StringIO())
+    pop = simulate.Population(
+        honest=60,
+        honest_votes=(20, 40),
+        attackers=15,
+        attack_votes=500,
+        target="Tarquil-8B",
+        attacker_speed="human",
+        seed=3,
+        sweep_every=150,
+    )
+    out = simulate.run(pop, start=datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    assert out.sweeps > 0
+    ring_flags = VoterFlag.objects.filter(reason="ring")
+    flagged = set(ring_flags.values_list("user_id", flat=True))
+    # Half of a 15-account ring at least (24 of 30 in the bench's larger
+    # population): an account with few battles with the target cannot pass z = 2.5.
+    assert len(flagged & set(out.attacker_ids)) >= 0.5 * len(out.attacker_ids)
+    assert not flagged & set(out.honest_ids)
+    # No per-account rule would have caught them: this is the group's doing.
+    solo = set(
+        VoterFlag.objects.filter(
+            user_id__in=out.attacker_ids, reason__in=["too_fast", "outlier", "favouritism"]
+        ).values_list("user_id", flat=True)
+    )
+    assert len(flagged - solo) >= 0.4 * len(out.attacker_ids)
+    evidence = ring_flags.first().evidence
+    assert evidence["model"] == "Tarquil-8B" and evidence["z"] > evidence["account_bound"]
+    assert evidence["group"]["p_value"] < evidence["group"]["level"]
+    assert evidence["group"]["above_bound"] > evidence["group"]["expected_above"]
+    # Excluded, never deleted: every ring vote is still there, marked with the reason.
+    member = sorted(flagged)[0]
+    assert VoterReliability.objects.get(user_id=member).excluded
+    battles = Battle.objects.filter(voter_id=member, status="revealed")
+    assert battles.exists() and Vote.objects.filter(battle__voter_id=member).count() == (
+        battles.count()
+    )
+    reasons = set(battles.values_list("exclusion_reason", flat=True))
+    assert "unreliable voter: ring favouring Tarquil-8B" in reasons
+    assert all(r.startswith(("unreliable voter", "gold:")) for r in reasons), reasons
+
+
+def test_a_sweep_stands_down_while_another_holds_the_job(db):
+    now = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+    QualityJob.objects.create(name=RING_JOB, lease_until=now + timedelta(minutes=1))
+    assert ring_sweep(now=now) is None
+    # Once the lease has run out, the next run claims the job and releases it after.
+    result = ring_sweep(now=now + timedelta(minutes=2))
+    assert result == {**result, "findings": [], "flagged": []}
+    job = QualityJob.objects.get(name=RING_JOB)
+    assert job.lease_until is None and job.last_run_at == now + timedelta(minutes=2)
+
+
+def test_with_defences_off_the_sweep_does_nothing(db, settings):
+    settings.QUALITY_DEFENCES = False
+    assert ring_sweep(now=datetime(2025, 3, 3, 8, 0, tzinfo=UTC)) is None
+    assert not QualityJob.objects.exists()
+
+
+def test_the_sweep_command_reports_what_it_did(db):
+    out = StringIO()
+    call_command("quality_sweep", stdout=out)
+    assert "Ring sweep: 0 young accounts tested, 0 model(s) with a ring" in out.getvalue()
+
+
+def _finding(members: dict, model_id=3) -> stats.RingFinding:
+    return stats.RingFinding(
+        model_id=model_id,
+        accounts=40,
+        above=len(members),
+        expected_above=0.8,
+        p_value=1e-9,
+        level=1e-4,
+        members=members,
+    )
+
+
+def test_a_ring_links_accounts_that_share_its_addresses_and_favour_its_model():
+    finding = _finding({1: (8, 8.0, 3.6, 3.1), 2: (7, 7.0, 3.2, 2.9)})
+    networks = {1: ["n-ring"], 2: ["n-ring", "n-other"], 10: ["n-ring"], 11: ["n-ring"]}
+    networks |= {12: ["n-home"], 13: ["n-other"], 14: ["n-ring"]}
+    rows = [
+        # three wins out of three at even odds: z = 1.73, under the ring's bound
+        (10, 3, 3, 3.0, 1.5, 0.75),
+        # shares the address but does not favour the model: a flatmate
+        (11, 3, 4, 2.0, 2.0, 1.0),
+        # favours the model as much, from an address the ring never used
+        (12, 3, 3, 3.0, 1.5, 0.75),
+        # shares an address with member 2 (its second one)
+        (13, 3, 2, 2.0, 1.0, 0.5),
+        # one battle is not enough to say anything
+        (14, 3, 1, 1.0, 0.5, 0.25),
+        # the ring's own members and other models are not candidates
+        (1, 3, 8, 8.0, 3.6, 1.9),
+        (10, 4, 3, 3.0, 1.5, 0.75),
+    ]
+    links = stats.ring_linked(finding, rows, networks, z=1.0, min_battles=2)
+    assert set(links) == {10, 13}
+    assert links[10].shared == 1 and links[10].linked_members == 2
+    assert links[13].linked_members == 1 and links[13].z > 1.0
+    # No member with a known address: nothing to link to.
+    assert stats.ring_linked(finding, rows, {10: ["n-ring"]}, z=1.0, min_battles=2) == {}
+
+
+def test_network_keys_hide_the_address_and_group_an_ipv6_household():
+    from evals.quality.limits import network_key
+
+    key = network_key("203.0.113.7")
+    assert key and "203.0.113" not in key and len(key) == 16
+    assert network_key("203.0.113.7") == key != network_key("203.0.113.8")
+    assert network_key("2001:db8:1:2::10") == network_key("2001:db8:1:2:ffff::1")
+    assert network_key("2001:db8:1:3::10") != network_key("2001:db8:1:2::10")
+    assert network_key(None) is None and network_key("not an address") is None

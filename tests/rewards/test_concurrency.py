@@ -1,0 +1,156 @@
+"""Concurrent redemptions against PostgreSQL's row locks (skipped on SQLite)."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from rewards.models import LedgerTransaction, Redemption
+from rewards.services import ledger, payouts
+from tests.concurrency import run_concurrently
+from tests.rewards.conftest import assert_ledger_sound, award, link_wallet
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_hundred_concurrent_redemptions_with_a_balance_for_one_pay_exactly_one(
+    alice, evm, settings
+):
+    award(alice, 10)
+    link_wallet(alice)
+
+    def redeem(i):
+        client = Client()
+        client.force_login(alice)
+        resp = client.post(
+            "/api/rewards/redemptions",
+            data=json.dumps({"points": 10}),
+            content_type="application/json",
+            headers={"Idempotency-Key": f"key-{i}"},
+        )
+        return resp.status_code
+
+    codes = run_concurrently(100, redeem)
+    assert codes.count(201) == 1, codes
+    assert codes.count(409) == 99, codes
+    assert Redemption.objects.count() == 1
+    assert ledger.balances_for(alice).as_dict() == {"available": 0, "escrow": 10, "redeemed": 0}
+    assert LedgerTransaction.objects.filter(kind="redeem").count() == 1
+    assert_ledger_sound()
+
+
+def test_concurrent_retries_of_one_idempotency_key_escrow_once(alice, evm):
+    for _ in range(5):
+        award(alice, 10)
+    link_wallet(alice)
+
+    def redeem(i):
+        client = Client()
+        client.force_login(alice)
+        return client.post(
+            "/api/rewards/redemptions",
+            data=json.dumps({"points": 20}),
+            content_type="application/json",
+            headers={"Idempotency-Key": "same"},
+        ).status_code
+
+    codes = run_concurrently(30, redeem)
+    assert all(code in (200, 201, 409) for code in codes), codes
+    assert codes.count(201) == 1
+    assert ledger.balances_for(alice).as_dict() == {"available": 30, "escrow": 20, "redeemed": 0}
+    assert_ledger_sound()
+
+
+def test_concurrent_votes_respect_the_daily_cap(alice, settings):
+    import uuid
+
+    from django.db import transaction
+
+    settings.REWARD_DAILY_CAP = 50
+
+    def vote(i):
+        with transaction.atomic():
+            return ledger.points_award_for_vote(user=alice, battle_id=uuid.uuid4())
+
+    run_concurrently(20, vote)
+    assert ledger.balances_for(alice).available == 50
+    assert_ledger_sound()
+
+
+def test_concurrent_workers_publish_one_epoch_and_pay_one_claim(alice, evm):
+    for _ in range(5):
+        award(alice, 10)
+    link_wallet(alice)
+    from rewards.services import redemptions
+
+    redemptions.redemption_request(user=alice, points=30, idempotency_key="k")
+    evm.deployment()
+    reports = run_concurrently(8, lambda i: payouts.worker_tick())
+    assert all(not isinstance(r, Exception) for r in reports), reports
+    from rewards.models import ChainTx, Epoch
+
+    assert Epoch.objects.count() == 1
+    assert ChainTx.objects.filter(purpose="publish").count() == 1
+    assert Redemption.objects.get().status == "claimable"
+    payouts.claim_request(user=alice)
+    run_concurrently(8, lambda i: payouts.worker_tick())
+    assert ChainTx.objects.filter(purpose="claim").count() == 1
+    assert Redemption.objects.get().status == "settled"
+    assert_ledger_sound()
+
+
+def test_concurrent_workers_over_several_epochs_publish_each_once_and_never_refund(
+    alice, bob, carol, evm, settings, monkeypatch
+):
+    from rewards import chain
+    from rewards.models import ChainTx, Epoch
+    from rewards.services import redemptions
+
+    settings.CHAIN_CONFIRMATIONS = 2  # mined a block before anyone may flip the epoch
+    users = (alice, bob, carol)
+    for user in users:
+        for _ in range(10):
+            award(user, 10)
+        link_wallet(user)
+    evm.deployment()
+    # Widen the window between a worker's "no tx yet" check and its send.
+    eth = chain.get().w3.eth
+    real_estimate = eth.estimate_gas
+
+    def slow_estimate(*args, **kwargs):
+        import time
+
+        time.sleep(0.02)
+        return real_estimate(*args, **kwargs)
+
+    monkeypatch.setattr(eth, "estimate_gas", slow_estimate)
+
+    def staggered_tick(i):
+        # Staggered starts: some workers pass their "no tx yet" check while another
+        # is between its estimate and its mined send.
+        import time
+
+        time.sleep(i * 0.004)
+        return payouts.worker_tick()
+
+    for round_ in range(4):
+        for user in users:
+            redemptions.redemption_request(user=user, points=10, idempotency_key=f"r{round_}")
+        for _ in range(3):
+            reports = run_concurrently(8, staggered_tick)
+            assert all(not isinstance(r, Exception) for r in reports), reports
+            chain.mine(1)
+        assert not Redemption.objects.filter(status__in=["pending", "publishing"]).exists()
+
+    epochs = list(Epoch.objects.order_by("number"))
+    assert [e.status for e in epochs] == ["published"] * 4
+    for epoch in epochs:
+        labelled = ChainTx.objects.filter(label=f"publish:{epoch.number}")
+        assert labelled.count() == 1, epoch
+        assert epoch.chain_tx == labelled.get()
+    assert ChainTx.objects.filter(purpose="publish").count() == 4
+    assert chain.onchain_root() == (epochs[-1].root, 4)
+    assert not Redemption.objects.filter(status="cancelled").exists()
+    for user in users:
+        assert ledger.balances_for(user).as_dict() == {"available": 60, "escrow": 40, "redeemed": 0}
+    assert_ledger_sound()

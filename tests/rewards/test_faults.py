@@ -1,0 +1,269 @@
+"""Faults the payout path must survive: a node that is down, a worker killed mid-send,
+double claims and forged proofs."""
+
+import pytest
+
+from rewards.merkle import UNITS_PER_POINT, MerkleTree
+from rewards.models import ChainTx, ClaimRequest, Epoch, Redemption
+from rewards.services import ledger, payouts, redemptions
+from tests.rewards.conftest import assert_ledger_sound, award, link_wallet, wallet_of
+from tests.rewards.contracts_fixtures import expect_revert
+
+pytestmark = pytest.mark.django_db
+
+
+class NodeDown:
+    """Make the chain's provider fail like an unreachable node (connection refused)."""
+
+    def __init__(self, chain, monkeypatch):
+        from web3 import EthereumTesterProvider
+
+        # web3 caches the provider's bound method; the embedded provider calls its
+        # base class at request time, so that is where the outage goes.
+        real = EthereumTesterProvider.make_request
+        self.down = False
+
+        def request(provider, method, params):
+            if self.down:
+                raise ConnectionRefusedError(f"node down ({method})")
+            return real(provider, method, params)
+
+        monkeypatch.setattr(EthereumTesterProvider, "make_request", request)
+
+
+@pytest.fixture
+def ready(alice, bob, evm):
+    for user in (alice, bob):
+        for _ in range(5):
+            award(user, 10)
+        link_wallet(user)
+    evm.deployment()
+    return evm
+
+
+def redeem(user, points, key):
+    return redemptions.redemption_request(user=user, points=points, idempotency_key=key)[0]
+
+
+def test_the_node_down_during_publication_loses_nothing_and_completes_later(
+    alice, ready, monkeypatch
+):
+    node = NodeDown(ready, monkeypatch)
+    r = redeem(alice, 30, "a")
+    node.down = True
+    report = payouts.worker_tick()
+    assert report.errors and "unavailable" in report.errors[0]
+    r.refresh_from_db()
+    assert r.status == Redemption.Status.PUBLISHING  # says what is pending
+    assert Epoch.objects.get().status == Epoch.Status.PUBLISHING
+    report = payouts.worker_tick()  # still down: nothing changes, nothing is lost
+    assert ledger.balances_for(alice).escrow == 30
+    node.down = False
+    payouts.worker_tick()
+    r.refresh_from_db()
+    assert r.status == Redemption.Status.CLAIMABLE
+    assert ChainTx.objects.filter(purpose="publish").count() == 1
+    assert_ledger_sound()
+
+
+def test_a_signed_publication_that_never_reached_the_node_is_sent_later(alice, ready, monkeypatch):
+    node = NodeDown(ready, monkeypatch)
+    from rewards import chain
+
+    real_broadcast_send = ready.get().w3.eth.send_raw_transaction
+
+    def down_at_broadcast(raw):
+        node.down = True
+        return real_broadcast_send(raw)
+
+    monkeypatch.setattr(ready.get().w3.eth, "send_raw_transaction", down_at_broadcast)
+    redeem(alice, 30, "a")
+    payouts.worker_tick()
+    tx = ChainTx.objects.get(purpose="publish")
+    assert tx.status == ChainTx.Status.SIGNED and "unreachable" in tx.last_error
+    node.down = False
+    monkeypatch.setattr(ready.get().w3.eth, "send_raw_transaction", real_broadcast_send)
+    payouts.worker_tick()
+    tx.refresh_from_db()
+    assert tx.status == ChainTx.Status.CONFIRMED
+    assert Epoch.objects.get().status == Epoch.Status.PUBLISHED
+    assert chain.onchain_root()[1] == 1
+
+
+def test_the_node_down_during_a_claim_loses_nothing(alice, ready, monkeypatch):
+    node = NodeDown(ready, monkeypatch)
+    redeem(alice, 30, "a")
+    payouts.worker_tick()
+    node.down = True
+    from rewards import chain
+
+    with pytest.raises(chain.ChainUnavailable):
+        payouts.claim_request(user=alice)
+    assert ClaimRequest.objects.count() == 1  # the intent is recorded
+    assert Redemption.objects.get().status == Redemption.Status.CLAIMABLE
+    node.down = False
+    payouts.worker_tick()  # the worker submits the recorded claim
+    payouts.worker_tick()
+    assert Redemption.objects.get().status == Redemption.Status.SETTLED
+    assert chain.token_balance(wallet_of("alice").address) == 30 * UNITS_PER_POINT
+    assert_ledger_sound()
+
+
+class Killed(BaseException):
+    """Stands for the worker process dying (not an Exception: nothing catches it)."""
+
+
+def test_a_worker_killed_between_broadcast_and_receipt_resumes_without_paying_twice(
+    alice, ready, monkeypatch
+):
+    from rewards import chain
+
+    redeem(alice, 30, "a")
+    payouts.worker_tick()
+    real = chain.broadcast
+
+    def broadcast_then_die(tx):
+        chain.get().w3.eth.send_raw_transaction(tx.raw)  # the node has it...
+        raise Killed  # ...and the worker dies before recording anything more
+
+    monkeypatch.setattr(chain, "broadcast", broadcast_then_die)
+    with pytest.raises(Killed):
+        payouts.claim_request(user=alice)
+    tx = ChainTx.objects.get(purpose="claim")
+    assert tx.status == ChainTx.Status.SIGNED  # the hash was stored before broadcast
+    monkeypatch.setattr(chain, "broadcast", real)
+    payouts.worker_tick()  # the restarted worker
+    payouts.worker_tick()
+    assert ChainTx.objects.filter(purpose="claim").count() == 1
+    assert Redemption.objects.get().status == Redemption.Status.SETTLED
+    assert chain.token_balance(wallet_of("alice").address) == 30 * UNITS_PER_POINT
+    nonce = chain.get().w3.eth.get_transaction_count(chain.get().address)
+    assert nonce == tx.nonce + 1  # no other transaction was signed for it
+    assert_ledger_sound()
+
+
+def test_a_worker_killed_after_publishing_does_not_publish_again(alice, ready, monkeypatch):
+    from rewards import chain
+
+    redeem(alice, 30, "a")
+
+    def die(tx):
+        chain.get().w3.eth.send_raw_transaction(tx.raw)
+        raise Killed
+
+    monkeypatch.setattr(chain, "broadcast", die)
+    with pytest.raises(Killed):
+        payouts.worker_tick()
+    monkeypatch.undo()
+    payouts.worker_tick()
+    assert ChainTx.objects.filter(purpose="publish").count() == 1
+    assert chain.onchain_root() == (Epoch.objects.get().root, 1)
+
+
+def test_epochs_accumulate_and_a_wallet_claims_everything_once(alice, bob, ready):
+    from rewards import chain
+
+    redeem(alice, 10, "a1")
+    payouts.worker_tick()
+    redeem(alice, 20, "a2")
+    redeem(bob, 40, "b1")
+    payouts.worker_tick()
+    assert Epoch.objects.count() == 2
+    leaves = dict(Epoch.objects.get(number=2).leaves.values_list("address", "cumulative_points"))
+    assert leaves == {wallet_of("alice").address: 30, wallet_of("bob").address: 40}
+    payouts.claim_request(user=alice)
+    payouts.worker_tick()
+    assert chain.token_balance(wallet_of("alice").address) == 30 * UNITS_PER_POINT
+    assert set(Redemption.objects.filter(user=alice).values_list("status", flat=True)) == {
+        "settled"
+    }
+    assert Redemption.objects.get(user=bob).status == "claimable"
+    assert_ledger_sound()
+
+
+def test_a_double_claim_and_a_forged_proof_revert(alice, mallory, ready):
+    from rewards import chain
+
+    redeem(alice, 30, "a")
+    payouts.worker_tick()
+    payouts.claim_request(user=alice)
+    payouts.worker_tick()
+    c = chain.get()
+    dist = chain.distributor()
+    sender = c.w3.eth.accounts[2]
+    proof = payouts.proof_for(wallet_of("alice").address)
+    again = dist.functions.claim(wallet_of("alice").address, 30 * UNITS_PER_POINT, proof["proof"])
+    assert expect_revert(dist, again, sender=sender)[0] == "NothingToClaim"
+    # mallory builds her own tree paying herself and submits its proof.
+    fake = MerkleTree(
+        [(wallet_of("mallory").address, 10**6 * UNITS_PER_POINT), (wallet_of("alice").address, 1)]
+    )
+    forged = dist.functions.claim(
+        wallet_of("mallory").address,
+        10**6 * UNITS_PER_POINT,
+        fake.proof(wallet_of("mallory").address),
+    )
+    assert expect_revert(dist, forged, sender=sender)[0] == "InvalidProof"
+    # Alice's proof with a bigger amount is refused as well.
+    inflated = dist.functions.claim(
+        wallet_of("alice").address, 31 * UNITS_PER_POINT, proof["proof"]
+    )
+    assert expect_revert(dist, inflated, sender=sender)[0] == "InvalidProof"
+    assert chain.token_balance(wallet_of("mallory").address) == 0
+    # The relayer refuses to send a claim that would revert.
+    with pytest.raises(chain.ChainReverted):
+        chain.submit(
+            label="forged",
+            purpose="claim",
+            to=forged.address,
+            data=forged._encode_transaction_data(),
+        )
+
+
+def test_a_reverted_publication_returns_the_points(alice, ready, monkeypatch):
+    from rewards import chain
+
+    redeem(alice, 30, "a")
+    # Someone else's key took the distributor's epoch far ahead: our publish would revert.
+    monkeypatch.setattr(
+        chain,
+        "publish_call",
+        lambda root, epoch: (
+            chain.distributor().address
+            and (
+                chain.distributor().address,
+                chain.distributor().encode_abi("publishRoot", args=["0x" + "00" * 32, epoch]),
+            )
+        ),
+    )
+    payouts.worker_tick()
+    r = Redemption.objects.get()
+    assert r.status == Redemption.Status.CANCELLED and "ZeroRoot" in r.cancel_reason
+    assert Epoch.objects.get().status == Epoch.Status.FAILED
+    assert ledger.balances_for(alice).as_dict() == {"available": 50, "escrow": 0, "redeemed": 0}
+    monkeypatch.undo()
+    redeem(alice, 20, "b")
+    payouts.worker_tick()
+    assert Epoch.objects.get(number=2).status == Epoch.Status.PUBLISHED
+    assert_ledger_sound()
+
+
+def test_settlement_waits_for_the_configured_confirmations(alice, ready, settings):
+    from rewards import chain
+
+    settings.CHAIN_CONFIRMATIONS = 3
+    redeem(alice, 30, "a")
+    payouts.worker_tick()
+    assert Epoch.objects.get().status == Epoch.Status.PUBLISHING
+    chain.mine(2)
+    payouts.worker_tick()
+    assert Epoch.objects.get().status == Epoch.Status.PUBLISHED
+    payouts.claim_request(user=alice)
+    payouts.worker_tick()
+    assert Redemption.objects.get().status == "claimable"  # mined, 1 confirmation of 3
+    chain.mine(1)
+    payouts.worker_tick()
+    assert Redemption.objects.get().status == "claimable"
+    chain.mine(1)
+    payouts.worker_tick()
+    assert Redemption.objects.get().status == "settled"

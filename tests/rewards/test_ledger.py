@@ -1,0 +1,159 @@
+"""Ledger invariants: balanced, append-only, never negative, each source booked once."""
+
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from datafi.api import ApiError
+from rewards.models import Account, AppendOnlyError, Entry, LedgerTransaction
+from rewards.services import ledger, redemptions
+from tests.conftest import build_arena
+from tests.rewards.conftest import assert_ledger_sound, award, link_wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_vote_credits_the_voter_once_through_the_arena(alice):
+    from evals import services
+
+    build_arena(prompts=3)
+    battle = services.battle_serve(user=alice)
+    services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+    assert ledger.balances_for(alice).available == 10
+    # A retried credit for the same battle books nothing.
+    with transaction.atomic():
+        assert ledger.points_award_for_vote(user=alice, battle_id=battle.id) == 0
+    assert ledger.balances_for(alice).available == 10
+    assert LedgerTransaction.objects.filter(source_key=f"vote:{battle.id}").count() == 1
+    assert_ledger_sound()
+
+
+def test_a_rejected_vote_credits_nothing(alice, bob):
+    from evals import services
+
+    build_arena(prompts=3)
+    battle = services.battle_serve(user=alice)
+    with pytest.raises(ApiError):
+        services.vote_cast(user=bob, battle_id=battle.id, choice="model_a")
+    assert ledger.balances_for(bob).available == 0
+    assert not LedgerTransaction.objects.exists()
+
+
+def test_the_daily_cap_stops_credits(alice, settings):
+    settings.REWARD_DAILY_CAP = 25
+    award(alice, 10)
+    award(alice, 10)
+    award(alice, 5)  # only 5 left under the cap
+    with transaction.atomic():
+        assert ledger.points_award_for_vote(user=alice, battle_id=uuid.uuid4()) == 0
+    assert ledger.balances_for(alice).available == 25
+    assert_ledger_sound()
+
+
+def test_an_unreliable_voter_earns_nothing(alice, monkeypatch):
+    from rewards import rules
+
+    monkeypatch.setattr(rules, "vote_multiplier", lambda user: 0.0)
+    with transaction.atomic():
+        assert ledger.points_award_for_vote(user=alice, battle_id=uuid.uuid4()) == 0
+    assert ledger.balances_for(alice).available == 0
+
+
+def test_a_half_reliable_voter_earns_half(alice, monkeypatch):
+    from rewards import rules
+
+    monkeypatch.setattr(rules, "vote_multiplier", lambda user: 0.5)
+    award(alice, 5)
+
+
+def test_unbalanced_or_empty_transactions_are_refused(alice):
+    available = ledger.account_for(kind="available", user=alice)
+    issuance = ledger.account_for(kind="issuance")
+    with transaction.atomic():
+        with pytest.raises(ValueError, match="sum to zero"):
+            ledger.post(
+                source_key="x", kind="award", user=alice, lines=[(available, 5), (issuance, -4)]
+            )
+        with pytest.raises(ValueError):
+            ledger.post(source_key="y", kind="award", user=alice, lines=[(available, 0)])
+    assert not LedgerTransaction.objects.exists()
+
+
+def test_posting_outside_a_transaction_is_refused(alice):
+    available = ledger.account_for(kind="available", user=alice)
+    issuance = ledger.account_for(kind="issuance")
+    with pytest.raises(RuntimeError):
+        ledger.post(
+            source_key="z", kind="award", user=alice, lines=[(available, 1), (issuance, -1)]
+        )
+
+
+def test_a_user_balance_cannot_go_negative(alice):
+    award(alice, 10)
+    link_wallet(alice)
+    with pytest.raises(ApiError) as err:
+        redemptions.redemption_request(user=alice, points=11, idempotency_key="k")
+    assert err.value.status_code == 409
+    assert ledger.balances_for(alice).available == 10
+    # And the database itself refuses a negative user balance.
+    account = Account.objects.get(user=alice, kind="available")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(balance=-1)
+    assert_ledger_sound()
+
+
+def test_entries_and_transactions_are_append_only(alice):
+    award(alice, 10)
+    entry = Entry.objects.first()
+    entry.amount = 1000
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    txn = LedgerTransaction.objects.first()
+    with pytest.raises(AppendOnlyError):
+        txn.save()
+    with pytest.raises(AppendOnlyError):
+        txn.delete()
+    assert Entry.objects.get(pk=entry.pk).amount == 10
+
+
+def test_the_admin_offers_no_way_to_change_the_ledger(admin_client, alice):
+    award(alice, 10)
+    entry = Entry.objects.first()
+    assert admin_client.get("/admin/rewards/entry/").status_code == 200
+    assert admin_client.get("/admin/rewards/entry/add/").status_code == 403
+    resp = admin_client.post(f"/admin/rewards/entry/{entry.pk}/delete/", {"post": "yes"})
+    assert resp.status_code == 403
+    assert Entry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_update_and_delete_of_entries(alice):
+    award(alice, 10)
+    entry = Entry.objects.first()
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Entry.objects.filter(pk=entry.pk).update(amount=99)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Entry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        LedgerTransaction.objects.filter(pk=entry.transaction_id).update(memo="changed")
+    assert Entry.objects.get(pk=entry.pk).amount == 10
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_an_unbalanced_transaction_at_commit(alice):
+    account = ledger.account_for(kind="available", user=alice)
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        txn = LedgerTransaction.objects.create(
+            source_key="forged", kind="award", user=alice, created_at="2026-01-01T00:00:00Z"
+        )
+        Entry.objects.create(
+            transaction=txn, account=account, amount=1000, created_at="2026-01-01T00:00:00Z"
+        )
+        # The check is deferred to COMMIT; the test's own transaction never commits,
+        # so ask PostgreSQL to run deferred checks now.
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not LedgerTransaction.objects.filter(source_key="forged").exists()
