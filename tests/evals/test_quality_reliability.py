@@ -1,5 +1,7 @@
 """Voter reliability through the real vote service, and its consequences."""
 
+import random
+
 import pytest
 from django.db.models import ProtectedError
 
@@ -10,9 +12,20 @@ from tests.evals.quality_support import cast, clock
 
 
 def test_a_careful_voter_is_counted_and_earns_in_full(arena, alice):
+    # A careful voter reads both answers and always prefers the stronger model
+    # (earlier in the arena's list), so her votes agree with each other and with
+    # the ratings they build. Always voting "model_a" would be a coin toss
+    # against the randomised sides, and a coin-toss voter can rightly score low.
+    strength = {m.id: -i for i, m in enumerate(arena["models"])}
+
+    def truthful(battle):
+        a, b = battle.answer_a.model_id, battle.answer_b.model_id
+        return "model_a" if strength[a] > strength[b] else "model_b"
+
     c = clock()
+    rng = random.Random(7)
     for _ in range(10):
-        cast(alice, c, seconds=20)
+        cast(alice, c, seconds=20, choice=truthful, rng=rng)
     rel = VoterReliability.objects.get(user=alice)
     assert rel.votes == 10 and rel.fast_votes == 0
     assert not rel.excluded and rel.score >= 0.7
