@@ -147,6 +147,7 @@ def run_speed(args, speed, accounts, settings, connection):
                     by_reason.setdefault((kind, reason), set()).add(uid)
                 for (kind, reason), uids in sorted(by_reason.items()):
                     print(f"    flag {reason:<16} {kind:<6} accounts: {len(uids)}")
+                print_honest_flags(out)
                 line += (
                     f"; ring {ring_caught}/{ring_n} ({100 * ring_caught / ring_n:.0f}%), "
                     f"honest {honest_caught}/{honest_n} ({100 * honest_caught / honest_n:.1f}%)"
@@ -159,6 +160,32 @@ def run_speed(args, speed, accounts, settings, connection):
             connection.close()
     print(f"\n{speed}: lift without defences {results[False]}, with defences {results[True]}")
     return "\n  ".join(lines)
+
+
+def flag_detail(reason, ev) -> str:
+    if reason == "gold_accuracy":
+        return f"gold {ev['correct']}/{ev['total']}"
+    if reason == "outlier":
+        return f"Fisher p {ev['p_value']:.2g} < {ev['level']:.2g} over {ev['votes']} votes"
+    if reason == "ring":
+        return f"z {ev['z']} over {ev['battles']} battles with {ev['model']}"
+    return ""
+
+
+def print_honest_flags(out):
+    """One line per flag an honest voter got: what a false alarm looked like."""
+    from evals.quality.models import VoterFlag, VoterReliability
+
+    honest = set(out.honest_ids)
+    flags = VoterFlag.objects.filter(user_id__in=honest).exclude(reason="low_reliability")
+    for flag in flags.order_by("user_id", "created_at"):
+        prof = out.profiles[flag.user_id]
+        rel = VoterReliability.objects.get(user_id=flag.user_id)
+        detail = flag_detail(flag.reason, flag.evidence)
+        print(
+            f"      honest voter {flag.user_id}: {flag.reason} ({detail}); "
+            f"temperature {prof['tau']:.2f}, {rel.votes} votes"
+        )
 
 
 if __name__ == "__main__":

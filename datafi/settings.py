@@ -391,20 +391,30 @@ QUALITY_GOLD_PRIOR = (
     env_float("QUALITY_GOLD_PRIOR_B", 1.0),
 )
 QUALITY_GOLD_MIN_ACCURACY = env_float("QUALITY_GOLD_MIN_ACCURACY", 0.6)
+# The gold rule checks after every gold vote, so it asks for more than CONFIDENCE:
+# at 0.95 four misses in a row flag a voter, and a noisy honest voter (gold
+# accuracy 0.55 on close pairs) does that now and then; at 0.99 it takes six.
+QUALITY_GOLD_CONFIDENCE = env_float("QUALITY_GOLD_CONFIDENCE", 0.99)
 QUALITY_AGREE_MIN = env_float("QUALITY_AGREE_MIN", 0.4)
-QUALITY_OUTLIER_ALPHA = env_float("QUALITY_OUTLIER_ALPHA", 0.001)
+# The outlier test's level is exact only for a voter who follows the pair's
+# pooled outcome distribution; honest voters differ from it (noisier, more
+# "both bad"), so its real false-alarm rate on them is several times this.
+QUALITY_OUTLIER_ALPHA = env_float("QUALITY_OUTLIER_ALPHA", 0.0001)
 QUALITY_OUTLIER_PRIOR_VOTES = env_float("QUALITY_OUTLIER_PRIOR_VOTES", 10.0)
 QUALITY_FAVOURITISM_Z = env_float("QUALITY_FAVOURITISM_Z", 4.0)
 QUALITY_FAVOURITISM_MIN_VOTES = env_int("QUALITY_FAVOURITISM_MIN_VOTES", 5)
 # Rings (manage.py quality_sweep): per model, accounts younger than YOUNG_DAYS
 # (0 = all) favouring it past RING_Z, tested against NULL_RATE of them at level
-# RING_ALPHA; when significant, those accounts are flagged and excluded.
+# RING_ALPHA; when significant, those accounts are suspects (see ALONE_Z).
 QUALITY_RING_Z = env_float("QUALITY_RING_Z", 2.5)
 QUALITY_RING_MIN_BATTLES = env_int("QUALITY_RING_MIN_BATTLES", 4)
 QUALITY_RING_NULL_RATE = env_float("QUALITY_RING_NULL_RATE", 0.02)
 QUALITY_RING_ALPHA = env_float("QUALITY_RING_ALPHA", 0.001)
 QUALITY_RING_MIN_ACCOUNTS = env_int("QUALITY_RING_MIN_ACCOUNTS", 5)
 QUALITY_RING_YOUNG_DAYS = env_int("QUALITY_RING_YOUNG_DAYS", 30)
+# Of the accounts past RING_Z on a confirmed ring's model, only those past
+# ALONE_Z, or sharing a network address with another of them, are flagged.
+QUALITY_RING_ALONE_Z = env_float("QUALITY_RING_ALONE_Z", 3.0)
 # Once a ring is confirmed, young accounts that share a network address with its
 # members and favour the same model past LINK_Z over at least LINK_MIN_BATTLES
 # battles are flagged with it (too few battles to clear RING_Z on their own).

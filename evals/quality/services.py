@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import datetime, timedelta
 
@@ -84,6 +85,7 @@ def _params() -> stats.ReliabilityParams:
         fast_prior=(1.0, 9.0),
         fast_max_rate=settings.QUALITY_FAST_MAX_RATE,
         confidence=settings.QUALITY_CONFIDENCE,
+        gold_confidence=settings.QUALITY_GOLD_CONFIDENCE,
         outlier_alpha=settings.QUALITY_OUTLIER_ALPHA,
         favouritism_z=settings.QUALITY_FAVOURITISM_Z,
         favouritism_min_votes=settings.QUALITY_FAVOURITISM_MIN_VOTES,
@@ -267,12 +269,18 @@ def _ring_params() -> stats.RingParams:
 
 
 def _ring_flag_voter(
-    *, user_id: int, finding: stats.RingFinding, now: datetime, link: stats.RingLink | None = None
+    *,
+    user_id: int,
+    finding: stats.RingFinding,
+    now: datetime,
+    link: stats.RingLink | None = None,
+    suspects_met: int = 0,
 ) -> bool:
     """Flag and exclude one ring member in its own transaction; False if skipped.
 
     ``link`` is set for an account tied to the ring by a shared network address
-    rather than by clearing the ring's bound itself."""
+    rather than by clearing the ring's bound itself; ``suspects_met`` is how many
+    other suspects a suspect shares an address with."""
     from evals.models import Battle, EvalModel
 
     with transaction.atomic():
@@ -291,7 +299,11 @@ def _ring_flag_voter(
             return False
         if link is None:
             n, wins, expected, z = finding.members[user_id]
-            bound = settings.QUALITY_RING_Z
+            bound = (
+                settings.QUALITY_RING_ALONE_Z
+                if z > settings.QUALITY_RING_ALONE_Z
+                else settings.QUALITY_RING_Z
+            )
         else:
             n, wins, expected, z = link.battles, link.wins, link.expected, link.z
             bound = settings.QUALITY_RING_LINK_Z
@@ -314,6 +326,8 @@ def _ring_flag_voter(
             },
             "votes": rel.votes,
         }
+        if link is None and suspects_met:
+            evidence["suspects_sharing_addresses"] = suspects_met
         if link is not None:
             evidence["linked_by_network"] = {
                 "shared_addresses": link.shared,
@@ -376,21 +390,35 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
                 for model_id, (n, wins, expected, variance) in (bias or {}).items()
             )
         findings = stats.ring_test(rows, _ring_params())
-        flagged, deferred, linked = [], [], {}
+        flagged, deferred, linked, confirmed_n = [], [], {}, {}
         for finding in findings:
+            confirmed = stats.ring_confirmed(
+                finding, networks, alone_z=settings.QUALITY_RING_ALONE_Z
+            )
+            confirmed_n[finding.model_id] = len(confirmed)
+            # Only the kept suspects anchor the network link.
+            anchors = dataclasses.replace(
+                finding, members={u: finding.members[u] for u in confirmed}
+            )
             links = stats.ring_linked(
-                finding,
+                anchors,
                 rows,
                 networks,
                 z=settings.QUALITY_RING_LINK_Z,
                 min_battles=settings.QUALITY_RING_LINK_MIN_BATTLES,
             )
             linked[finding.model_id] = len(links)
-            candidates = [(u, None) for u in sorted(set(finding.members) - excluded)]
+            candidates = [(u, None) for u in sorted(set(confirmed) - excluded)]
             candidates += [(u, links[u]) for u in sorted(set(links) - excluded)]
             for user_id, link in candidates:
                 try:
-                    if _ring_flag_voter(user_id=user_id, finding=finding, now=now, link=link):
+                    if _ring_flag_voter(
+                        user_id=user_id,
+                        finding=finding,
+                        now=now,
+                        link=link,
+                        suspects_met=confirmed.get(user_id, 0),
+                    ):
                         flagged.append(user_id)
                 except DatabaseError:
                     # A deadlock victim (a vote of this voter raced the sweep):
@@ -404,6 +432,7 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
                     "model_id": f.model_id,
                     "accounts": f.accounts,
                     "above_bound": f.above,
+                    "kept": confirmed_n.get(f.model_id, 0),
                     "linked_by_network": linked.get(f.model_id, 0),
                     "p_value": f.p_value,
                 }

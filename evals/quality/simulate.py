@@ -73,6 +73,8 @@ class Outcome:
     rate_limited: int = 0
     target: str = ""
     sweeps: int = 0
+    # user id -> the simulated voter's traits (kind, temperature, reading speed, address)
+    profiles: dict = field(default_factory=dict)
 
 
 def strengths() -> dict[int, float]:
@@ -187,6 +189,7 @@ def run(pop: Population, *, start: datetime, prefix: str = "sim", progress=None)
         honest_ids=[u.pk for u in honest],
         attacker_ids=[u.pk for u in attackers],
         target=target.name if target else "",
+        profiles=profile,
     )
     with simulated_time(clock):
         for n, user in enumerate(actions, 1):

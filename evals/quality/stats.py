@@ -220,6 +220,29 @@ def ring_test(rows, p: RingParams) -> list[RingFinding]:
     return found
 
 
+def ring_confirmed(finding: RingFinding, networks: dict, *, alone_z: float) -> dict[int, int]:
+    """Which of a found ring's suspects (its ``members``, above the ring's bound)
+    to flag: user id -> how many other suspects share a network address with it.
+
+    The group test says that a ring favours the model; it does not say which
+    suspects are in it. About one honest account in 150 clears the ring's bound
+    by chance, so a suspect is flagged only with evidence of its own: it favours
+    the model past ``alone_z`` (about one honest account in 800), or it voted
+    from an address that another suspect also used. Suspects with neither are
+    left alone (and counted in the sweep's report).
+    """
+    by_net: dict[str, set[int]] = {}
+    for user_id in finding.members:
+        for net in networks.get(user_id, ()):
+            by_net.setdefault(net, set()).add(user_id)
+    out = {}
+    for user_id, (_n, _wins, _expected, z) in finding.members.items():
+        others = set().union(*(by_net[net] for net in networks.get(user_id, ()))) - {user_id}
+        if z > alone_z or others:
+            out[user_id] = len(others)
+    return out
+
+
 @dataclass(frozen=True)
 class RingLink:
     battles: int
@@ -234,9 +257,10 @@ def ring_linked(
     finding: RingFinding, rows, networks: dict, *, z: float, min_battles: int
 ) -> dict[int, RingLink]:
     """Accounts tied to a confirmed ring: they vote from a network address one of
-    its members used and favour the same model past ``z`` (a lower bound than the
-    ring's own, because an account with three battles with the model cannot clear
-    that one: three wins at even odds are z = 1.7).
+    its members (the suspects :func:`ring_confirmed` kept) used, and favour the
+    same model past ``z`` (a lower bound than the ring's own, because an account
+    with three battles with the model cannot clear that one: three wins at even
+    odds are z = 1.7).
 
     Both conditions are needed. A shared address alone is a household or a campus;
     mild favouritism alone is one honest voter in fifteen. ``rows`` are the ring
@@ -286,6 +310,8 @@ class ReliabilityParams:
     favouritism_z: float
     favouritism_min_votes: int
     weights: tuple[float, float, float] = (0.35, 0.35, 0.30)
+    # The gold rule's own bar (it is checked after every gold vote); None: ``confidence``.
+    gold_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -323,14 +349,15 @@ def assess(ev: VoterEvidence, p: ReliabilityParams) -> Assessment:
     posterior probability above ``confidence``, or a test at level
     ``outlier_alpha``), so a new voter is neither trusted nor damned after two
     votes: two gold misses move Beta(2, 1) to Beta(2, 3), whose P(accuracy < 0.6)
-    is 0.82, short of 0.95.
+    is 0.82, short of 0.95 (and of the gold rule's own 0.99).
     """
     flags: dict = {}
     g_a = p.gold_prior[0] + ev.gold_correct
     g_b = p.gold_prior[1] + (ev.gold_total - ev.gold_correct)
     gold_mean = beta_mean(g_a, g_b)
     prob_bad_gold = beta_prob_below(g_a, g_b, p.gold_min_accuracy)
-    if ev.gold_total and prob_bad_gold > p.confidence:
+    gold_confidence = p.confidence if p.gold_confidence is None else p.gold_confidence
+    if ev.gold_total and prob_bad_gold > gold_confidence:
         flags["gold_accuracy"] = {
             "correct": ev.gold_correct,
             "total": ev.gold_total,

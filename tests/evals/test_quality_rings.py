@@ -143,6 +143,24 @@ def _finding(members: dict, model_id=3) -> stats.RingFinding:
     )
 
 
+def test_a_suspect_is_flagged_only_with_evidence_of_its_own():
+    finding = _finding(
+        {
+            1: (9, 9.0, 3.6, 3.4),  # past the bound for one account alone
+            2: (6, 6.0, 2.4, 2.7),  # under it, but shares an address with 3
+            3: (6, 6.0, 2.6, 2.6),
+            4: (7, 7.0, 3.3, 2.8),  # under it, on an address no other suspect used
+            5: (6, 6.0, 2.5, 2.6),  # under it, no address on record
+        }
+    )
+    networks = {1: ["n-a"], 2: ["n-b", "n-c"], 3: ["n-c"], 4: ["n-d"], 9: ["n-d"]}
+    kept = stats.ring_confirmed(finding, networks, alone_z=3.0)
+    # 4 shares its address with account 9, which is not a suspect: a flatmate.
+    assert kept == {1: 0, 2: 1, 3: 1}
+    # With the bound at the ring's own, every suspect is kept.
+    assert set(stats.ring_confirmed(finding, networks, alone_z=2.5)) == {1, 2, 3, 4, 5}
+
+
 def test_a_ring_links_accounts_that_share_its_addresses_and_favour_its_model():
     finding = _finding({1: (8, 8.0, 3.6, 3.1), 2: (7, 7.0, 3.2, 2.9)})
     networks = {1: ["n-ring"], 2: ["n-ring", "n-other"], 10: ["n-ring"], 11: ["n-ring"]}
