@@ -8,6 +8,7 @@ DATABASE_URL is set (a ``test_<name>`` database is created and dropped).
 
     .venv/bin/python bench/rigging.py [--honest 150] [--accounts 0 (20-50 at random)]
         [--target Tarquil-8B] [--attacker-speed fast human] [--seed 7]
+        [--ring-addresses 4 (0: one per account)]
 
 Runs the ring at both speeds by default (fast: votes in 0.8-3 s; human: reads
 like an honest voter). Prints, per speed and run (defences off / on): the
@@ -39,6 +40,12 @@ def main():
     parser.add_argument("--target", default="Tarquil-8B")
     parser.add_argument(
         "--attacker-speed", choices=["fast", "human"], nargs="+", default=["fast", "human"]
+    )
+    parser.add_argument(
+        "--ring-addresses",
+        type=int,
+        default=4,
+        help="network addresses the ring votes from (0: one per account)",
     )
     parser.add_argument("--sweep-every", type=int, default=250, help="votes between ring sweeps")
     parser.add_argument("--seed", type=int, default=7)
@@ -86,7 +93,8 @@ def run_speed(args, speed, accounts, settings, connection):
     print(
         f"\nrigging bench: {args.honest} honest voters x {args.honest_votes[0]}-"
         f"{args.honest_votes[1]} votes, ring of {accounts} accounts casting "
-        f"{args.attack_votes} votes for {args.target} ({speed}), "
+        f"{args.attack_votes} votes for {args.target} ({speed}) from "
+        f"{args.ring_addresses or accounts} addresses, "
         f"database {connection.vendor}, seed {args.seed}"
     )
     results = {}
@@ -107,6 +115,7 @@ def run_speed(args, speed, accounts, settings, connection):
                 attacker_speed=speed,
                 seed=args.seed,
                 sweep_every=args.sweep_every,
+                ring_addresses=args.ring_addresses,
             )
             out = simulate.run(pop, start=datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
             honest_rank = simulate.leaderboard_ranks(voter_ids=out.honest_ids, counted_only=False)

@@ -59,6 +59,8 @@ class Population:
     target: str = ""
     attacker_speed: str = "fast"  # or "human"
     gold_pairs: int = 30
+    # Network addresses the ring votes from (0: one of its own per account).
+    ring_addresses: int = 4
     seed: int = 7
     # Votes between two runs of the ring sweep (the cron job in production);
     # 0 = never. It also runs once after the last vote.
@@ -171,7 +173,9 @@ def run(pop: Population, *, start: datetime, prefix: str = "sim", progress=None)
         profile[u.pk] = {
             "kind": "attacker",
             "wpm": rng.uniform(180, 500),
-            "ip": f"203.0.113.{i % 4}",
+            "ip": f"203.0.113.{i % pop.ring_addresses}"
+            if pop.ring_addresses
+            else f"192.0.2.{i % 250 + 1}",
         }
     # Honest votes spread over the whole run; the ring starts a third of the way in.
     honest_actions = [u for u in honest for _ in range(rng.randint(*pop.honest_votes))]
