@@ -220,26 +220,46 @@ def ring_test(rows, p: RingParams) -> list[RingFinding]:
     return found
 
 
-def ring_confirmed(finding: RingFinding, networks: dict, *, alone_z: float) -> dict[int, int]:
+def ring_confirmed(
+    finding: RingFinding,
+    networks: dict,
+    *,
+    alone_z: float,
+    votes_p: dict | None = None,
+    votes_level: float = 0.0,
+) -> dict[int, str]:
     """Which of a found ring's suspects (its ``members``, above the ring's bound)
-    to flag: user id -> how many other suspects share a network address with it.
+    to flag: user id -> the evidence of its own that it has.
 
     The group test says that a ring favours the model; it does not say which
     suspects are in it. About one honest account in 150 clears the ring's bound
-    by chance, so a suspect is flagged only with evidence of its own: it favours
-    the model past ``alone_z`` (about one honest account in 800), or it voted
-    from an address that another suspect also used. Suspects with neither are
-    left alone (and counted in the sweep's report).
+    by chance, so a suspect is flagged only with one more piece of evidence:
+
+    - ``"bound"``: it favours the model past ``alone_z`` (about one honest
+      account in 800);
+    - ``"address"``: it voted from an address that another suspect also used;
+    - ``"votes"``: its votes as a whole are unlike the pairs' histories: the
+      sequential outlier test's combined p-value (``votes_p``: user id -> p) is
+      under ``votes_level``, far above that test's own level. A ring account
+      that votes at random when its model is not on screen gets there; an
+      honest suspect does about as often as the level says.
+
+    Suspects with none of these are left alone (the sweep's report counts them).
     """
     by_net: dict[str, set[int]] = {}
     for user_id in finding.members:
         for net in networks.get(user_id, ()):
             by_net.setdefault(net, set()).add(user_id)
+    votes_p = votes_p or {}
     out = {}
     for user_id, (_n, _wins, _expected, z) in finding.members.items():
         others = set().union(*(by_net[net] for net in networks.get(user_id, ()))) - {user_id}
-        if z > alone_z or others:
-            out[user_id] = len(others)
+        if z > alone_z:
+            out[user_id] = "bound"
+        elif others:
+            out[user_id] = "address"
+        elif votes_p.get(user_id, 1.0) < votes_level:
+            out[user_id] = "votes"
     return out
 
 

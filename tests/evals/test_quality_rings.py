@@ -150,13 +150,17 @@ def test_a_suspect_is_flagged_only_with_evidence_of_its_own():
             2: (6, 6.0, 2.4, 2.7),  # under it, but shares an address with 3
             3: (6, 6.0, 2.6, 2.6),
             4: (7, 7.0, 3.3, 2.8),  # under it, on an address no other suspect used
-            5: (6, 6.0, 2.5, 2.6),  # under it, no address on record
+            5: (6, 6.0, 2.5, 2.6),  # under it, no address on record (a proxy)
         }
     )
     networks = {1: ["n-a"], 2: ["n-b", "n-c"], 3: ["n-c"], 4: ["n-d"], 9: ["n-d"]}
     kept = stats.ring_confirmed(finding, networks, alone_z=3.0)
     # 4 shares its address with account 9, which is not a suspect: a flatmate.
-    assert kept == {1: 0, 2: 1, 3: 1}
+    assert kept == {1: "bound", 2: "address", 3: "address"}
+    # 5's votes as a whole are unlike the pairs' histories; 4's are ordinary.
+    votes_p = {4: 0.3, 5: 0.01}
+    kept = stats.ring_confirmed(finding, networks, alone_z=3.0, votes_p=votes_p, votes_level=0.05)
+    assert kept == {1: "bound", 2: "address", 3: "address", 5: "votes"}
     # With the bound at the ring's own, every suspect is kept.
     assert set(stats.ring_confirmed(finding, networks, alone_z=2.5)) == {1, 2, 3, 4, 5}
 
