@@ -137,6 +137,23 @@ def wait_for(port, timeout=30):
     raise SystemExit("server did not start")
 
 
+def worker_cpu_seconds(server_pid: int) -> list[float]:
+    """CPU seconds used so far by each child of the server (Linux /proc)."""
+    out = []
+    try:
+        children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    except OSError:
+        return out
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out.append((int(fields[11]) + int(fields[12])) / tick)  # utime + stime
+    return out
+
+
 def pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
@@ -197,6 +214,10 @@ def main():
             "--workers",
             str(args.workers),
             "--no-access-log",
+            # Each voter's connection idles through the other voters' serve
+            # phase: keep it open longer than uvicorn's default of 5 s.
+            "--timeout-keep-alive",
+            "120",
             "--log-level",
             "warning",
         ],  # fmt: skip
@@ -225,6 +246,7 @@ def main():
         results = [queue.get() for _ in procs]
         for p in procs:
             p.join()
+        cpu = [round(c, 1) for c in worker_cpu_seconds(server.pid) if c >= 1.0]
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)
@@ -235,6 +257,7 @@ def main():
     errors = sum(r[2] for r in results)
     print(f"server: uvicorn x{args.workers} workers, PostgreSQL; clients: {args.clients} processes")
     print(f"votes: {len(votes)} in {vote_time:.1f} s of vote phases, errors: {errors}")
+    print(f"CPU seconds per server process (how evenly the workers shared the load): {cpu}")
     print(f"votes/s: {len(votes) / vote_time:.0f}")
     print(
         f"vote latency  p50 {pct(votes, 0.5):.1f} ms  p99 {pct(votes, 0.99):.1f} ms  "
