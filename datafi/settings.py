@@ -413,10 +413,8 @@ QUALITY_RING_ALPHA = env_float("QUALITY_RING_ALPHA", 0.001)
 QUALITY_RING_MIN_ACCOUNTS = env_int("QUALITY_RING_MIN_ACCOUNTS", 5)
 QUALITY_RING_YOUNG_DAYS = env_int("QUALITY_RING_YOUNG_DAYS", 30)
 # Of the accounts past RING_Z on a confirmed ring's model, only those past
-# ALONE_Z, sharing a network address with another of them, or whose outlier
-# test's combined p-value is under VOTES_LEVEL are flagged.
+# ALONE_Z, or sharing a network address with another of them, are flagged.
 QUALITY_RING_ALONE_Z = env_float("QUALITY_RING_ALONE_Z", 3.0)
-QUALITY_RING_VOTES_LEVEL = env_float("QUALITY_RING_VOTES_LEVEL", 0.05)
 # Once a ring is confirmed, young accounts that share a network address with its
 # members and favour the same model past LINK_Z over at least LINK_MIN_BATTLES
 # battles are flagged with it (too few battles to clear RING_Z on their own).

@@ -275,14 +275,12 @@ def _ring_flag_voter(
     now: datetime,
     link: stats.RingLink | None = None,
     kept_by: str = "",
-    votes_p: float | None = None,
 ) -> bool:
     """Flag and exclude one ring member in its own transaction; False if skipped.
 
     ``link`` is set for an account tied to the ring by a shared network address
     rather than by clearing the ring's bound itself; ``kept_by`` says what else a
-    suspect had against it (see ``stats.ring_confirmed``), ``votes_p`` its
-    outlier test's combined p-value."""
+    suspect had against it (see ``stats.ring_confirmed``)."""
     from evals.models import Battle, EvalModel
 
     with transaction.atomic():
@@ -326,9 +324,6 @@ def _ring_flag_voter(
         }
         if link is None:
             evidence["kept_by"] = kept_by
-            if kept_by == "votes":
-                evidence["votes_p_value"] = votes_p
-                evidence["votes_level"] = settings.QUALITY_RING_VOTES_LEVEL
         if link is not None:
             evidence["linked_by_network"] = {
                 "shared_addresses": link.shared,
@@ -379,14 +374,13 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
         if settings.QUALITY_RING_YOUNG_DAYS:
             young_since = now - timedelta(days=settings.QUALITY_RING_YOUNG_DAYS)
             rels = rels.filter(user__date_joined__gte=young_since)
-        rows, excluded, networks, votes_p = [], set(), {}, {}
-        for user_id, bias, is_excluded, nets, f_sum, f_n in rels.values_list(
-            "user_id", "model_bias", "excluded", "networks", "fisher_sum", "fisher_n"
+        rows, excluded, networks = [], set(), {}
+        for user_id, bias, is_excluded, nets in rels.values_list(
+            "user_id", "model_bias", "excluded", "networks"
         ).iterator():
             if is_excluded:
                 excluded.add(user_id)
             networks[user_id] = nets or []
-            votes_p[user_id] = stats.fisher_p_value(f_sum, f_n)
             rows.extend(
                 (user_id, model_id, n, wins, expected, variance)
                 for model_id, (n, wins, expected, variance) in (bias or {}).items()
@@ -398,8 +392,6 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
                 finding,
                 networks,
                 alone_z=settings.QUALITY_RING_ALONE_Z,
-                votes_p=votes_p,
-                votes_level=settings.QUALITY_RING_VOTES_LEVEL,
             )
             confirmed_n[finding.model_id] = len(confirmed)
             # Only the kept suspects anchor the network link.
@@ -424,7 +416,6 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
                         now=now,
                         link=link,
                         kept_by=confirmed.get(user_id, ""),
-                        votes_p=votes_p.get(user_id),
                     ):
                         flagged.append(user_id)
                 except DatabaseError:

@@ -220,14 +220,7 @@ def ring_test(rows, p: RingParams) -> list[RingFinding]:
     return found
 
 
-def ring_confirmed(
-    finding: RingFinding,
-    networks: dict,
-    *,
-    alone_z: float,
-    votes_p: dict | None = None,
-    votes_level: float = 0.0,
-) -> dict[int, str]:
+def ring_confirmed(finding: RingFinding, networks: dict, *, alone_z: float) -> dict[int, str]:
     """Which of a found ring's suspects (its ``members``, above the ring's bound)
     to flag: user id -> the evidence of its own that it has.
 
@@ -237,20 +230,17 @@ def ring_confirmed(
 
     - ``"bound"``: it favours the model past ``alone_z`` (about one honest
       account in 800);
-    - ``"address"``: it voted from an address that another suspect also used;
-    - ``"votes"``: its votes as a whole are unlike the pairs' histories: the
-      sequential outlier test's combined p-value (``votes_p``: user id -> p) is
-      under ``votes_level``, far above that test's own level. A ring account
-      that votes at random when its model is not on screen gets there; an
-      honest suspect does about as often as the level says.
+    - ``"address"``: it voted from an address that another suspect also used.
 
-    Suspects with none of these are left alone (the sweep's report counts them).
+    Suspects with neither are left alone (the sweep's report counts those kept).
+    Tried and dropped: keeping suspects whose votes as a whole are outliers. A
+    noisy honest voter both favours an underdog target and votes unlike the
+    pairs' histories, so that evidence is not independent of the favouritism.
     """
     by_net: dict[str, set[int]] = {}
     for user_id in finding.members:
         for net in networks.get(user_id, ()):
             by_net.setdefault(net, set()).add(user_id)
-    votes_p = votes_p or {}
     out = {}
     for user_id, (_n, _wins, _expected, z) in finding.members.items():
         others = set().union(*(by_net[net] for net in networks.get(user_id, ()))) - {user_id}
@@ -258,8 +248,6 @@ def ring_confirmed(
             out[user_id] = "bound"
         elif others:
             out[user_id] = "address"
-        elif votes_p.get(user_id, 1.0) < votes_level:
-            out[user_id] = "votes"
     return out
 
 
