@@ -214,8 +214,8 @@ def main():
             "--workers",
             str(args.workers),
             "--no-access-log",
-            # Each voter's connection idles through the other voters' serve
-            # phase: keep it open longer than uvicorn's default of 5 s.
+            # A client that finishes its phase early idles at the barrier until
+            # the slowest is done: keep its connection past uvicorn's 5 s default.
             "--timeout-keep-alive",
             "120",
             "--log-level",

@@ -220,6 +220,15 @@ def ring_test(rows, p: RingParams) -> list[RingFinding]:
     return found
 
 
+def _accounts_by_network(user_ids, networks: dict) -> dict[str, set[int]]:
+    """Address hash -> which of ``user_ids`` voted from it."""
+    out: dict[str, set[int]] = {}
+    for user_id in user_ids:
+        for net in networks.get(user_id, ()):
+            out.setdefault(net, set()).add(user_id)
+    return out
+
+
 def ring_confirmed(finding: RingFinding, networks: dict, *, alone_z: float) -> dict[int, str]:
     """Which of a found ring's suspects (its ``members``, above the ring's bound)
     to flag: user id -> the evidence of its own that it has.
@@ -237,10 +246,7 @@ def ring_confirmed(finding: RingFinding, networks: dict, *, alone_z: float) -> d
     noisy honest voter both favours an underdog target and votes unlike the
     pairs' histories, so that evidence is not independent of the favouritism.
     """
-    by_net: dict[str, set[int]] = {}
-    for user_id in finding.members:
-        for net in networks.get(user_id, ()):
-            by_net.setdefault(net, set()).add(user_id)
+    by_net = _accounts_by_network(finding.members, networks)
     out = {}
     for user_id, (_n, _wins, _expected, z) in finding.members.items():
         others = set().union(*(by_net[net] for net in networks.get(user_id, ()))) - {user_id}
@@ -271,13 +277,10 @@ def ring_linked(
     odds are z = 1.7).
 
     Both conditions are needed. A shared address alone is a household or a campus;
-    mild favouritism alone is one honest voter in fifteen. ``rows`` are the ring
+    mild favouritism alone is one honest voter in six. ``rows`` are the ring
     test's rows; ``networks`` maps user id -> iterable of address hashes.
     """
-    member_nets: dict[str, set[int]] = {}
-    for user_id in finding.members:
-        for net in networks.get(user_id, ()):
-            member_nets.setdefault(net, set()).add(user_id)
+    member_nets = _accounts_by_network(finding.members, networks)
     if not member_nets:
         return {}
     out = {}
@@ -317,9 +320,9 @@ class ReliabilityParams:
     outlier_alpha: float
     favouritism_z: float
     favouritism_min_votes: int
+    # The gold rule's own bar: it is checked after every gold vote.
+    gold_confidence: float
     weights: tuple[float, float, float] = (0.35, 0.35, 0.30)
-    # The gold rule's own bar (it is checked after every gold vote); None: ``confidence``.
-    gold_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -364,8 +367,7 @@ def assess(ev: VoterEvidence, p: ReliabilityParams) -> Assessment:
     g_b = p.gold_prior[1] + (ev.gold_total - ev.gold_correct)
     gold_mean = beta_mean(g_a, g_b)
     prob_bad_gold = beta_prob_below(g_a, g_b, p.gold_min_accuracy)
-    gold_confidence = p.confidence if p.gold_confidence is None else p.gold_confidence
-    if ev.gold_total and prob_bad_gold > gold_confidence:
+    if ev.gold_total and prob_bad_gold > p.gold_confidence:
         flags["gold_accuracy"] = {
             "correct": ev.gold_correct,
             "total": ev.gold_total,

@@ -96,6 +96,16 @@ def test_a_human_speed_ring_is_caught_by_the_sweep_and_every_row_is_kept(db, set
     assert evidence["model"] == "Tarquil-8B" and evidence["z"] > evidence["account_bound"]
     assert evidence["group"]["p_value"] < evidence["group"]["level"]
     assert evidence["group"]["above_bound"] > evidence["group"]["expected_above"]
+    # Each suspect's flag says what kept it, and passes the bound that goes with it;
+    # an account linked by address says so instead.
+    for ev in ring_flags.values_list("evidence", flat=True):
+        if "linked_by_network" in ev:
+            assert ev["account_bound"] == settings.QUALITY_RING_LINK_Z and "kept_by" not in ev
+        elif ev["kept_by"] == "bound":
+            assert ev["z"] > ev["account_bound"] == settings.QUALITY_RING_ALONE_Z
+        else:
+            assert ev["kept_by"] == "address"
+            assert ev["z"] > ev["account_bound"] == settings.QUALITY_RING_Z
     # Excluded, never deleted: every ring vote is still there, marked with the reason.
     member = sorted(flagged)[0]
     assert VoterReliability.objects.get(user_id=member).excluded

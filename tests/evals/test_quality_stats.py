@@ -14,6 +14,7 @@ PARAMS = stats.ReliabilityParams(
     fast_prior=(1.0, 9.0),
     fast_max_rate=0.25,
     confidence=0.95,
+    gold_confidence=0.95,
     outlier_alpha=0.001,
     favouritism_z=4.0,
     favouritism_min_votes=5,
