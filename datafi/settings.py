@@ -137,6 +137,11 @@ else:
             "NAME": DATA_DIR / "db.sqlite3",
             # Concurrent writers queue on SQLite's lock instead of failing at once.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # Tests too use a file, not Django's shared-cache in-memory database:
+            # there a writer meets another thread's table lock with an immediate
+            # "database table is locked" (the timeout does not apply), which
+            # failed the payout worker inside a browser test's server thread.
+            "TEST": {"NAME": str(DATA_DIR / "test_db.sqlite3")},
         }
     }
 DB_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
