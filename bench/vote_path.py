@@ -1,15 +1,22 @@
 """Vote path benchmark: the app on PostgreSQL, votes driven over HTTP.
 
-Serves datafi with N ASGI worker processes (uvicorn, the scale-out server named
-in the README) on a fresh PostgreSQL database, then C client processes each log
-in as their own voters and loop: fetch the open battle (GET /api/arena/next),
-vote on it (POST /arena/battles/<id>/vote). Prints votes per second and
-p50/p99 latency of the vote request, and of the serve request beside it.
+Serves datafi as a scaled deployment would: N ASGI worker processes (uvicorn,
+the scale-out server named in the README) on a fresh PostgreSQL database, Redis
+for sessions and the channel layer, votes folded by a separate fold worker
+(``VOTE_FOLD=deferred`` + ``manage.py vote_worker``), all on this one machine.
+C client processes each log in as their own voters and loop: fetch the open
+battle (GET /api/arena/next), vote on it (POST /arena/battles/<id>/vote).
+
+Prints votes per second and p50/p99 latency of the vote request (and of the
+serve request beside it), the fold's backlog after each vote phase, how long
+the fold worker takes to empty the queue after the last one, and a check that
+every vote was folded once.
 
     .venv/bin/python bench/vote_path.py [--workers 2] [--clients 8] [--rounds 8]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/datafi_bench;
-the database is dropped and recreated).
+the database is dropped and recreated) and Redis (BENCH_REDIS_URL, default
+redis://127.0.0.1:6379/3).
 """
 
 import argparse
@@ -137,21 +144,42 @@ def wait_for(port, timeout=30):
     raise SystemExit("server did not start")
 
 
+def cpu_seconds(pid) -> float:
+    """CPU seconds used so far by a process (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def worker_cpu_seconds(server_pid: int) -> list[float]:
-    """CPU seconds used so far by each child of the server (Linux /proc)."""
-    out = []
+    """CPU seconds used so far by each child of the server."""
     try:
         children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
     except OSError:
-        return out
-    tick = os.sysconf("SC_CLK_TCK")
-    for pid in children:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out.append((int(fields[11]) + int(fields[12])) / tick)  # utime + stime
+        return []
+    return [cpu_seconds(pid) for pid in children]
+
+
+def postgres_pids() -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    out.append(int(entry.name))
+            except OSError:
+                continue
     return out
+
+
+def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
+    return {role: sum(cpu_seconds(pid) for pid in pids) for role, pids in roles.items()}
+
+
+def unfolded(conn) -> int:
+    return conn.execute("SELECT count(*) FROM evals_vote WHERE folded_at IS NULL").fetchone()[0]
 
 
 def pct(values, q):
@@ -170,6 +198,9 @@ def main():
         "--bot-voters",
         action="store_true",
         help="keep the reading-speed rule: clients are flagged as bots and excluded",
+    )
+    parser.add_argument(
+        "--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
     )
     parser.add_argument(
         "--database",
@@ -197,6 +228,12 @@ def main():
         # Leaderboard refits run in their own worker (manage.py ratings_worker) in
         # a scaled deployment; here they would steal the web workers' two cores.
         RATINGS_REFRESH_IN_PROCESS="0",
+        # The vote request stores the vote; a fold worker (started below, on
+        # the same two cores) folds its consequences in batches.
+        VOTE_FOLD="deferred",
+        VOTE_FOLD_IN_PROCESS="0",
+        REDIS_URL=args.redis,
+        CACHE_KEY_PREFIX=f"datafi-bench-{secrets.token_hex(4)}",
     )
     if not args.bot_voters:
         # Scripted clients vote within milliseconds, which the reading-speed rule
@@ -224,6 +261,15 @@ def main():
         cwd=ROOT,
         env=env,
     )
+    folder = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "vote_worker"],
+        cwd=ROOT,
+        env=env,
+    )
+    import psycopg
+
+    db = psycopg.connect(args.database, autocommit=True)
+    backlogs = []
     try:
         wait_for(args.port)
         per_client = [sessions[i :: args.clients] for i in range(args.clients)]
@@ -237,19 +283,46 @@ def main():
         for p in procs:
             p.start()
         vote_time = 0.0
+        # Who spends the CPU during the vote phases (everything shares 2 cores).
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        roles = {
+            "web workers": [int(pid) for pid in children],
+            "fold worker": [folder.pid],
+            "PostgreSQL": postgres_pids(),
+            "clients": [p.pid for p in procs],
+        }
+        phase_cpu = dict.fromkeys(roles, 0.0)
         for r in range(args.rounds + 1):
             barrier.wait()
-            t0 = time.perf_counter()
+            roles["PostgreSQL"] = postgres_pids()  # backends come and go with the pools
+            t0, cpu0 = time.perf_counter(), cpu_by_role(roles)
             barrier.wait()
             if r > 0:  # round 0 warms up every worker and its connections
                 vote_time += time.perf_counter() - t0
+                cpu1 = cpu_by_role(roles)
+                for role in roles:
+                    phase_cpu[role] += cpu1[role] - cpu0[role]
+                backlogs.append(unfolded(db))
+        t_last = time.perf_counter()
         results = [queue.get() for _ in procs]
         for p in procs:
             p.join()
+        while unfolded(db):
+            time.sleep(0.01)
+        drain = time.perf_counter() - t_last
         cpu = [round(c, 1) for c in worker_cpu_seconds(server.pid) if c >= 1.0]
+        fold_cpu = cpu_seconds(folder.pid)
+        n_votes, n_folded, n_credits = db.execute(
+            "SELECT count(*), count(folded_at), "
+            "(SELECT count(*) FROM rewards_transaction WHERE source_key LIKE 'vote:%%') "
+            "FROM evals_vote"
+        ).fetchone()
     finally:
         server.send_signal(signal.SIGINT)
+        folder.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
+        folder.wait(timeout=20)
+        db.close()
 
     per_round = len(sessions)
     votes = [v for r in results for v in r[0][per_round // args.clients :]]
@@ -259,6 +332,16 @@ def main():
     print(f"votes: {len(votes)} in {vote_time:.1f} s of vote phases, errors: {errors}")
     print(f"CPU seconds per server process (how evenly the workers shared the load): {cpu}")
     print(f"votes/s: {len(votes) / vote_time:.0f}")
+    print(
+        "CPU ms per vote during the vote phases: "
+        + ", ".join(f"{role} {1000 * sec / len(votes):.2f}" for role, sec in phase_cpu.items())
+    )
+    print(
+        f"fold: backlog after each vote phase {backlogs}; queue empty {drain:.2f} s after the "
+        f"last phase; fold worker CPU {fold_cpu:.1f} s "
+        f"({1000 * fold_cpu / max(1, n_folded):.2f} ms per vote)"
+    )
+    print(f"integrity: {n_folded} of {n_votes} votes folded, {n_credits} ledger credits")
     print(
         f"vote latency  p50 {pct(votes, 0.5):.1f} ms  p99 {pct(votes, 0.99):.1f} ms  "
         f"mean {statistics.mean(votes) * 1000:.1f} ms"

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -281,6 +282,23 @@ RATINGS_ROBUSTNESS_CHALLENGERS = env_int("RATINGS_ROBUSTNESS_CHALLENGERS", 5)
 RATINGS_REFRESH_IN_PROCESS = env_bool(
     "RATINGS_REFRESH_IN_PROCESS", "pytest" not in __import__("sys").modules
 )
+# --- the vote's fold ---------------------------------------------------------------
+# A vote request stores the vote and reveals the models; the vote's consequences
+# (pair counts, reliability, points) are folded in after it commits, in batches
+# (evals.services.votes_fold). "inline": the request folds right after its vote
+# commits, so the voter's points show at once (one server, the embedded default).
+# "deferred": the request returns at once and fold workers (manage.py
+# vote_worker, or this server's background pass) fold in batches: the
+# scaled-out vote path.
+VOTE_FOLD = env("VOTE_FOLD", "inline")
+if VOTE_FOLD not in ("inline", "deferred"):
+    raise ImproperlyConfigured("VOTE_FOLD must be 'inline' or 'deferred'.")
+VOTE_FOLD_BATCH = env_int("VOTE_FOLD_BATCH", 500)
+# The ASGI server's own background fold pass, every VOTE_FOLD_SECONDS: it picks
+# up votes whose inline fold failed, and does all the folding in deferred mode
+# when no vote_worker runs. Off under pytest, where tests fold explicitly.
+VOTE_FOLD_IN_PROCESS = env_bool("VOTE_FOLD_IN_PROCESS", "pytest" not in __import__("sys").modules)
+VOTE_FOLD_SECONDS = env_float("VOTE_FOLD_SECONDS", 1.0)
 # --- live battles ----------------------------------------------------------------
 # Fernet key(s) that encrypt model endpoint API keys at rest. Comma-separated: the
 # first encrypts, all decrypt (rotation). Generated once per data dir otherwise,
@@ -336,13 +354,18 @@ INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI / Redoc assets, serv
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "datafi.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "datafi"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database; with Redis shared by every worker, they are
+# also read through it, which takes a query off every request. (Not with the
+# per-process memory cache: a log-out in one process would not reach another.)
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 PROVIDER_API_THROTTLE_RATES = {
     "api_key": env("PROVIDER_API_RATE", "600/min"),

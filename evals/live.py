@@ -220,11 +220,9 @@ def live_turn_add(*, user, battle_id, text) -> LiveTurn:
             raise ApiError("turn_running", "Wait for both answers to finish.", 409) from None
 
 
-def live_vote_guard(battle: Battle) -> None:
+def live_vote_guard(*, battle_id) -> None:
     """Voting on a live battle opens when every turn has both answers."""
-    if battle.mode != Battle.Mode.LIVE:
-        return
-    turns = LiveTurn.objects.filter(battle=battle)
+    turns = LiveTurn.objects.filter(battle_id=battle_id)
     if not turns.exists() or turns.exclude(state=LiveTurn.State.DONE).exists():
         raise ApiError(
             "generation_running",

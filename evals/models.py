@@ -208,9 +208,23 @@ class Vote(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     time_to_vote_ms = models.PositiveIntegerField()
     created_at = models.DateTimeField()
+    # The vote's consequences (ratings counts, the voter's reliability, the
+    # points credit) are folded in after it commits, in batches (see
+    # evals.services.votes_fold); null until then. The keyed hash of the
+    # voter's network is kept for that fold (the address itself never is).
+    folded_at = models.DateTimeField(null=True, blank=True)
+    network = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         db_table = "evals_vote"
+        indexes = [
+            # The fold's queue: only votes still waiting are in this index.
+            models.Index(
+                fields=["created_at"],
+                name="evals_vote_unfolded",
+                condition=Q(folded_at__isnull=True),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(choice__in=["model_a", "model_b", "tie", "both_bad"]),

@@ -1,20 +1,28 @@
 """Writes for evals: models, prompts, answers, battles and votes."""
 
+import logging
 import re
+import uuid
+from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from datafi.api import ApiError
-from evals import markdown, sampler
+from evals import markdown, sampler, selectors
 from evals.models import Answer, Battle, Category, EvalModel, PairStat, Prompt, Vote
-from evals.quality import selectors as quality_selectors
+from evals.quality import limits as quality_limits
 from evals.quality import services as quality
 from ratings import services as ratings_services
-from rewards.services import points_award_for_vote
+from rewards.services import VoteCredit, points_award_for_votes
+
+log = logging.getLogger(__name__)
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -37,6 +45,7 @@ def model_upsert(
             "status": status,
         },
     )
+    selectors.model_identities_forget()  # other processes catch up within the TTL
     return model
 
 
@@ -142,25 +151,20 @@ def battle_serve(*, user, rng=None) -> Battle:
 
 @dataclass(frozen=True)
 class Reveal:
-    battle: Battle
+    battle_id: object
     vote: Vote
-    model_a: EvalModel
-    model_b: EvalModel
+    model_a_id: int
+    model_b_id: int
+    model_a: selectors.ModelIdentity
+    model_b: selectors.ModelIdentity
 
     def as_dict(self) -> dict:
-        def side(model):
-            return {
-                "name": model.name,
-                "slug": model.slug,
-                "provider": model.organization.name,
-            }
-
         return {
-            "battle": str(self.battle.id),
+            "battle": str(self.battle_id),
             "choice": self.vote.choice,
             "reasons": self.vote.reasons,
-            "model_a": side(self.model_a),
-            "model_b": side(self.model_b),
+            "model_a": self.model_a.as_dict(),
+            "model_b": self.model_b.as_dict(),
         }
 
 
@@ -183,77 +187,182 @@ def _validate_vote_input(choice, reasons) -> list[str]:
     return sorted(set(reasons))
 
 
-@transaction.atomic(durable=True)
 def vote_cast(*, user, battle_id, choice: str, reasons=None, ip: str | None = None) -> Reveal:
     """Record the voter's verdict on their battle and reveal the two models.
 
-    One vote per battle, only by its voter, only before reveal. The battle row
-    is locked so that concurrent submissions of the same vote queue here: the
-    first one flips the status, the others see it revealed and get a 409.
+    The vote commits on its own (see ``vote_record``); its consequences are
+    folded in after it (``votes_fold``): here, at once, unless the deployment
+    leaves that to fold workers (``VOTE_FOLD=deferred``).
+    """
+    reveal = vote_record(user=user, battle_id=battle_id, choice=choice, reasons=reasons, ip=ip)
+    if settings.VOTE_FOLD == "inline":
+        try:
+            votes_fold(limit=settings.VOTE_FOLD_BATCH)
+        except Exception:
+            # The vote is committed and stays in the fold's queue: the next
+            # fold (this server's background pass, a worker) counts it.
+            log.exception("folding votes after battle %s failed; left queued", battle_id)
+    return reveal
+
+
+_BATTLE_TABLE = Battle._meta.db_table
+# Only the table name (a constant) is formatted in; every value is a parameter.
+_BATTLE_FLIP = (
+    f"UPDATE {_BATTLE_TABLE} SET status = %s, voted_at = %s, revealed_at = %s "  # noqa: S608
+    "WHERE id = %s AND voter_id = %s AND status = %s "
+    "RETURNING mode, served_at, model_a_id, model_b_id"
+)
+
+
+def _battle_vote_refusal(*, user, battle_id) -> ApiError:
+    """Why a battle did not flip: it does not exist, is someone else's, or is not open."""
+    row = Battle.objects.filter(id=battle_id).values("voter_id", "status").first()
+    if row is None:
+        return ApiError("not_found", "No such battle.", status_code=404)
+    if row["voter_id"] != user.id:
+        return ApiError("not_your_battle", "This battle was served to someone else.", 403)
+    if row["status"] == Battle.Status.REVEALED:
+        return ApiError("already_voted", "This battle already has a vote.", status_code=409)
+    return ApiError(
+        "battle_closed", f"This battle is {row['status']} and takes no vote.", status_code=409
+    )
+
+
+def _aware(value):
+    """A timestamp read by a raw statement (SQLite returns text, PostgreSQL a datetime)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+@transaction.atomic(durable=True)
+def vote_record(*, user, battle_id, choice: str, reasons=None, ip: str | None = None) -> Reveal:
+    """Store the vote and flip the battle to revealed: the whole vote request.
+
+    One vote per battle, only by its voter, only before reveal. One conditional
+    UPDATE flips the battle: it takes the row lock, so concurrent submissions of
+    the same vote queue on it, and only the first finds the battle still served
+    (the others change nothing and get a 409, as does any vote the checks after
+    it refuse: the rollback takes the flip back). The per-user and per-IP limits
+    are counted in the same transaction. Everything else a vote causes (ratings
+    counts, reliability, points) is folded in by ``votes_fold`` once this has
+    committed, so the vote path stays a handful of statements.
     """
     reasons = _validate_vote_input(choice, reasons)
-    # One round trip for everything the vote's steps read: the prompt and the
-    # answers (ratings' slices and style features), the sampling record (gold).
-    battle = (
-        Battle.objects.select_for_update(of=("self",))
-        .select_related(
-            "model_a__organization",
-            "model_b__organization",
-            "prompt",
-            "answer_a",
-            "answer_b",
-            "sampling__gold_pair",
-        )
-        .filter(id=battle_id)
-        .first()
-    )
-    if battle is None:
-        raise ApiError("not_found", "No such battle.", status_code=404)
-    if battle.voter_id != user.id:
-        raise ApiError("not_your_battle", "This battle was served to someone else.", 403)
-    if battle.status != Battle.Status.SERVED:
-        raise ApiError(
-            "already_voted" if battle.status == Battle.Status.REVEALED else "battle_closed",
-            "This battle already has a vote."
-            if battle.status == Battle.Status.REVEALED
-            else f"This battle is {battle.status} and takes no vote.",
-            status_code=409,
-        )
-    from evals.live import live_vote_guard  # here: evals.live imports this module
-
-    live_vote_guard(battle)  # a live battle takes its vote once both answers finished
+    try:
+        battle_id = uuid.UUID(str(battle_id))
+    except ValueError:
+        raise ApiError("not_found", "No such battle.", status_code=404) from None
     now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BATTLE_FLIP,
+            [
+                Battle.Status.REVEALED,
+                adapt(now),
+                adapt(now),
+                Battle._meta.pk.get_db_prep_value(battle_id, connection),
+                user.id,
+                Battle.Status.SERVED,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise _battle_vote_refusal(user=user, battle_id=battle_id)
+    mode, served_at, model_a_id, model_b_id = row
+    if mode == Battle.Mode.LIVE:
+        from evals.live import live_vote_guard  # here: evals.live imports this module
+
+        live_vote_guard(battle_id=battle_id)  # open once both answers finished
     # Over a per-user or per-IP limit: 429, and the rollback takes the count back.
     quality.vote_limits_consume(user=user, ip=ip, now=now)
-    # Belt and braces for databases without row locks: only a still-served
-    # battle flips, and exactly one request can flip it.
-    flipped = Battle.objects.filter(id=battle.id, status=Battle.Status.SERVED).update(
-        status=Battle.Status.REVEALED, voted_at=now, revealed_at=now
-    )
-    if flipped != 1:
-        raise ApiError("already_voted", "This battle already has a vote.", status_code=409)
-    vote = Vote.objects.create(
-        battle=battle,
+    vote = Vote(
+        battle_id=battle_id,
         choice=choice,
         reasons=reasons,
-        time_to_vote_ms=max(0, int((now - battle.served_at).total_seconds() * 1000)),
+        time_to_vote_ms=max(0, int((now - _aware(served_at)).total_seconds() * 1000)),
         created_at=now,
+        network=quality_limits.network_key(ip) or "",
     )
-    _pair_stat_bump(battle.model_a_id, battle.model_b_id, voted=1)
-    battle.status, battle.voted_at, battle.revealed_at = Battle.Status.REVEALED, now, now
-    # The order matters, all in this one transaction: the rating engine counts
-    # the vote (unless the battle is already excluded: a leak, an error); then
-    # quality assesses it, and may exclude it or the voter, retracting what was
-    # counted; then the credit, whose multiplier reads that assessment.
-    if not battle.excluded:
-        ratings_services.battle_outcome_record(battle=battle, choice=choice)
-    rel = quality.vote_assess(battle=battle, vote=vote, now=now, ip=ip)
-    points_award_for_vote(
-        user=user,
-        battle_id=battle.id,
-        now=now,
-        multiplier=None
-        if rel is None
-        else quality_selectors.points_multiplier_for(score=rel.score, excluded=rel.excluded),
+    vote.save(force_insert=True)
+    identities = selectors.model_identities([model_a_id, model_b_id])
+    return Reveal(
+        battle_id=battle_id,
+        vote=vote,
+        model_a_id=model_a_id,
+        model_b_id=model_b_id,
+        model_a=identities[model_a_id],
+        model_b=identities[model_b_id],
     )
-    return Reveal(battle=battle, vote=vote, model_a=battle.model_a, model_b=battle.model_b)
+
+
+def votes_fold(*, limit: int = 500) -> int:
+    """Fold up to ``limit`` committed votes into everything a vote causes; how many.
+
+    For each vote, oldest first, as if one at a time: the pair counts of the
+    sampler and of the rating engine (unless the battle is excluded: a leak, an
+    error), then the voter's reliability assessment (which may exclude the vote
+    or the voter, retracting what was counted), then the points credit, whose
+    multiplier reads that assessment. All of a batch commits with the votes'
+    ``folded_at`` or not at all, and votes are claimed with SKIP LOCKED, so any
+    number of servers and workers can fold at once and each vote is folded
+    exactly once. A deadlock between two folds (rare: an exclusion retracts
+    counts out of key order) rolls one back, and it is retried.
+    """
+    for attempt in range(3):
+        try:
+            return _votes_fold_batch(limit=limit)
+        except OperationalError:
+            if attempt == 2 or connection.vendor != "postgresql":
+                raise
+            log.warning("vote fold rolled back (attempt %d); retrying", attempt + 1)
+    return 0
+
+
+@transaction.atomic(durable=True)
+def _votes_fold_batch(*, limit: int) -> int:
+    votes = list(
+        Vote.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related(
+            "battle__prompt",
+            "battle__answer_a",
+            "battle__answer_b",
+            "battle__sampling__gold_pair",
+        )
+        .filter(folded_at__isnull=True)
+        .order_by("created_at", "battle_id")[:limit]
+    )
+    if not votes:
+        return 0
+    now = timezone.now()
+    items = [quality.VoteToAssess(battle=v.battle, vote=v, network=v.network) for v in votes]
+    # Lock order: reliability rows, pair stats, pair counts, accounts.
+    assessment = quality.VoteBatchAssessment.begin(items=items)
+    pairs = Counter(_pair_key(v.battle.model_a_id, v.battle.model_b_id) for v in votes)
+    for (lo, hi), n in sorted(pairs.items()):
+        _pair_stat_bump(lo, hi, voted=n)
+    ratings_services.battle_outcomes_record(
+        items=[(v.battle, v.choice) for v in votes if not v.battle.excluded]
+    )
+    multipliers = assessment.assess(items=items, now=now) if assessment else {}
+    points_award_for_votes(
+        credits=[
+            VoteCredit(
+                user_id=v.battle.voter_id,
+                battle_id=v.battle_id,
+                at=v.created_at,
+                multiplier=multipliers.get(v.battle_id),
+            )
+            for v in votes
+        ]
+    )
+    Vote.objects.filter(battle_id__in=[v.battle_id for v in votes]).update(folded_at=now)
+    return len(votes)
+
+
+def votes_unfolded() -> int:
+    """Votes committed but not folded in yet (the fold's backlog)."""
+    return Vote.objects.filter(folded_at__isnull=True).count()

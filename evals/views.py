@@ -60,7 +60,12 @@ def battle_detail(request, battle_id):
     if battle.status == battle.Status.REVEALED:
         vote = selectors.vote_for_battle(battle=battle)
         reveal = services.Reveal(
-            battle=battle, vote=vote, model_a=battle.model_a, model_b=battle.model_b
+            battle_id=battle.id,
+            vote=vote,
+            model_a_id=battle.model_a_id,
+            model_b_id=battle.model_b_id,
+            model_a=selectors.ModelIdentity.of(battle.model_a),
+            model_b=selectors.ModelIdentity.of(battle.model_b),
         ).as_dict()
     return render(
         request,

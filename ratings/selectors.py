@@ -52,6 +52,30 @@ def pair_outcome_counts(*, model_a_id: int, model_b_id: int) -> dict[str, int]:
     }
 
 
+def pair_outcome_totals(*, pairs) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """Counted votes of each (lo, hi) pair over all slices, in one query:
+    (lo won, hi won, tie, both bad); a pair without votes is all zeros."""
+    pairs = set(pairs)
+    out = dict.fromkeys(pairs, (0, 0, 0, 0))
+    if not pairs:
+        return out
+    rows = (
+        PairCount.objects.filter(
+            model_lo_id__in={lo for lo, _ in pairs}, model_hi_id__in={hi for _, hi in pairs}
+        )
+        .values("model_lo_id", "model_hi_id")
+        .annotate(
+            lo_won=Sum("wins_lo"), hi_won=Sum("wins_hi"), tie=Sum("ties"), bad=Sum("both_bad")
+        )
+        .order_by()
+    )
+    for row in rows:
+        key = (row["model_lo_id"], row["model_hi_id"])
+        if key in pairs:
+            out[key] = (row["lo_won"], row["hi_won"], row["tie"], row["bad"])
+    return out
+
+
 def known_slices() -> tuple[list[str], list[str]]:
     """Categories and languages that have at least one snapshot, sorted."""
     pairs = LeaderboardSnapshot.objects.values_list("category", "language").distinct().order_by()

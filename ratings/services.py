@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LEADERBOARD_GROUP = "leaderboard"
 OUTCOME = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "both_bad": 0.5}
+_COUNT_FIELDS = ("wins_lo", "wins_hi", "ties", "both_bad")
 _FEATURE_FIELDS = [f"{name}_{side}" for side in "ab" for name in FEATURE_NAMES]
 
 
@@ -91,30 +92,64 @@ def _outcome_row(battle_id, *, choice, model_a_id, model_b_id, voted_at, slice_,
 
 
 def battle_outcome_record(*, battle: Battle, choice: str) -> None:
-    """Count a vote in the pair counts and per-vote outcomes (caller's transaction)."""
-    if choice not in OUTCOME:
-        raise ValueError(f"unknown choice {choice!r}")
-    # vote_cast selects the prompt and answers with the battle row it locks.
-    category, language = battle.prompt.category, battle.prompt.language
-    text_a, text_b = battle.answer_a.text, battle.answer_b.text
-    _pair_count_bump(
-        model_a_id=battle.model_a_id,
-        model_b_id=battle.model_b_id,
-        category=category,
-        language=language,
-        field=_pair_field(choice, battle.model_a_id, battle.model_b_id),
-        delta=1,
+    """Count one vote in the pair counts and per-vote outcomes (caller's transaction)."""
+    battle_outcomes_record(items=[(battle, choice)])
+
+
+_PAIR_COUNT_TABLE = PairCount._meta.db_table
+# Only the table name (a constant) and the number of row groups are formatted
+# in; every value is a bound parameter. PostgreSQL and SQLite (3.24+) both
+# take this upsert.
+_PAIR_COUNT_UPSERT = (
+    f"INSERT INTO {_PAIR_COUNT_TABLE} "  # noqa: S608
+    "(model_lo_id, model_hi_id, category, language, wins_lo, wins_hi, ties, both_bad) "
+    "VALUES {values} ON CONFLICT (model_lo_id, model_hi_id, category, language) DO UPDATE SET "
+    + ", ".join(f"{f} = {_PAIR_COUNT_TABLE}.{f} + excluded.{f}" for f in _COUNT_FIELDS)
+)
+
+
+def battle_outcomes_record(*, items: list[tuple[Battle, str]]) -> None:
+    """Count votes in the pair counts and per-vote outcomes (caller's transaction).
+
+    ``items``: (battle, choice) with each battle's prompt and answers selected.
+    One upsert adds every pair's counts, rows in key order (so that two batches
+    over the same pairs lock them in the same order and cannot deadlock); one
+    insert writes the outcomes; one pass marks the slices dirty.
+    """
+    if not items:
+        return
+    deltas: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_COUNT_FIELDS, 0))
+    outcomes, slices = [], set()
+    for battle, choice in items:
+        if choice not in OUTCOME:
+            raise ValueError(f"unknown choice {choice!r}")
+        category, language = battle.prompt.category, battle.prompt.language
+        lo, hi = sorted((battle.model_a_id, battle.model_b_id))
+        deltas[(lo, hi, category, language)][
+            _pair_field(choice, battle.model_a_id, battle.model_b_id)
+        ] += 1
+        outcomes.append(
+            _outcome_row(
+                battle.id,
+                choice=choice,
+                model_a_id=battle.model_a_id,
+                model_b_id=battle.model_b_id,
+                voted_at=battle.voted_at or timezone.now(),
+                slice_=(category, language),
+                texts=(battle.answer_a.text, battle.answer_b.text),
+            )
+        )
+        slices.update(_slices(category, language))
+    params: list = []
+    for key in sorted(deltas):
+        params += [*key, *(deltas[key][f] for f in _COUNT_FIELDS)]
+    sql = _PAIR_COUNT_UPSERT.format(
+        values=", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(deltas))
     )
-    _outcome_row(
-        battle.id,
-        choice=choice,
-        model_a_id=battle.model_a_id,
-        model_b_id=battle.model_b_id,
-        voted_at=battle.voted_at or timezone.now(),
-        slice_=(category, language),
-        texts=(text_a, text_b),
-    ).save(force_insert=True)
-    _mark_dirty(_slices(category, language), timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    BattleOutcome.objects.bulk_create(outcomes)
+    _mark_dirty(sorted(slices), timezone.now())
 
 
 @transaction.atomic

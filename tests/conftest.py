@@ -138,6 +138,15 @@ pytest_plugins = ["tests.live_support"]
 
 
 @pytest.fixture(autouse=True)
+def _fresh_model_identities():
+    """Reveals read model names from a per-process copy: a test's models may
+    reuse an earlier test's ids (SQLite reuses rolled-back rowids)."""
+    from evals.selectors import model_identities_forget
+
+    model_identities_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets its own channel layer instance.
 

@@ -120,9 +120,10 @@ def vote_points_multiplier(user) -> float:
     exclusion threshold to 1 at QUALITY_FULL_POINTS_RELIABILITY. A voter with no
     record yet earns in full (the prior score is above the full-points mark).
     """
-    if not settings.QUALITY_DEFENCES or user is None or not user.pk:
+    user_id = getattr(user, "pk", user)  # a user or a user id
+    if not settings.QUALITY_DEFENCES or not user_id:
         return 1.0
-    row = VoterReliability.objects.filter(user_id=user.pk).values("score", "excluded").first()
+    row = VoterReliability.objects.filter(user_id=user_id).values("score", "excluded").first()
     if row is None:
         return 1.0
     return points_multiplier_for(score=row["score"], excluded=row["excluded"])

@@ -7,7 +7,7 @@ import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 
 from datafi.api import ApiError
@@ -152,105 +152,191 @@ def voter_exclude(*, rel: VoterReliability, reason: str, now: datetime) -> int:
     return len(battles)
 
 
-def vote_assess(
-    *, battle: Battle, vote: Vote, now: datetime, ip: str | None = None
-) -> VoterReliability | None:
-    """Fold one vote into its voter's reliability and apply the consequences.
+@dataclasses.dataclass(frozen=True)
+class VoteToAssess:
+    """One vote for :class:`VoteBatchAssessment`: its battle (with the sampling
+    record and its gold pair selected), the vote, and the voter's network key."""
 
-    Runs in the vote's transaction (after the vote row exists), so the score, the
-    flags and any exclusion commit or roll back with the vote itself.
+    battle: Battle
+    vote: Vote
+    network: str
+
+
+_RELIABILITY_FIELDS = [f for f in VoterReliability._meta.concrete_fields if not f.primary_key]
+# Only the table and column names (constants) are formatted in.
+_RELIABILITY_UPDATE = (
+    f"UPDATE {VoterReliability._meta.db_table} SET "  # noqa: S608
+    + ", ".join(f"{f.column} = %s" for f in _RELIABILITY_FIELDS)
+    + " WHERE user_id = %s"
+)
+
+
+def _reliabilities_save(rels: list[VoterReliability], *, now: datetime) -> None:
+    """Write back locked reliability rows: one statement run once per row.
+
+    (``bulk_update`` builds a CASE per row and field, which cost more CPU than
+    the rest of a fold batch together.)
     """
-    if not settings.QUALITY_DEFENCES:
-        return None
-    rel = _reliability_locked(battle.voter_id)
-    sampling = getattr(battle, "sampling", None)  # selected by vote_cast; None if unsampled
-    gold = sampling.gold_pair if sampling else None
-    lo, hi = sorted((battle.model_a_id, battle.model_b_id))
-    observed = selectors.outcome_code(choice=vote.choice, model_a_id=battle.model_a_id, lo=lo)
-    scores = selectors.current_scores()
-    p_lo = stats.win_probability(scores.get(lo, 1000.0), scores.get(hi, 1000.0))
+    for rel in rels:
+        rel.updated_at = now
+    params = [
+        [f.get_db_prep_save(getattr(rel, f.attname), connection) for f in _RELIABILITY_FIELDS]
+        + [rel.user_id]
+        for rel in rels
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(_RELIABILITY_UPDATE, params)
 
-    rel.votes += 1
-    net = limits.network_key(ip)
-    if net and net not in rel.networks:
-        rel.networks = [*rel.networks, net][-settings.QUALITY_NETWORKS_KEPT :]
-    if gold is not None:
-        rel.gold_total += 1
-        better_side = "model_a" if battle.answer_a_id == gold.answer_better_id else "model_b"
-        rel.gold_correct += int(vote.choice == better_side)
-    if observed in (stats.LO_WON, stats.HI_WON):
-        weight = abs(2.0 * p_lo - 1.0)
-        rel.agree_total += weight
-        rel.agree_weight += weight * int((observed == stats.LO_WON) == (p_lo >= 0.5))
-        bias = dict(rel.model_bias or {})
-        for model_id, p_win, won in (
-            (lo, p_lo, observed == stats.LO_WON),
-            (hi, 1.0 - p_lo, observed == stats.HI_WON),
-        ):
-            n, wins, expected, variance = bias.get(str(model_id), [0, 0.0, 0.0, 0.0])
-            bias[str(model_id)] = [
-                n + 1,
-                wins + int(won),
-                expected + p_win,
-                variance + p_win * (1 - p_win),
-            ]
-        rel.model_bias = bias
-    words = sampling.words if sampling else _words([battle.answer_a_id, battle.answer_b_id])
-    min_ms = stats.min_read_ms(
-        words,
-        wpm=settings.QUALITY_READ_WPM,
-        floor_ms=settings.QUALITY_MIN_VOTE_MS,
-    )
-    rel.fast_votes += int(vote.time_to_vote_ms < min_ms)
-    history = list(selectors.pair_history(lo=lo, hi=hi))
-    if not battle.excluded:
-        # The vote row is already written: the pair's history is the one before it.
-        history[observed] = max(0.0, history[observed] - 1)
-    probs = stats.outcome_probabilities(
-        tuple(history), p_lo=p_lo, prior_strength=settings.QUALITY_OUTLIER_PRIOR_VOTES
-    )
-    p_value = stats.outcome_p_value(probs, observed, key=str(battle.pk))
-    rel.fisher_sum += -2.0 * math.log(p_value)
-    rel.fisher_n += 1
-    rel.fisher_min_p = min(rel.fisher_min_p, p_value)
 
-    assessment = stats.assess(_evidence(rel), _params())
-    sticky = [f for f in rel.flags if f in STICKY_FLAGS and f not in assessment.flags]
-    rel.score = assessment.score * 0.5 ** len(sticky)
-    for reason, evidence in assessment.flags.items():
-        if reason not in rel.flags:
-            rel.flags = [*rel.flags, reason]
+class VoteBatchAssessment:
+    """Fold a batch of votes into their voters' reliability, in vote order.
+
+    ``begin`` locks the voters' reliability rows (in user order: a ring sweep
+    takes the same rows before the pair counts, so the fold must too) and reads
+    each pair's outcome history, before the caller counts the batch in the
+    ratings. ``assess`` then takes the votes one by one, exactly as if each had
+    been assessed alone: a vote is tested against the pair's history before it
+    (plus the batch's earlier votes that still count), and the score, the flags
+    and any exclusion of a vote are in place when the next vote is assessed.
+    One difference from one-at-a-time: an exclusion that retracts older votes
+    mid-batch shows in the histories of the next batch, not of this one.
+    """
+
+    def __init__(self, *, rels, histories, scores, params):
+        self.rels = rels
+        self.histories = histories
+        self.scores = scores
+        self.params = params
+
+    @classmethod
+    def begin(cls, *, items: list[VoteToAssess]) -> VoteBatchAssessment | None:
+        if not settings.QUALITY_DEFENCES or not items:
+            return None
+        from ratings.selectors import pair_outcome_totals
+
+        user_ids = sorted({item.battle.voter_id for item in items})
+        # ON CONFLICT DO NOTHING: a voter's first vote finds no row, and a
+        # concurrent fold may create it first; either way it exists afterwards.
+        VoterReliability.objects.bulk_create(
+            [VoterReliability(user_id=u) for u in user_ids], ignore_conflicts=True
+        )
+        # Two folds must not both read a voter's old sums and write back their
+        # own: hold the rows' locks until commit.
+        rels = {
+            rel.user_id: rel
+            for rel in VoterReliability.objects.select_for_update()
+            .filter(user_id__in=user_ids)
+            .order_by("user_id")
+        }
+        pairs = {tuple(sorted((i.battle.model_a_id, i.battle.model_b_id))) for i in items}
+        histories = {k: list(v) for k, v in pair_outcome_totals(pairs=pairs).items()}
+        return cls(
+            rels=rels, histories=histories, scores=selectors.current_scores(), params=_params()
+        )
+
+    def assess(self, *, items: list[VoteToAssess], now: datetime) -> dict:
+        """Assess each vote in order; the points multiplier of each, by battle id."""
+        multipliers = {}
+        for item in items:
+            rel = self.rels[item.battle.voter_id]
+            counted = not item.battle.excluded  # the ratings counted it (caller)
+            self._assess_one(rel=rel, item=item, now=now)
+            if counted and not item.battle.excluded and not rel.excluded:
+                lo, hi = sorted((item.battle.model_a_id, item.battle.model_b_id))
+                observed = selectors.outcome_code(
+                    choice=item.vote.choice, model_a_id=item.battle.model_a_id, lo=lo
+                )
+                self.histories[(lo, hi)][observed] += 1
+            multipliers[item.battle.pk] = selectors.points_multiplier_for(
+                score=rel.score, excluded=rel.excluded
+            )
+        _reliabilities_save(list(self.rels.values()), now=now)
+        return multipliers
+
+    def _assess_one(self, *, rel: VoterReliability, item: VoteToAssess, now: datetime) -> None:
+        battle, vote = item.battle, item.vote
+        sampling = getattr(battle, "sampling", None)  # None if unsampled
+        gold = sampling.gold_pair if sampling else None
+        lo, hi = sorted((battle.model_a_id, battle.model_b_id))
+        observed = selectors.outcome_code(choice=vote.choice, model_a_id=battle.model_a_id, lo=lo)
+        p_lo = stats.win_probability(self.scores.get(lo, 1000.0), self.scores.get(hi, 1000.0))
+
+        rel.votes += 1
+        if item.network and item.network not in rel.networks:
+            rel.networks = [*rel.networks, item.network][-settings.QUALITY_NETWORKS_KEPT :]
+        if gold is not None:
+            rel.gold_total += 1
+            better_side = "model_a" if battle.answer_a_id == gold.answer_better_id else "model_b"
+            rel.gold_correct += int(vote.choice == better_side)
+        if observed in (stats.LO_WON, stats.HI_WON):
+            weight = abs(2.0 * p_lo - 1.0)
+            rel.agree_total += weight
+            rel.agree_weight += weight * int((observed == stats.LO_WON) == (p_lo >= 0.5))
+            bias = dict(rel.model_bias or {})
+            for model_id, p_win, won in (
+                (lo, p_lo, observed == stats.LO_WON),
+                (hi, 1.0 - p_lo, observed == stats.HI_WON),
+            ):
+                n, wins, expected, variance = bias.get(str(model_id), [0, 0.0, 0.0, 0.0])
+                bias[str(model_id)] = [
+                    n + 1,
+                    wins + int(won),
+                    expected + p_win,
+                    variance + p_win * (1 - p_win),
+                ]
+            rel.model_bias = bias
+        words = sampling.words if sampling else _words([battle.answer_a_id, battle.answer_b_id])
+        min_ms = stats.min_read_ms(
+            words,
+            wpm=settings.QUALITY_READ_WPM,
+            floor_ms=settings.QUALITY_MIN_VOTE_MS,
+        )
+        rel.fast_votes += int(vote.time_to_vote_ms < min_ms)
+        probs = stats.outcome_probabilities(
+            tuple(self.histories[(lo, hi)]),
+            p_lo=p_lo,
+            prior_strength=settings.QUALITY_OUTLIER_PRIOR_VOTES,
+        )
+        p_value = stats.outcome_p_value(probs, observed, key=str(battle.pk))
+        rel.fisher_sum += -2.0 * math.log(p_value)
+        rel.fisher_n += 1
+        rel.fisher_min_p = min(rel.fisher_min_p, p_value)
+
+        assessment = stats.assess(_evidence(rel), self.params)
+        sticky = [f for f in rel.flags if f in STICKY_FLAGS and f not in assessment.flags]
+        rel.score = assessment.score * 0.5 ** len(sticky)
+        for reason, evidence in assessment.flags.items():
+            if reason not in rel.flags:
+                rel.flags = [*rel.flags, reason]
+                VoterFlag.objects.create(
+                    user_id=rel.user_id,
+                    reason=reason,
+                    evidence={**evidence, "battle": str(battle.pk), "votes": rel.votes},
+                    created_at=now,
+                )
+        if not rel.excluded and rel.score < settings.QUALITY_RELIABILITY_THRESHOLD:
+            reasons = sorted(assessment.flags) or ["low_reliability"]
             VoterFlag.objects.create(
                 user_id=rel.user_id,
-                reason=reason,
-                evidence={**evidence, "battle": str(battle.pk), "votes": rel.votes},
+                reason=VoterFlag.Reason.LOW_RELIABILITY,
+                evidence={
+                    "score": round(rel.score, 4),
+                    "threshold": settings.QUALITY_RELIABILITY_THRESHOLD,
+                    "flags": reasons,
+                    "gold_mean": round(assessment.gold_mean, 4),
+                    "agree_mean": round(assessment.agree_mean, 4),
+                    "fast_mean": round(assessment.fast_mean, 4),
+                    "votes": rel.votes,
+                },
                 created_at=now,
             )
-    if not rel.excluded and rel.score < settings.QUALITY_RELIABILITY_THRESHOLD:
-        reasons = sorted(assessment.flags) or ["low_reliability"]
-        VoterFlag.objects.create(
-            user_id=rel.user_id,
-            reason=VoterFlag.Reason.LOW_RELIABILITY,
-            evidence={
-                "score": round(rel.score, 4),
-                "threshold": settings.QUALITY_RELIABILITY_THRESHOLD,
-                "flags": reasons,
-                "gold_mean": round(assessment.gold_mean, 4),
-                "agree_mean": round(assessment.agree_mean, 4),
-                "fast_mean": round(assessment.fast_mean, 4),
-                "votes": rel.votes,
-            },
-            created_at=now,
-        )
-        voter_exclude(rel=rel, reason=f"unreliable voter: {', '.join(reasons)}", now=now)
-    elif rel.excluded:
-        _battle_exclude(
-            battle=battle, choice=vote.choice, reason="unreliable voter: excluded earlier"
-        )
-    if gold is not None:
-        _battle_exclude(battle=battle, choice=vote.choice, reason=GOLD_REASON)
-    rel.save()
-    return rel
+            voter_exclude(rel=rel, reason=f"unreliable voter: {', '.join(reasons)}", now=now)
+        elif rel.excluded:
+            _battle_exclude(
+                battle=battle, choice=vote.choice, reason="unreliable voter: excluded earlier"
+            )
+        if gold is not None:
+            _battle_exclude(battle=battle, choice=vote.choice, reason=GOLD_REASON)
 
 
 # --- coordinated favouritism: the periodic ring sweep -------------------------------

@@ -1,13 +1,15 @@
 """The double-entry points ledger: the only code that writes entries and balances."""
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import BigIntegerField, Case, F, Sum, Value, When
 from django.utils import timezone
 
 from datafi.api import ApiError
-from datafi.events import send_on_commit
+from datafi.events import send_many_on_commit, send_on_commit
 from rewards import rules
 from rewards.db import in_transaction
 from rewards.models import Account, Entry, LedgerTransaction
@@ -141,55 +143,131 @@ def post(
     return txn
 
 
-def _locked_user_account(*, kind: str, user) -> Account:
-    """The user's account row, locked (created first if missing)."""
-    account = Account.objects.select_for_update().filter(kind=kind, user=user).first()
-    if account is None:
-        account = account_for(kind=kind, user=user)
-        account = Account.objects.select_for_update().get(pk=account.pk)
-    return account
-
-
 def points_award_for_vote(*, user, battle_id, now=None, multiplier: float | None = None) -> int:
     """Credit the voter for one vote (at most once per battle); returns the points booked.
 
-    Runs inside the vote's transaction, so the credit commits or rolls back with it.
+    Runs inside the caller's transaction, so the credit commits or rolls back with it.
     ``multiplier``: the voter's reliability multiplier when the caller has just
     computed it in this transaction (otherwise the rules read it).
     """
-    if not in_transaction():
-        raise RuntimeError("points_award_for_vote runs inside the vote's transaction")
-    now = now or timezone.now()
-    # Lock the voter's account before reading today's total: two votes
-    # committing at once would otherwise both see room under the daily cap.
-    available = _locked_user_account(kind=Kind.AVAILABLE, user=user)
-    issuance = account_for(kind=Kind.ISSUANCE)
-    start, end = rules.day_window(now)
-    earned_today = (
-        Entry.objects.filter(
-            account=available,
-            transaction__kind=LedgerTransaction.Kind.AWARD,
-            created_at__gte=start,
-            created_at__lt=end,
-        ).aggregate(total=Sum("amount"))["total"]
-        or 0
+    credit = VoteCredit(
+        user_id=getattr(user, "id", user),
+        battle_id=battle_id,
+        at=now or timezone.now(),
+        multiplier=multiplier,
     )
-    award = rules.vote_award(user=user, earned_today=earned_today, multiplier=multiplier)
-    if award.points <= 0:
-        return 0
-    try:
-        post(
-            source_key=f"vote:{battle_id}",
-            kind=LedgerTransaction.Kind.AWARD,
-            user=user,
-            lines=[(available, award.points), (issuance, -award.points)],
-            memo=f"vote on battle {battle_id}",
-            now=now,
-            locked=[available],
+    return points_award_for_votes(credits=[credit])[battle_id]
+
+
+@dataclass(frozen=True)
+class VoteCredit:
+    user_id: int
+    battle_id: object
+    at: datetime  # when the vote was cast: the day whose cap it counts against
+    multiplier: float | None = None  # None: the rules read the voter's current one
+
+
+def _locked_available_accounts(user_ids: list[int]) -> dict[int, Account]:
+    """The users' available-points accounts, locked in id order (created if missing)."""
+    Account.objects.bulk_create(
+        [Account(kind=Kind.AVAILABLE, user_id=u) for u in user_ids], ignore_conflicts=True
+    )
+    return {
+        a.user_id: a
+        for a in Account.objects.select_for_update()
+        .filter(kind=Kind.AVAILABLE, user_id__in=user_ids)
+        .order_by("id")
+    }
+
+
+def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
+    """Credit a batch of votes, each at most once; the points booked, by battle id.
+
+    Must run inside a transaction. Each vote is one ledger transaction with the
+    unique source key ``vote:<battle>`` (a vote booked before earns nothing
+    again), its two entries stamped with the vote's time. The daily cap is
+    applied in vote order over what each voter already earned that day.
+    """
+    if not in_transaction():
+        raise RuntimeError("points are awarded inside the vote's transaction")
+    if not credits:
+        return {}
+    # Lock the voters' accounts before reading today's totals: two batches
+    # committing at once would otherwise both see room under the daily cap.
+    accounts = _locked_available_accounts(sorted({c.user_id for c in credits}))
+    issuance = account_for(kind=Kind.ISSUANCE)
+    booked = set(
+        LedgerTransaction.objects.filter(
+            source_key__in=[f"vote:{c.battle_id}" for c in credits]
+        ).values_list("source_key", flat=True)
+    )
+    earned: dict[tuple[int, datetime], int] = {}
+    account_ids = [a.id for a in accounts.values()]
+    for start, end in sorted({rules.day_window(c.at) for c in credits}):
+        totals = (
+            Entry.objects.filter(
+                account_id__in=account_ids,
+                transaction__kind=LedgerTransaction.Kind.AWARD,
+                created_at__gte=start,
+                created_at__lt=end,
+            )
+            .values("account_id")
+            .annotate(total=Sum("amount"))
+            .order_by()
         )
-    except DuplicateSource:
-        return 0
-    return award.points
+        earned.update({(row["account_id"], start): row["total"] for row in totals})
+    out, txns, gains, points = {}, [], defaultdict(int), {}
+    for c in credits:
+        key = f"vote:{c.battle_id}"
+        account = accounts[c.user_id]
+        day = (account.id, rules.day_window(c.at)[0])
+        award = rules.vote_award(
+            user=c.user_id, earned_today=earned.get(day, 0), multiplier=c.multiplier
+        )
+        if key in booked or award.points <= 0:
+            out[c.battle_id] = 0
+            continue
+        booked.add(key)
+        earned[day] = earned.get(day, 0) + award.points
+        gains[account.id] += award.points
+        out[c.battle_id] = points[key] = award.points
+        txns.append(
+            LedgerTransaction(
+                source_key=key,
+                kind=LedgerTransaction.Kind.AWARD,
+                user_id=c.user_id,
+                memo=f"vote on battle {c.battle_id}",
+                created_at=c.at,
+            )
+        )
+    if not txns:
+        return out
+    LedgerTransaction.objects.bulk_create(txns)
+    Entry.objects.bulk_create(
+        [
+            Entry(transaction=t, account_id=acct, amount=amt, created_at=t.created_at)
+            for t in txns
+            for acct, amt in sorted(
+                [
+                    (accounts[t.user_id].id, points[t.source_key]),
+                    (issuance.id, -points[t.source_key]),
+                ]
+            )
+        ]
+    )
+    # The user accounts are locked above; issuance keeps no running balance
+    # (see ``post``): its balance is the sum of its entries.
+    Account.objects.filter(id__in=list(gains)).update(
+        balance=F("balance")
+        + Case(
+            *(When(id=i, then=Value(g)) for i, g in gains.items()), output_field=BigIntegerField()
+        )
+    )
+    send_many_on_commit(
+        (user_group(user_id), {"type": "rewards.changed", "reason": "award"})
+        for user_id in sorted({t.user_id for t in txns})
+    )
+    return out
 
 
 def ledger_sum() -> int:

@@ -126,7 +126,7 @@ def test_agreement_weighs_each_vote_by_the_ratings_confidence(arena, alice, bob,
     assert rel.agree_total == 0  # a tie says nothing about who is better
     reveal = cast(alice, c, seconds=20, choice="model_b")
     rel.refresh_from_db()
-    a, b = reveal.battle.model_a_id, reveal.battle.model_b_id
+    a, b = reveal.model_a_id, reveal.model_b_id
     p_a = 1 / (1 + 10 ** ((scores[b] - scores[a]) / 400))
     assert rel.agree_total == pytest.approx(abs(2 * p_a - 1), rel=0.05)
     assert rel.agree_weight == pytest.approx(0.0 if p_a > 0.5 else rel.agree_total)

@@ -1,4 +1,5 @@
-"""Pair counts and per-vote outcomes are kept in the vote's own transaction."""
+"""Pair counts and per-vote outcomes are folded in after the vote commits, in the
+same transaction as the vote's other consequences (reliability, points)."""
 
 from unittest import mock
 
@@ -8,9 +9,11 @@ from django.test.utils import CaptureQueriesContext
 
 from evals import services
 from evals.models import Battle, Vote
+from evals.quality.models import BattleSampling
 from ratings import selectors
 from ratings import services as ratings_services
 from ratings.models import BattleOutcome, PairCount, RefreshRequest
+from rewards.models import LedgerTransaction
 from tests.ratings.conftest import cast_votes
 
 
@@ -59,43 +62,71 @@ def test_it_marks_the_four_slices_of_the_vote_dirty(arena, alice):
     assert dirty == {("", ""), (cat, ""), ("", lang), (cat, lang)}
 
 
-def test_counts_roll_back_with_a_failed_vote(arena, alice):
+def test_a_failed_fold_leaves_the_vote_queued_and_a_later_fold_counts_it_once(arena, alice):
     battle = services.battle_serve(user=alice)
-    with (
-        mock.patch.object(ratings_services, "_mark_dirty", side_effect=RuntimeError("boom")),
-        pytest.raises(RuntimeError),
-    ):
-        services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+    with mock.patch.object(ratings_services, "_mark_dirty", side_effect=RuntimeError("boom")):
+        reveal = services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+    # The vote is committed and revealed; nothing it causes is, yet.
+    assert reveal.vote.choice == "model_a"
+    vote = Vote.objects.get(battle=battle)
+    assert vote.folded_at is None
+    battle.refresh_from_db()
+    assert battle.status == Battle.Status.REVEALED
     assert not PairCount.objects.exists()
     assert not BattleOutcome.objects.exists()
-    assert not Vote.objects.exists()
-    battle.refresh_from_db()
-    assert battle.status == Battle.Status.SERVED
+    assert not LedgerTransaction.objects.exists()
+    assert services.votes_unfolded() == 1
+    # The next fold (a worker, the server's background pass) counts it, once.
+    assert services.votes_fold() == 1
+    assert services.votes_fold() == 0
+    assert services.votes_unfolded() == 0
+    assert _pair(battle).wins_lo + _pair(battle).wins_hi == 1
+    assert BattleOutcome.objects.filter(battle_id=battle.id).count() == 1
+    assert LedgerTransaction.objects.filter(source_key=f"vote:{battle.id}").count() == 1
 
 
-def test_a_vote_stays_a_handful_of_queries(arena, alice):
+def test_a_vote_stays_a_handful_of_queries(arena, alice, settings):
     # Steady state: vote until the served battle's pair already has a row in
-    # its slice (the first vote of a pair also creates the row).
+    # its slice and the voter has a reliability row and an account; not a
+    # gold battle (its vote is excluded, and retracted, once assessed).
     while True:
         battle = services.battle_serve(user=alice)
-        lo, hi = sorted([battle.model_a_id, battle.model_b_id])
-        if PairCount.objects.filter(
-            model_lo_id=lo,
-            model_hi_id=hi,
-            category=battle.prompt.category,
-            language=battle.prompt.language,
-        ).exists():
+        gold = BattleSampling.objects.filter(battle=battle, gold_pair__isnull=False).exists()
+        if (
+            not gold
+            and PairCount.objects.filter(
+                model_lo_id=min(battle.model_a_id, battle.model_b_id),
+                model_hi_id=max(battle.model_a_id, battle.model_b_id),
+                category=battle.prompt.category,
+                language=battle.prompt.language,
+            ).exists()
+        ):
             break
         services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+    # The whole path, limits and reliability included (alice's one-sided votes
+    # above were not assessed: one assessed vote cannot exclude her).
+    settings.QUALITY_DEFENCES = True
     with CaptureQueriesContext(connection) as ctx:
-        services.vote_cast(user=alice, battle_id=battle.id, choice="tie")
+        services.vote_record(user=alice, battle_id=battle.id, choice="tie")
+    # The vote request: the conditional flip of the battle (which locks it),
+    # the rate counters, the vote. The reveal's model names come from the
+    # process's copy of the models table (loaded by the votes above).
+    assert len(ctx.captured_queries) == 3 + 2, [q["sql"][:60] for q in ctx.captured_queries]
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.votes_fold() == 1
     ours = [q["sql"] for q in ctx.captured_queries if "ratings_" in q["sql"]]
-    # The pair increment, the outcome insert, the dirty-flag update and its
-    # insert-if-missing. The slice and the answer texts come with the battle row
-    # that the vote locks: no read of its own.
-    assert len(ours) == 4, ours
-    # 10 for the vote and its ratings hook, 8 for the voter's ledger credit.
-    assert len(ctx.captured_queries) == 10 + 8, [q["sql"] for q in ctx.captured_queries]
+    # The pair counts' upsert, the outcome insert, the dirty-flag update and
+    # its insert-if-missing; the reliability fold reads the pair's history.
+    assert len(ours) == 5, [sql[:70] for sql in ours]
+    # The claim; 4 for the reliability rows and what their assessment reads
+    # (create-if-missing, lock, the pairs' history, the ratings' version); the
+    # sampler's pair stat; 4 for the ratings; the reliability save; 8 for the
+    # credit (create-if-missing, lock, the issuance account, already booked?,
+    # earned today, the transaction, its entries, the balance); the folded
+    # mark; the savepoint around it all (a transaction outside tests).
+    assert len(ctx.captured_queries) == 1 + 4 + 1 + 4 + 1 + 8 + 1 + 2, [
+        q["sql"][:70] for q in ctx.captured_queries
+    ]
 
 
 def test_retracting_a_vote_takes_it_out_once(arena, alice):
