@@ -27,12 +27,16 @@ def fold_until_empty(*, batch: int) -> int:
     costs about the same twenty statements however many votes it holds).
     """
     total = 0
+    while True:
+        n = votes_fold(limit=batch)
+        total += n
+        if n < batch:
+            return total
+
+
+def _fold_pass() -> int:
     try:
-        while True:
-            n = votes_fold(limit=batch)
-            total += n
-            if n < batch:
-                return total
+        return fold_until_empty(batch=settings.VOTE_FOLD_BATCH)
     finally:
         close_old_connections()
 
@@ -40,9 +44,7 @@ def fold_until_empty(*, batch: int) -> int:
 async def folder_loop(interval: float) -> None:
     while True:
         try:
-            await sync_to_async(fold_until_empty, thread_sensitive=False)(
-                batch=settings.VOTE_FOLD_BATCH
-            )
+            await sync_to_async(_fold_pass, thread_sensitive=False)()
         except Exception:  # a database hiccup must not stop the fold for good
             log.exception("vote fold pass failed")
         await asyncio.sleep(interval)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Sum
 
-from ratings.models import LeaderboardSnapshot, PairCount
+from ratings.models import BattleOutcome, LeaderboardSnapshot, PairCount
 
 
 def leaderboard_latest(
@@ -74,6 +74,15 @@ def pair_outcome_totals(*, pairs) -> dict[tuple[int, int], tuple[int, int, int, 
         if key in pairs:
             out[key] = (row["lo_won"], row["hi_won"], row["tie"], row["bad"])
     return out
+
+
+def battles_counted(*, battle_ids) -> set:
+    """Which of these battles' votes the ratings count now."""
+    return set(
+        BattleOutcome.objects.filter(battle_id__in=list(battle_ids)).values_list(
+            "battle_id", flat=True
+        )
+    )
 
 
 def known_slices() -> tuple[list[str], list[str]]:

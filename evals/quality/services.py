@@ -162,6 +162,14 @@ class VoteToAssess:
     network: str
 
 
+def _pair(item: VoteToAssess) -> tuple[int, int]:
+    return tuple(sorted((item.battle.model_a_id, item.battle.model_b_id)))
+
+
+def _observed(item: VoteToAssess, lo: int) -> int:
+    return selectors.outcome_code(choice=item.vote.choice, model_a_id=item.battle.model_a_id, lo=lo)
+
+
 _RELIABILITY_FIELDS = [f for f in VoterReliability._meta.concrete_fields if not f.primary_key]
 # Only the table and column names (constants) are formatted in.
 _RELIABILITY_UPDATE = (
@@ -196,10 +204,10 @@ class VoteBatchAssessment:
     each pair's outcome history, before the caller counts the batch in the
     ratings. ``assess`` then takes the votes one by one, exactly as if each had
     been assessed alone: a vote is tested against the pair's history before it
-    (plus the batch's earlier votes that still count), and the score, the flags
-    and any exclusion of a vote are in place when the next vote is assessed.
-    One difference from one-at-a-time: an exclusion that retracts older votes
-    mid-batch shows in the histories of the next batch, not of this one.
+    (the counted votes before it, the batch's earlier ones included), and the
+    score, the flags and any exclusion of a vote are in place when the next
+    vote is assessed. When a voter is excluded mid-batch (their counted votes
+    retracted), the histories are read again for the votes after it.
     """
 
     def __init__(self, *, rels, histories, scores, params):
@@ -237,21 +245,37 @@ class VoteBatchAssessment:
     def assess(self, *, items: list[VoteToAssess], now: datetime) -> dict:
         """Assess each vote in order; the points multiplier of each, by battle id."""
         multipliers = {}
-        for item in items:
+        # The ratings counted every vote whose battle was not already excluded.
+        counted = {item.battle.pk for item in items if not item.battle.excluded}
+        for i, item in enumerate(items):
             rel = self.rels[item.battle.voter_id]
-            counted = not item.battle.excluded  # the ratings counted it (caller)
+            was_excluded = rel.excluded
             self._assess_one(rel=rel, item=item, now=now)
-            if counted and not item.battle.excluded and not rel.excluded:
-                lo, hi = sorted((item.battle.model_a_id, item.battle.model_b_id))
-                observed = selectors.outcome_code(
-                    choice=item.vote.choice, model_a_id=item.battle.model_a_id, lo=lo
-                )
-                self.histories[(lo, hi)][observed] += 1
+            if rel.excluded and not was_excluded:
+                self._histories_reread(later=items[i + 1 :], counted=counted)
+            elif item.battle.pk in counted and not item.battle.excluded and not rel.excluded:
+                lo, hi = _pair(item)
+                self.histories[(lo, hi)][_observed(item, lo)] += 1
             multipliers[item.battle.pk] = selectors.points_multiplier_for(
                 score=rel.score, excluded=rel.excluded
             )
         _reliabilities_save(list(self.rels.values()), now=now)
         return multipliers
+
+    def _histories_reread(self, *, later: list[VoteToAssess], counted: set) -> None:
+        """The pairs' histories as they stand now, less the votes not assessed yet
+        (those the exclusion just retracted are out of the counts already)."""
+        from ratings.selectors import battles_counted, pair_outcome_totals
+
+        self.histories = {
+            k: list(v) for k, v in pair_outcome_totals(pairs=list(self.histories)).items()
+        }
+        pending = [item for item in later if item.battle.pk in counted]
+        still = battles_counted(battle_ids=[item.battle.pk for item in pending])
+        for item in pending:
+            if item.battle.pk in still:
+                lo, hi = _pair(item)
+                self.histories[(lo, hi)][_observed(item, lo)] -= 1
 
     def _assess_one(self, *, rel: VoterReliability, item: VoteToAssess, now: datetime) -> None:
         battle, vote = item.battle, item.vote

@@ -3,6 +3,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from evals.background import fold_until_empty
 from evals.services import votes_unfolded
@@ -30,11 +31,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
         while True:
             n = fold_until_empty(batch=max(1, options["batch"]))
-            if n and options["verbosity"] > 1:
-                self.stdout.write(f"Folded {n} votes.")
             if options["once"]:
                 self.stdout.write(f"Folded {n} votes; {votes_unfolded()} left in the queue.")
                 return
+            if n and options["verbosity"] > 1:
+                self.stdout.write(f"Folded {n} votes.")
+            close_old_connections()  # a broken connection is replaced on the next pass
             if stop:
                 return
             try:
