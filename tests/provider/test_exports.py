@@ -307,3 +307,78 @@ def test_an_empty_export_is_still_a_loadable_file(client, orgs, bob_key):
     table = pq.read_table(io.BytesIO(body))
     assert table.num_rows == 0 and table.column_names == ARENA_FIELDS
     assert download(client, bob_key, "format=arena-jsonl")[1] == b""
+
+
+def _asgi_get(app, path: str, headers: dict) -> list[dict]:
+    """One GET through an ASGI app, as a server would drive it; the messages sent."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path.split("?")[0],
+        "raw_path": path.split("?")[0].encode(),
+        "query_string": path.partition("?")[2].encode(),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    sent = []
+
+    async def run():
+        request = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():
+            if request:
+                return request.pop()
+            await asyncio.sleep(3600)  # the client never hangs up
+
+        async def send(message):
+            sent.append(message)
+
+        await app(scope, receive, send)
+
+    # As Django's test clients do: the test's connection holds its transaction,
+    # so the request signals must not close it.
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
+    try:
+        async_to_sync(run)()
+    finally:
+        for signal in signals:
+            signal.connect(close_old_connections)
+    return sent
+
+
+def test_the_servers_asgi_handler_streams_the_export_piece_by_piece(
+    monkeypatch, orgs, bob_key, votes
+):
+    # The handler the server runs (datafi.asgi), not Django's test client: its
+    # whole middleware chain runs as one sync call, and the export's pieces are
+    # pulled one at a time on the same request thread, as under a real server.
+    from datafi.asgi import django_asgi_app
+
+    monkeypatch.setattr(exports, "CHUNK_ROWS", 2)
+    sent = _asgi_get(
+        django_asgi_app,
+        "/api/v1/datasets/export?format=arena-jsonl",
+        {"Authorization": f"Bearer {bob_key}", "Host": "testserver"},
+    )
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    bodies = [m["body"] for m in sent[1:] if m.get("body")]
+    assert len(bodies) > 1  # streamed, not built whole
+    rows = b"".join(bodies).decode().splitlines()
+    assert sorted(json.loads(r)["question_id"] for r in rows) == expected_ids(
+        votes, orgs["zephyrine"]
+    )
+    # Errors go through the same chain: a missing key is a JSON 401.
+    sent = _asgi_get(django_asgi_app, "/api/v1/datasets/export", {"Host": "testserver"})
+    assert sent[0]["status"] == 401
