@@ -79,7 +79,7 @@ def prepare(n_users: int) -> list[tuple[str, str]]:
     for user in users:
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "datafi.accounts.backends.UserBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         cookies.append((store.session_key, secrets.token_hex(16)))
@@ -98,7 +98,14 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
     """Rounds of: serve a battle to each of this client's voters, then (after
     every client has served) vote on each. Serving and voting are timed apart
     so that the vote path is measured on its own."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # Each voter keeps their own keep-alive connection, as each browser does:
+    # the server's workers then share the voters about evenly (a worker takes
+    # a connection for its life, so a few shared connections can leave one
+    # worker with most of the load and the other idle).
+    conns = {
+        session: http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for session, _ in sessions
+    }
     choices = ["model_a", "model_b", "tie", "both_bad"]
     vote_lat, serve_lat, errors = [], [], 0
     for r in range(rounds):
@@ -108,7 +115,7 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
                 "Cookie": f"sessionid={session}; csrftoken={csrf}",
                 "Accept": "application/json",
             }
-            status, body, dt = _request(conn, "GET", "/api/arena/next", headers)
+            status, body, dt = _request(conns[session], "GET", "/api/arena/next", headers)
             serve_lat.append(dt)
             if status != 200:
                 errors += 1
@@ -123,7 +130,7 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
                 "X-CSRFToken": csrf,
             }
             body = json.dumps({"choice": choices[(r + i) % 4]})
-            status, _, dt = _request(conn, "POST", url, headers, body)
+            status, _, dt = _request(conns[session], "POST", url, headers, body)
             vote_lat.append(dt)
             if status != 200:
                 errors += 1
@@ -328,7 +335,10 @@ def main():
     votes = [v for r in results for v in r[0][per_round // args.clients :]]
     serves = [v for r in results for v in r[1][per_round // args.clients :]]
     errors = sum(r[2] for r in results)
-    print(f"server: uvicorn x{args.workers} workers, PostgreSQL; clients: {args.clients} processes")
+    print(
+        f"server: uvicorn x{args.workers} workers, PostgreSQL, Redis, one fold worker; "
+        f"clients: {args.clients} processes, {len(sessions)} voters"
+    )
     print(f"votes: {len(votes)} in {vote_time:.1f} s of vote phases, errors: {errors}")
     print(f"CPU seconds per server process (how evenly the workers shared the load): {cpu}")
     print(f"votes/s: {len(votes) / vote_time:.0f}")

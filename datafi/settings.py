@@ -195,6 +195,12 @@ WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Logins use the first; the second keeps sessions made before it valid.
+AUTHENTICATION_BACKENDS = [
+    "datafi.accounts.backends.UserBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

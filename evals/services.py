@@ -214,6 +214,14 @@ _BATTLE_FLIP = (
 )
 
 
+_VOTE_FIELDS = Vote._meta.concrete_fields
+_VOTE_INSERT = (
+    f"INSERT INTO {Vote._meta.db_table} "  # noqa: S608
+    f"({', '.join(f.column for f in _VOTE_FIELDS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_VOTE_FIELDS))})"
+)
+
+
 def _battle_vote_refusal(*, user, battle_id) -> ApiError:
     """Why a battle did not flip: it does not exist, is someone else's, or is not open."""
     row = Battle.objects.filter(id=battle_id).values("voter_id", "status").first()
@@ -287,7 +295,13 @@ def vote_record(*, user, battle_id, choice: str, reasons=None, ip: str | None = 
         created_at=now,
         network=quality_limits.network_key(ip) or "",
     )
-    vote.save(force_insert=True)
+    # A raw insert of the row the model describes: the ORM's insert compiler
+    # was the largest part of the vote request's own CPU.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _VOTE_INSERT,
+            [f.get_db_prep_save(getattr(vote, f.attname), connection) for f in _VOTE_FIELDS],
+        )
     identities = selectors.model_identities([model_a_id, model_b_id])
     return Reveal(
         battle_id=battle_id,

@@ -190,7 +190,7 @@ def api_wallet_login(request):
     user = wallets.wallet_sign_in(
         message=body.get("message"), signature=body.get("signature"), domain=_domain(request)
     )
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="datafi.accounts.backends.UserBackend")
     return JsonResponse({"username": user.username, "address": user.wallet.address})
 
 

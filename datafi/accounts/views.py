@@ -22,7 +22,7 @@ def signup(request):
             password=form.cleaned_data["password1"],
             email=form.cleaned_data.get("email") or "",
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="datafi.accounts.backends.UserBackend")
         return redirect(request.GET.get("next") or "arena")
     status = 400 if request.method == "POST" else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
