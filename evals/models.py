@@ -240,7 +240,8 @@ class PairStat(models.Model):
     """Battles served and voted per unordered model pair (model_lo < model_hi).
 
     The sampler reads this instead of counting votes; it is updated with F()
-    increments in the same transaction as the battle or vote.
+    increments in the same transaction as the battle (served) or the vote's
+    fold (voted).
     """
 
     model_lo = models.ForeignKey(EvalModel, on_delete=models.CASCADE, related_name="+")

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 class PairCount(models.Model):
     """Vote outcomes per unordered model pair (model_lo < model_hi) and slice.
 
-    Updated with F() increments in the vote's own transaction, so a
+    Updated by the vote's fold (one upsert per batch), so a
     Bradley-Terry refit reads O(models²) rows, never the votes.
     ``ties`` excludes both-bad votes; the fit counts both as half a win each side.
     """

@@ -1,4 +1,4 @@
-"""Writes for ratings: pair counts kept in the vote's transaction, the refresh
+"""Writes for ratings: pair counts kept by the vote's fold, the refresh
 queue shared by any number of workers, and leaderboard snapshots."""
 
 from __future__ import annotations

@@ -394,10 +394,9 @@ def _ring_flag_voter(
     from evals.models import Battle, EvalModel
 
     with transaction.atomic():
-        # Lock order as in vote_cast (the voter's served battle, then the
-        # reliability row): a vote of this voter that is under way holds its
-        # battle and would otherwise wait for the reliability row while this
-        # sweep, holding that row, waits for the pair counts the vote holds.
+        # A vote of this voter that is under way holds its served battle: let
+        # it commit first. Then the lock order of the vote's fold: the
+        # reliability row before the pair counts (which retractions take).
         list(
             Battle.objects.select_for_update()
             .filter(voter_id=user_id, status=Battle.Status.SERVED)

@@ -189,7 +189,7 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
     applied in vote order over what each voter already earned that day.
     """
     if not in_transaction():
-        raise RuntimeError("points are awarded inside the vote's transaction")
+        raise RuntimeError("points are awarded inside a transaction (the vote's fold)")
     if not credits:
         return {}
     # Lock the voters' accounts before reading today's totals: two batches
