@@ -12,7 +12,7 @@ serve request beside it), the fold's backlog after each vote phase, how long
 the fold worker takes to empty the queue after the last one, and a check that
 every vote was folded once.
 
-    .venv/bin/python bench/vote_path.py [--workers 2] [--clients 8] [--rounds 8]
+    .venv/bin/python bench/vote_path.py [--workers 2] [--clients 4] [--rounds 8]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/datafi_bench;
 the database is dropped and recreated) and Redis (BENCH_REDIS_URL, default
@@ -98,14 +98,9 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
     """Rounds of: serve a battle to each of this client's voters, then (after
     every client has served) vote on each. Serving and voting are timed apart
     so that the vote path is measured on its own."""
-    # Each voter keeps their own keep-alive connection, as each browser does:
-    # the server's workers then share the voters about evenly (a worker takes
-    # a connection for its life, so a few shared connections can leave one
-    # worker with most of the load and the other idle).
-    conns = {
-        session: http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        for session, _ in sessions
-    }
+    # One keep-alive connection per client process, as a proxy keeps to each
+    # worker, carrying all of this client's voters.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     choices = ["model_a", "model_b", "tie", "both_bad"]
     vote_lat, serve_lat, errors = [], [], 0
     for r in range(rounds):
@@ -115,7 +110,7 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
                 "Cookie": f"sessionid={session}; csrftoken={csrf}",
                 "Accept": "application/json",
             }
-            status, body, dt = _request(conns[session], "GET", "/api/arena/next", headers)
+            status, body, dt = _request(conn, "GET", "/api/arena/next", headers)
             serve_lat.append(dt)
             if status != 200:
                 errors += 1
@@ -130,7 +125,7 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
                 "X-CSRFToken": csrf,
             }
             body = json.dumps({"choice": choices[(r + i) % 4]})
-            status, _, dt = _request(conns[session], "POST", url, headers, body)
+            status, _, dt = _request(conn, "POST", url, headers, body)
             vote_lat.append(dt)
             if status != 200:
                 errors += 1
@@ -158,15 +153,6 @@ def cpu_seconds(pid) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def worker_cpu_seconds(server_pid: int) -> list[float]:
-    """CPU seconds used so far by each child of the server."""
-    try:
-        children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    except OSError:
-        return []
-    return [cpu_seconds(pid) for pid in children]
 
 
 def postgres_pids() -> list[int]:
@@ -197,7 +183,10 @@ def pct(values, q):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--clients", type=int, default=8)
+    # Closed-loop clients: each waits for its answer before the next request.
+    # Four keep two workers busy; more only queue longer (same votes/s, higher
+    # latency).
+    parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--users", type=int, default=400)
     parser.add_argument("--port", type=int, default=8765)
@@ -247,27 +236,33 @@ def main():
         # rightly treats as bots (their votes are then excluded and retracted,
         # a heavier path). Measure an honest vote unless --bot-voters is given.
         env.update(QUALITY_MIN_VOTE_MS="0", QUALITY_READ_WPM="1000000000")
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "uvicorn"),
-            "datafi.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-            "--no-access-log",
-            # A client that finishes its phase early idles at the barrier until
-            # the slowest is done: keep its connection past uvicorn's 5 s default.
-            "--timeout-keep-alive",
-            "120",
-            "--log-level",
-            "warning",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-    )
+    # One uvicorn process per worker, each on its own port, and the clients
+    # spread over them in turn: what a proxy in front of N workers does.
+    # (Workers sharing one socket take connections as they come, and with a
+    # few keep-alive connections one worker can end up with most of them.)
+    ports = [args.port + i for i in range(args.workers)]
+    servers = [
+        subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "uvicorn"),
+                "datafi.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                # A client that finishes its phase early idles at the barrier
+                # until the slowest is done: keep its connection past the 5 s default.
+                "--timeout-keep-alive",
+                "120",
+                "--log-level",
+                "warning",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+        )
+        for port in ports
+    ]
     folder = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "vote_worker"],
         cwd=ROOT,
@@ -278,22 +273,25 @@ def main():
     db = psycopg.connect(args.database, autocommit=True)
     backlogs = []
     try:
-        wait_for(args.port)
+        for port in ports:
+            wait_for(port)
         per_client = [sessions[i :: args.clients] for i in range(args.clients)]
         queue = mp.Queue()
         # A timing barrier: the parent records when each vote phase starts and ends.
         barrier = mp.Barrier(args.clients + 1)
         procs = [
-            mp.Process(target=client_loop, args=(args.port, s, args.rounds + 1, barrier, queue))
-            for s in per_client
+            mp.Process(
+                target=client_loop,
+                args=(ports[i % len(ports)], s, args.rounds + 1, barrier, queue),
+            )
+            for i, s in enumerate(per_client)
         ]
         for p in procs:
             p.start()
         vote_time = 0.0
         # Who spends the CPU during the vote phases (everything shares 2 cores).
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         roles = {
-            "web workers": [int(pid) for pid in children],
+            "web workers": [server.pid for server in servers],
             "fold worker": [folder.pid],
             "PostgreSQL": postgres_pids(),
             "clients": [p.pid for p in procs],
@@ -317,7 +315,7 @@ def main():
         while unfolded(db):
             time.sleep(0.01)
         drain = time.perf_counter() - t_last
-        cpu = [round(c, 1) for c in worker_cpu_seconds(server.pid) if c >= 1.0]
+        cpu = [round(cpu_seconds(server.pid), 1) for server in servers]
         fold_cpu = cpu_seconds(folder.pid)
         n_votes, n_folded, n_credits = db.execute(
             "SELECT count(*), count(folded_at), "
@@ -325,9 +323,11 @@ def main():
             "FROM evals_vote"
         ).fetchone()
     finally:
-        server.send_signal(signal.SIGINT)
+        for server in servers:
+            server.send_signal(signal.SIGINT)
         folder.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+        for server in servers:
+            server.wait(timeout=20)
         folder.wait(timeout=20)
         db.close()
 
@@ -340,7 +340,7 @@ def main():
         f"clients: {args.clients} processes, {len(sessions)} voters"
     )
     print(f"votes: {len(votes)} in {vote_time:.1f} s of vote phases, errors: {errors}")
-    print(f"CPU seconds per server process (how evenly the workers shared the load): {cpu}")
+    print(f"CPU seconds per worker process (how evenly they shared the load): {cpu}")
     print(f"votes/s: {len(votes) / vote_time:.0f}")
     print(
         "CPU ms per vote during the vote phases: "
@@ -351,7 +351,10 @@ def main():
         f"last phase; fold worker CPU {fold_cpu:.1f} s "
         f"({1000 * fold_cpu / max(1, n_folded):.2f} ms per vote)"
     )
-    print(f"integrity: {n_folded} of {n_votes} votes folded, {n_credits} ledger credits")
+    print(
+        f"integrity: {n_folded} of {n_votes} votes folded, {n_credits} credited "
+        "(once each; a vote earns nothing once its voter is excluded)"
+    )
     print(
         f"vote latency  p50 {pct(votes, 0.5):.1f} ms  p99 {pct(votes, 0.99):.1f} ms  "
         f"mean {statistics.mean(votes) * 1000:.1f} ms"
