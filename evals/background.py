@@ -1,22 +1,16 @@
-"""The ASGI server's own background fold pass (see ``VOTE_FOLD_IN_PROCESS``).
+"""Folding votes outside a request: the loop shared by ``manage.py vote_worker``
+and the ASGI server's own background pass (``VOTE_FOLD_IN_PROCESS``).
 
-Runs as a task on the server's event loop and folds through the same queue as
-``manage.py vote_worker`` (claimed with SKIP LOCKED), so any number of servers
-and workers can run it at once. In inline mode it only picks up votes whose
-fold failed in their request; in deferred mode it is the fold, unless workers
-do it.
+Both fold through the same queue (claimed with SKIP LOCKED), so any number of
+servers and workers can run at once. In inline mode the server's pass only
+picks up votes whose fold failed in their request; in deferred mode it is the
+fold, unless workers do it.
 """
 
-import asyncio
-import logging
-
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 
+from datafi.background import WithPeriodicTask
 from evals.services import votes_fold
-
-log = logging.getLogger(__name__)
 
 
 def fold_until_empty(*, batch: int) -> int:
@@ -34,36 +28,11 @@ def fold_until_empty(*, batch: int) -> int:
             return total
 
 
-def _fold_pass() -> int:
-    try:
-        return fold_until_empty(batch=settings.VOTE_FOLD_BATCH)
-    finally:
-        close_old_connections()
-
-
-async def folder_loop(interval: float) -> None:
-    while True:
-        try:
-            await sync_to_async(_fold_pass, thread_sensitive=False)()
-        except Exception:  # a database hiccup must not stop the fold for good
-            log.exception("vote fold pass failed")
-        await asyncio.sleep(interval)
-
-
-class WithVoteFolder:
-    """ASGI middleware that starts the fold pass on the first connection, once."""
-
-    def __init__(self, app):
-        self.app = app
-        self.task = None
-
-    async def __call__(self, scope, receive, send):
-        if self.task is None and settings.VOTE_FOLD_IN_PROCESS:
-            self.task = asyncio.get_running_loop().create_task(
-                folder_loop(settings.VOTE_FOLD_SECONDS)
-            )
-        return await self.app(scope, receive, send)
-
-
 def with_vote_folder(app):
-    return WithVoteFolder(app)
+    return WithPeriodicTask(
+        app,
+        work=lambda: fold_until_empty(batch=settings.VOTE_FOLD_BATCH),
+        enabled_setting="VOTE_FOLD_IN_PROCESS",
+        interval_setting="VOTE_FOLD_SECONDS",
+        what="vote fold pass",
+    )
