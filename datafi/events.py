@@ -16,13 +16,7 @@ log = logging.getLogger(__name__)
 
 def group_send_now(group: str, message: dict) -> None:
     """Send to a channel-layer group; a broken layer is logged, never raised."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:  # the write already committed; a lost live update is harmless
-        log.exception("channel layer send to %s failed", group)
+    group_send_many_now([(group, message)])
 
 
 def send_on_commit(group: str, message: dict) -> None:

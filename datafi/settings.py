@@ -365,13 +365,13 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "datafi"),
         }
     }
+    # Sessions live in the database; with Redis shared by every worker, they
+    # are also read through it, which takes a query off every request. (Not
+    # with the per-process memory cache below: a log-out in one process would
+    # not reach another.)
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Sessions live in the database; with Redis shared by every worker, they are
-# also read through it, which takes a query off every request. (Not with the
-# per-process memory cache: a log-out in one process would not reach another.)
-if REDIS_URL:
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 PROVIDER_API_THROTTLE_RATES = {
     "api_key": env("PROVIDER_API_RATE", "600/min"),

@@ -326,14 +326,14 @@ def votes_fold(*, limit: int = 500) -> int:
     exactly once. A deadlock between two folds (rare: an exclusion retracts
     counts out of key order) rolls one back, and it is retried.
     """
-    for attempt in range(3):
+    for attempt in range(1, 3):
         try:
             return _votes_fold_batch(limit=limit)
         except OperationalError:
-            if attempt == 2 or connection.vendor != "postgresql":
+            if connection.vendor != "postgresql":
                 raise
-            log.warning("vote fold rolled back (attempt %d); retrying", attempt + 1)
-    return 0
+            log.warning("vote fold rolled back (attempt %d); retrying", attempt)
+    return _votes_fold_batch(limit=limit)
 
 
 @transaction.atomic(durable=True)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -46,21 +46,12 @@ def _pair_field(choice: str, model_a_id: int, model_b_id: int) -> str:
     return "wins_lo" if winner == min(model_a_id, model_b_id) else "wins_hi"
 
 
-def _pair_count_bump(*, model_a_id, model_b_id, category, language, field, delta) -> None:
+def _pair_count_take_back(*, model_a_id, model_b_id, category, language, field) -> None:
+    """One vote less in a pair's row (a retraction; ``battle_outcomes_record`` adds)."""
     lo, hi = sorted((model_a_id, model_b_id))
     key = {"model_lo_id": lo, "model_hi_id": hi, "category": category, "language": language}
-    if PairCount.objects.filter(**key).update(**{field: F(field) + delta}):
-        return
-    if delta < 0:
+    if not PairCount.objects.filter(**key).update(**{field: F(field) - 1}):
         raise ValueError(f"no pair count to decrement for {key}")
-    # First vote of this pair in this slice. Two votes may race to create the
-    # row: the unique constraint lets one insert win, the other retries the
-    # increment (which then waits on the winner's row lock).
-    try:
-        with transaction.atomic():
-            PairCount.objects.create(**key, **{field: delta})
-    except IntegrityError:
-        PairCount.objects.filter(**key).update(**{field: F(field) + delta})
 
 
 def _mark_dirty(slices, now) -> None:
@@ -89,11 +80,6 @@ def _outcome_row(battle_id, *, choice, model_a_id, model_b_id, voted_at, slice_,
         voted_at=voted_at,
         **values,
     )
-
-
-def battle_outcome_record(*, battle: Battle, choice: str) -> None:
-    """Count one vote in the pair counts and per-vote outcomes (caller's transaction)."""
-    battle_outcomes_record(items=[(battle, choice)])
 
 
 _PAIR_COUNT_TABLE = PairCount._meta.db_table
@@ -168,13 +154,12 @@ def battle_outcome_retract(*, battle: Battle, choice: str | None = None) -> bool
     # delete's row count makes the second one a no-op on databases without locks.
     if BattleOutcome.objects.filter(battle_id=battle.id).delete()[0] != 1:
         return False
-    _pair_count_bump(
+    _pair_count_take_back(
         model_a_id=outcome.model_a_id,
         model_b_id=outcome.model_b_id,
         category=outcome.category,
         language=outcome.language,
         field=_pair_field(outcome.choice, outcome.model_a_id, outcome.model_b_id),
-        delta=-1,
     )
     _mark_dirty(_slices(outcome.category, outcome.language), timezone.now())
     return True

@@ -91,14 +91,6 @@ def current_scores_forget() -> None:
         _scores_cache.update(at=0.0, version=-1, scores={})
 
 
-def pair_history(*, lo: int, hi: int) -> tuple[float, float, float, float]:
-    """Counted outcomes of the pair so far: (lo won, hi won, tie, both bad)."""
-    from ratings.selectors import pair_outcome_counts
-
-    c = pair_outcome_counts(model_a_id=lo, model_b_id=hi)
-    return (c["wins_a"], c["wins_b"], c["ties"], c["both_bad"])
-
-
 def outcome_code(*, choice: str, model_a_id: int, lo: int) -> int:
     """A vote's outcome seen from the unordered pair (see evals.quality.stats)."""
     if choice == "tie":

@@ -236,7 +236,7 @@ class VoteBatchAssessment:
             .filter(user_id__in=user_ids)
             .order_by("user_id")
         }
-        pairs = {tuple(sorted((i.battle.model_a_id, i.battle.model_b_id))) for i in items}
+        pairs = {_pair(item) for item in items}
         histories = {k: list(v) for k, v in pair_outcome_totals(pairs=pairs).items()}
         return cls(
             rels=rels, histories=histories, scores=selectors.current_scores(), params=_params()
@@ -281,8 +281,8 @@ class VoteBatchAssessment:
         battle, vote = item.battle, item.vote
         sampling = getattr(battle, "sampling", None)  # None if unsampled
         gold = sampling.gold_pair if sampling else None
-        lo, hi = sorted((battle.model_a_id, battle.model_b_id))
-        observed = selectors.outcome_code(choice=vote.choice, model_a_id=battle.model_a_id, lo=lo)
+        lo, hi = _pair(item)
+        observed = _observed(item, lo)
         p_lo = stats.win_probability(self.scores.get(lo, 1000.0), self.scores.get(hi, 1000.0))
 
         rel.votes += 1

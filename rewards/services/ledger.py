@@ -216,7 +216,7 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
             .order_by()
         )
         earned.update({(row["account_id"], start): row["total"] for row in totals})
-    out, txns, gains, points = {}, [], defaultdict(int), {}
+    out, booking, gains = {}, [], defaultdict(int)
     for c in credits:
         key = f"vote:{c.battle_id}"
         account = accounts[c.user_id]
@@ -230,29 +230,23 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
         booked.add(key)
         earned[day] = earned.get(day, 0) + award.points
         gains[account.id] += award.points
-        out[c.battle_id] = points[key] = award.points
-        txns.append(
-            LedgerTransaction(
-                source_key=key,
-                kind=LedgerTransaction.Kind.AWARD,
-                user_id=c.user_id,
-                memo=f"vote on battle {c.battle_id}",
-                created_at=c.at,
-            )
+        out[c.battle_id] = award.points
+        txn = LedgerTransaction(
+            source_key=key,
+            kind=LedgerTransaction.Kind.AWARD,
+            user_id=c.user_id,
+            memo=f"vote on battle {c.battle_id}",
+            created_at=c.at,
         )
-    if not txns:
+        booking.append((txn, account.id, award.points))
+    if not booking:
         return out
-    LedgerTransaction.objects.bulk_create(txns)
+    LedgerTransaction.objects.bulk_create([txn for txn, _, _ in booking])
     Entry.objects.bulk_create(
         [
-            Entry(transaction=t, account_id=acct, amount=amt, created_at=t.created_at)
-            for t in txns
-            for acct, amt in sorted(
-                [
-                    (accounts[t.user_id].id, points[t.source_key]),
-                    (issuance.id, -points[t.source_key]),
-                ]
-            )
+            Entry(transaction=txn, account_id=acct, amount=amt, created_at=txn.created_at)
+            for txn, account_id, points in booking
+            for acct, amt in sorted([(account_id, points), (issuance.id, -points)])
         ]
     )
     # The user accounts are locked above; issuance keeps no running balance
@@ -265,7 +259,7 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
     )
     send_many_on_commit(
         (user_group(user_id), {"type": "rewards.changed", "reason": "award"})
-        for user_id in sorted({t.user_id for t in txns})
+        for user_id in sorted({txn.user_id for txn, _, _ in booking})
     )
     return out
 

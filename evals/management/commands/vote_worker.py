@@ -23,7 +23,7 @@ class Command(BaseCommand):
             "--interval",
             type=float,
             default=settings.VOTE_FOLD_SECONDS,
-            help="seconds to wait when the queue is empty",
+            help="seconds between passes (a pass folds what is queued)",
         )
 
     def handle(self, *args, **options):
