@@ -6,6 +6,7 @@ cumulative amounts (rewards.merkle, the tree the service publishes), then
 claims through a relayer account (the gasless path: the wallets own no ether).
 
     .venv/bin/python bench/payout.py [--sample 200]
+    .venv/bin/python bench/payout.py --tiny   # seconds: CI's check that it still runs
 
 For 1,000 and 100,000 wallets it claims a random sample of wallets (``--sample``,
 default 200) rather than every one: a claim's gas depends only on the proof
@@ -90,7 +91,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=200, help="claims measured per size")
     parser.add_argument("--sizes", default="10,1000,100000")
+    parser.add_argument("--tiny", action="store_true", help="10 and 100 wallets, 5 claims: CI")
     args = parser.parse_args()
+    if args.tiny:
+        args.sizes, args.sample = "10,100", 5
     rng = random.Random(42)
     print("in-process EVM (eth-tester/py-evm), MerkleDistributor + RewardToken (solc 0.8.37)")
     print(

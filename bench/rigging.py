@@ -9,13 +9,15 @@ DATABASE_URL is set (a ``test_<name>`` database is created and dropped).
     .venv/bin/python bench/rigging.py [--honest 150] [--accounts 0 (20-50 at random)]
         [--target Tarquil-8B] [--attacker-speed fast human] [--seed 7]
         [--ring-addresses 4 (0: one per account)]
+    .venv/bin/python bench/rigging.py --tiny   # a few hundred votes: CI's check that it runs
 
 Runs the ring at both speeds by default (fast: votes in 0.8-3 s; human: reads
 like an honest voter). Prints, per speed and run (defences off / on): the
 target's rank among honest votes only, its rank on the leaderboard as counted,
 the shift, the share of ring accounts excluded and of honest voters excluded
-(and flagged at all). With defences on, the ring sweep (``manage.py
-quality_sweep``) runs every ``--sweep-every`` votes on the simulated clock.
+(and flagged at all), overall and split by careful readers and skimmers. With
+defences on, the ring sweep (``manage.py quality_sweep``) runs every
+``--sweep-every`` votes on the simulated clock.
 """
 
 import argparse
@@ -49,7 +51,13 @@ def main():
     )
     parser.add_argument("--sweep-every", type=int, default=250, help="votes between ring sweeps")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--tiny", action="store_true", help="a few hundred votes, fast ring only: CI's check"
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.honest, args.honest_votes, args.accounts = 8, (6, 10), 4
+        args.attack_votes, args.attacker_speed, args.sweep_every = 60, ["fast"], 30
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datafi.settings")
     import django
@@ -152,6 +160,16 @@ def run_speed(args, speed, accounts, settings, connection):
                     f"({100 * honest_caught / honest_n:.1f}%); with any flag: "
                     f"{honest_flagged} ({100 * honest_flagged / honest_n:.1f}%)"
                 )
+                groups = []
+                for group, ids in simulate.honest_groups(out).items():
+                    g_caught, g_n = simulate.caught(ids)
+                    g_flagged = simulate.flagged(ids)
+                    share = 100 * g_caught / g_n if g_n else 0.0
+                    print(
+                        f"    {group:<8} {g_n:>4} voters: excluded {g_caught} ({share:.1f}%), "
+                        f"flagged {g_flagged} ({100 * g_flagged / g_n if g_n else 0.0:.1f}%)"
+                    )
+                    groups.append(f"{group} {g_caught}/{g_n} excl, {g_flagged} flagged")
                 by_reason = {}
                 from evals.quality.models import VoterFlag
 
@@ -164,6 +182,7 @@ def run_speed(args, speed, accounts, settings, connection):
                 line += (
                     f"; ring {ring_caught}/{ring_n} ({100 * ring_caught / ring_n:.0f}%), "
                     f"honest {honest_caught}/{honest_n} ({100 * honest_caught / honest_n:.1f}%)"
+                    f" [{'; '.join(groups)}]"
                 )
             else:
                 print("  (no detection runs with defences off)")
@@ -196,7 +215,7 @@ def print_honest_flags(out):
         rel = VoterReliability.objects.get(user_id=flag.user_id)
         detail = flag_detail(flag.reason, flag.evidence)
         print(
-            f"      honest voter {flag.user_id}: {flag.reason} ({detail}); "
+            f"      honest voter {flag.user_id} ({prof['group']}): {flag.reason} ({detail}); "
             f"temperature {prof['tau']:.2f}, {rel.votes} votes"
         )
 

@@ -1,18 +1,25 @@
-"""Vote path benchmark: the app on PostgreSQL, votes driven over HTTP.
+"""Vote path benchmark: the voter round (serve the next battle + vote) over HTTP.
 
-Serves datafi as a scaled deployment would: N ASGI worker processes (uvicorn,
-the scale-out server named in the README) on a fresh PostgreSQL database, Redis
-for sessions and the channel layer, votes folded by a separate fold worker
-(``VOTE_FOLD=deferred`` + ``manage.py vote_worker``), all on this one machine.
-C client processes each log in as their own voters and loop: fetch the open
-battle (GET /api/arena/next), vote on it (POST /arena/battles/<id>/vote).
+Serves datafi as a scaled deployment would, on this one machine: N HTTP worker
+processes, each on its own port as a proxy in front of them would spread
+connections (``--server gunicorn``: the Makefile's ``serve-http``, gunicorn's
+threaded workers on Django's WSGI handler; ``--server uvicorn``: Django's ASGI
+handler under uvicorn, for comparison), a fresh PostgreSQL database, Redis for
+sessions and the cache, votes folded by a separate fold worker
+(``VOTE_FOLD=deferred`` + ``manage.py vote_worker``). C client processes each
+log in as their own voters and loop: fetch the open battle (GET
+/api/arena/next), vote on it (POST /arena/battles/<id>/vote).
 
-Prints votes per second and p50/p99 latency of the vote request (and of the
-serve request beside it), the fold's backlog after each vote phase, how long
-the fold worker takes to empty the queue after the last one, and a check that
-every vote was folded once.
+Prints voter rounds per second (a round is one serve and one vote), p50/p99
+latency of serve and of vote, CPU per round by process (web workers, fold
+worker, PostgreSQL, clients), the fold's backlog after each vote phase, how
+long the fold worker takes to empty the queue, and a check that every vote was
+folded once. Serve and vote phases are timed apart (every client serves, then
+every client votes), so each latency is measured on its own.
 
-    .venv/bin/python bench/vote_path.py [--workers 2] [--clients 4] [--rounds 8]
+    .venv/bin/python bench/vote_path.py [--server gunicorn] [--workers 2] [--threads 4]
+        [--clients 4] [--rounds 8]
+    .venv/bin/python bench/vote_path.py --tiny   # 40 voters, 2 rounds: CI's check that it runs
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/datafi_bench;
 the database is dropped and recreated) and Redis (BENCH_REDIS_URL, default
@@ -104,6 +111,7 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
     choices = ["model_a", "model_b", "tie", "both_bad"]
     vote_lat, serve_lat, errors = [], [], 0
     for r in range(rounds):
+        barrier.wait()  # the serve phase starts together
         urls = []
         for session, csrf in sessions:
             headers = {
@@ -133,7 +141,7 @@ def client_loop(port, sessions, rounds, barrier, out_queue):
     out_queue.put((vote_lat, serve_lat, errors))
 
 
-def wait_for(port, timeout=30):
+def wait_for(port, timeout=180):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -153,6 +161,17 @@ def cpu_seconds(pid) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def with_children(pid) -> list[int]:
+    """A process and its children (gunicorn's master forks its workers)."""
+    out = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return out
 
 
 def postgres_pids() -> list[int]:
@@ -182,7 +201,9 @@ def pct(values, q):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--server", choices=["gunicorn", "uvicorn"], default="gunicorn")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     # Closed-loop clients: each waits for its answer before the next request.
     # Four keep two workers busy; more only queue longer (same votes/s, higher
     # latency).
@@ -204,7 +225,12 @@ def main():
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/datafi_bench"
         ),
     )
+    parser.add_argument(
+        "--tiny", action="store_true", help="40 voters, 2 rounds, 2 clients: CI's check it runs"
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.users, args.rounds, args.clients = 40, 2, 2
 
     recreate_database(args.database)
     setup_django(args.database)
@@ -235,34 +261,33 @@ def main():
         # Scripted clients vote within milliseconds, which the reading-speed rule
         # rightly treats as bots (their votes are then excluded and retracted,
         # a heavier path). Measure an honest vote unless --bot-voters is given.
-        env.update(QUALITY_MIN_VOTE_MS="0", QUALITY_READ_WPM="1000000000")
-    # One uvicorn process per worker, each on its own port, and the clients
+        env.update(
+            QUALITY_MIN_VOTE_MS="0", QUALITY_IMPOSSIBLE_VOTE_MS="0", QUALITY_READ_WPM="1000000000"
+        )
+    # One server process per worker, each on its own port, and the clients
     # spread over them in turn: what a proxy in front of N workers does.
     # (Workers sharing one socket take connections as they come, and with a
     # few keep-alive connections one worker can end up with most of them.)
+    # A client that finishes its phase early idles at the barrier until the
+    # slowest is done: keep-alive outlasts that.
     ports = [args.port + i for i in range(args.workers)]
-    servers = [
-        subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "uvicorn"),
-                "datafi.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                # A client that finishes its phase early idles at the barrier
-                # until the slowest is done: keep its connection past the 5 s default.
-                "--timeout-keep-alive",
-                "120",
-                "--log-level",
-                "warning",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-        )
-        for port in ports
-    ]
+    bin_dir = ROOT / ".venv" / "bin"
+
+    def server_command(port):
+        if args.server == "gunicorn":  # as `make serve-http` runs it
+            return [
+                str(bin_dir / "gunicorn"), "datafi.wsgi:application",
+                "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                "--worker-class", "gthread", "--threads", str(args.threads),
+                "--forwarded-allow-ips", "", "--keep-alive", "120", "--log-level", "warning",
+            ]  # fmt: skip
+        return [
+            str(bin_dir / "uvicorn"), "datafi.asgi:application",
+            "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers",
+            "--no-access-log", "--timeout-keep-alive", "120", "--log-level", "warning",
+        ]  # fmt: skip
+
+    servers = [subprocess.Popen(server_command(port), cwd=ROOT, env=env) for port in ports]
     folder = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "vote_worker"],
         cwd=ROOT,
@@ -288,25 +313,31 @@ def main():
         ]
         for p in procs:
             p.start()
-        vote_time = 0.0
-        # Who spends the CPU during the vote phases (everything shares 2 cores).
+        vote_time = serve_time = 0.0
+        # Who spends the CPU (everything shares 2 cores).
         roles = {
-            "web workers": [server.pid for server in servers],
+            "web workers": [],
             "fold worker": [folder.pid],
             "PostgreSQL": postgres_pids(),
             "clients": [p.pid for p in procs],
         }
-        phase_cpu = dict.fromkeys(roles, 0.0)
+        phase_cpu = {phase: dict.fromkeys(roles, 0.0) for phase in ("serve", "vote")}
         for r in range(args.rounds + 1):
+            # Backends come and go with the pools; gunicorn's workers are children.
+            roles["PostgreSQL"] = postgres_pids()
+            roles["web workers"] = [pid for s in servers for pid in with_children(s.pid)]
             barrier.wait()
-            roles["PostgreSQL"] = postgres_pids()  # backends come and go with the pools
             t0, cpu0 = time.perf_counter(), cpu_by_role(roles)
             barrier.wait()
+            t1, cpu1 = time.perf_counter(), cpu_by_role(roles)
+            barrier.wait()
+            t2, cpu2 = time.perf_counter(), cpu_by_role(roles)
             if r > 0:  # round 0 warms up every worker and its connections
-                vote_time += time.perf_counter() - t0
-                cpu1 = cpu_by_role(roles)
+                serve_time += t1 - t0
+                vote_time += t2 - t1
                 for role in roles:
-                    phase_cpu[role] += cpu1[role] - cpu0[role]
+                    phase_cpu["serve"][role] += cpu1[role] - cpu0[role]
+                    phase_cpu["vote"][role] += cpu2[role] - cpu1[role]
                 backlogs.append(unfolded(db))
         t_last = time.perf_counter()
         results = [queue.get() for _ in procs]
@@ -315,7 +346,10 @@ def main():
         while unfolded(db):
             time.sleep(0.01)
         drain = time.perf_counter() - t_last
-        cpu = [round(cpu_seconds(server.pid), 1) for server in servers]
+        cpu = [
+            round(sum(cpu_seconds(pid) for pid in with_children(server.pid)), 1)
+            for server in servers
+        ]
         fold_cpu = cpu_seconds(folder.pid)
         n_votes, n_folded, n_credits = db.execute(
             "SELECT count(*), count(folded_at), "
@@ -335,17 +369,41 @@ def main():
     votes = [v for r in results for v in r[0][per_round // args.clients :]]
     serves = [v for r in results for v in r[1][per_round // args.clients :]]
     errors = sum(r[2] for r in results)
+    rounds = min(len(votes), len(serves))
+    round_time = serve_time + vote_time
+    server = (
+        f"gunicorn x{args.workers} workers x{args.threads} threads (WSGI)"
+        if args.server == "gunicorn"
+        else f"uvicorn x{args.workers} workers (Django's ASGI handler)"
+    )
     print(
-        f"server: uvicorn x{args.workers} workers, PostgreSQL, Redis, one fold worker; "
+        f"server: {server}, PostgreSQL, Redis, one fold worker; "
         f"clients: {args.clients} processes, {len(sessions)} voters"
     )
-    print(f"votes: {len(votes)} in {vote_time:.1f} s of vote phases, errors: {errors}")
-    print(f"CPU seconds per worker process (how evenly they shared the load): {cpu}")
-    print(f"votes/s: {len(votes) / vote_time:.0f}")
     print(
-        "CPU ms per vote during the vote phases: "
-        + ", ".join(f"{role} {1000 * sec / len(votes):.2f}" for role, sec in phase_cpu.items())
+        f"rounds: {rounds} (serve + vote) in {round_time:.1f} s "
+        f"(serve phases {serve_time:.1f} s, vote phases {vote_time:.1f} s), errors: {errors}"
     )
+    print(f"voter rounds/s: {rounds / round_time:.0f}")
+    print(
+        f"serve latency p50 {pct(serves, 0.5):.1f} ms  p99 {pct(serves, 0.99):.1f} ms  "
+        f"mean {statistics.mean(serves) * 1000:.1f} ms"
+    )
+    print(
+        f"vote latency  p50 {pct(votes, 0.5):.1f} ms  p99 {pct(votes, 0.99):.1f} ms  "
+        f"mean {statistics.mean(votes) * 1000:.1f} ms"
+    )
+    total = {role: phase_cpu["serve"][role] + phase_cpu["vote"][role] for role in phase_cpu["vote"]}
+    print(
+        f"CPU ms per round: {1000 * sum(total.values()) / rounds:.2f} = "
+        + ", ".join(f"{role} {1000 * sec / rounds:.2f}" for role, sec in total.items())
+    )
+    for phase, n in (("serve", len(serves)), ("vote", len(votes))):
+        print(
+            f"  CPU ms per {phase}: "
+            + ", ".join(f"{role} {1000 * sec / n:.2f}" for role, sec in phase_cpu[phase].items())
+        )
+    print(f"CPU seconds per worker process (how evenly they shared the load): {cpu}")
     print(
         f"fold: backlog after each vote phase {backlogs}; queue empty {drain:.2f} s after the "
         f"last phase; fold worker CPU {fold_cpu:.1f} s "
@@ -355,14 +413,8 @@ def main():
         f"integrity: {n_folded} of {n_votes} votes folded, {n_credits} credited "
         "(once each; a vote earns nothing once its voter is excluded)"
     )
-    print(
-        f"vote latency  p50 {pct(votes, 0.5):.1f} ms  p99 {pct(votes, 0.99):.1f} ms  "
-        f"mean {statistics.mean(votes) * 1000:.1f} ms"
-    )
-    print(
-        f"serve latency p50 {pct(serves, 0.5):.1f} ms  p99 {pct(serves, 0.99):.1f} ms  "
-        f"mean {statistics.mean(serves) * 1000:.1f} ms"
-    )
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (2 cores)")
 
 
 if __name__ == "__main__":

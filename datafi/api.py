@@ -1,24 +1,41 @@
 """JSON error shape shared by every API: a stable ``code`` and a human ``detail``."""
 
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-
-class ApiError(Exception):
-    """Raised by services for a client error; views turn it into a 4xx."""
-
-    def __init__(self, code: str, detail: str, status_code: int = 400):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.status_code = status_code
+from datafi.errors import ApiError  # defined there, imported from here everywhere
+from datafi.input import wants_json
 
 
 def error_response(code: str, detail, status_code: int = 400) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail}, status=status_code)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: the API's error shape for JSON clients, Django's page for pages."""
+    from django.views.csrf import csrf_failure as csrf_failure_page
+
+    if wants_json(request):
+        return error_response(
+            "csrf_failed",
+            # Translators: %(reason)s is Django's own (English) reason, e.g. "CSRF cookie not set."
+            _(
+                "CSRF verification failed: %(reason)s Send the csrftoken cookie's value "
+                "in an X-CSRFToken header."
+            )
+            % {"reason": reason},
+            403,
+        )
+    return csrf_failure_page(request, reason=reason)
 
 
 def exception_handler(exc, context):
@@ -39,6 +56,9 @@ def exception_handler(exc, context):
         code, detail = "error", str(exc)
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         code = "throttled"
+    if isinstance(exc, exceptions.PermissionDenied) and str(detail).startswith("CSRF Failed"):
+        # DRF's session authentication checks CSRF itself: the same code as csrf_failure.
+        code = "csrf_failed"
     response.data = {"code": code, "detail": detail}
     return response
 
@@ -65,7 +85,7 @@ class StrictCursorPagination(CursorPagination):
             return self.page_size
         if len(raw) > 1 or not raw[0].isdigit() or not 1 <= int(raw[0]) <= self.max_page_size:
             raise exceptions.ValidationError(
-                {"page_size": f"A whole number from 1 to {self.max_page_size}."}
+                {"page_size": _("A whole number from 1 to %(max)d.") % {"max": self.max_page_size}}
             )
         return int(raw[0])
 
@@ -74,4 +94,69 @@ class StrictCursorPagination(CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound:
             # A cursor is client input: a mangled one is a 400, not a missing page.
-            raise exceptions.ValidationError({"cursor": "Invalid cursor."}) from None
+            raise exceptions.ValidationError({"cursor": _("Invalid cursor.")}) from None
+
+
+# --- the site's own endpoints ------------------------------------------------------------
+# The provider API (/api/v1) is DRF. The endpoints the site's pages call (vote,
+# skip, the next battle, live battles, rewards and wallets) and their form posts
+# share this one layer: the same body parser and input rules (datafi.input, run
+# by its middleware), the same error shape and the same log-in check.
+
+
+def refusal_response(request, exc: ApiError):
+    """An ApiError as the client reads it: the error shape for JSON clients, the
+    error page (same status, same words) for a person's form post or page."""
+    if wants_json(request):
+        return error_response(exc.code, exc.detail, exc.status_code)
+    return render(
+        request,
+        "error.html",
+        {"status": exc.status_code, "detail": exc.detail},
+        status=exc.status_code,
+    )
+
+
+def site_endpoint(view=None, *, auth: bool = True, login_detail: str | None = None, translate=None):
+    """Decorate a view of the site's own endpoints.
+
+    ``auth``: a visitor who is not logged in gets a 401 in the error shape if
+    they read JSON (``login_detail``, a lazy translation, else "Log in first."),
+    else Django's ``redirect_to_login``. An ``ApiError`` the
+    view raises becomes ``refusal_response``; ``translate`` maps other exception
+    types (a chain node being down) to the ApiError to answer with.
+    """
+    translate = dict(translate or {})
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if auth and not request.user.is_authenticated:
+                if wants_json(request):
+                    detail = str(login_detail) if login_detail else _("Log in first.")
+                    return error_response("not_authenticated", detail, 401)
+                return redirect_to_login(request.get_full_path())
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                return refusal_response(request, exc)
+            except tuple(translate) as exc:
+                answer = next(v for k, v in translate.items() if isinstance(exc, k))
+                return refusal_response(request, answer)
+
+        return wrapper
+
+    return decorate if view is None else decorate(view)
+
+
+def staff_endpoint(view):
+    """``site_endpoint`` for operators: a visitor logs in first, a logged-in
+    non-operator gets Django's 403."""
+
+    @wraps(view)
+    def staff_only(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return site_endpoint(staff_only)

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# A key generated on this host differs on the next one: deploy checks refuse it.
+SECRET_KEY_GENERATED = not env("SECRET_KEY")
+# Rotation: the previous keys, comma-separated. Sessions, password-reset links and
+# other signatures made with them stay valid until they are dropped from here.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list(
@@ -74,24 +80,42 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # intcomma: counts and points grouped as the reader's language writes them.
+    "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
     "channels",
+    "axes",
+    "django_prometheus",
     "datafi.accounts",
+    "datafi.ops",
+    "datafi.market",
     "evals",
     "ratings",
     "rewards",
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies per view (first and last: it times the whole chain).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The interface's language: the header switcher's cookie, else the browser's
+    # Accept-Language, else English (datafi/locale holds the catalogues).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses bodies, forms and query strings that break the input rules
+    # (depth, size, NUL, surrogates) before any view reads them.
+    "datafi.input.InputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "datafi.urls"
@@ -154,12 +178,15 @@ REDIS_URL = env("REDIS_URL")
 def redis_channel_layer(url: str, **config) -> dict:
     """The Redis channel layer settings for ``url`` (tests build theirs here too).
 
-    Our subclass of channels_redis's layer, which outlives a late reply to its
-    blocking pop (see datafi/channel_layer.py).
+    channels_redis waits for messages in a blocking pop of ``brpop_timeout``
+    (5 s) seconds, and redis-py 8 times a socket read out at 5 s as well: on a
+    busy host the pop's empty reply came a moment late and killed the consumer
+    (it failed CI that way). The sockets here wait longer than the pop.
+    tests/test_redis_layer.py fails if channels_redis's pop outgrows it.
     """
     return {
-        "BACKEND": "datafi.channel_layer.RedisChannelLayer",
-        "CONFIG": {"hosts": [url], **config},
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": 15}], **config},
     }
 
 
@@ -179,9 +206,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# One catalogue for the whole product (templates, Python, page scripts).
+LOCALE_PATHS = [BASE_DIR / "datafi" / "locale"]
+
+
+def interface_languages(locale_dir: Path) -> list[tuple[str, str]]:
+    """English, then every language with a catalogue in ``locale_dir``.
+
+    Adding French is dropping ``fr/LC_MESSAGES/django.po`` (and ``djangojs.po``)
+    there: ``make install`` compiles it and the header's switcher offers it.
+    """
+    found = sorted(
+        po.parent.parent.name
+        for po in locale_dir.glob("*/LC_MESSAGES/django.po")
+        if po.parent.parent.name in LANG_INFO and po.parent.parent.name != "en"
+    )
+    return [(code, LANG_INFO[code]["name_local"]) for code in ["en", *found]]
+
+
+LANGUAGES = interface_languages(LOCALE_PATHS[0])
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -195,8 +241,10 @@ WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Logins use the first; the second keeps sessions made before it valid.
+# The first only refuses locked-out log-ins (django-axes) and never logs anyone
+# in; logins use the second; the third keeps sessions made before it valid.
 AUTHENTICATION_BACKENDS = [
+    "datafi.accounts.backends.LoginThrottleBackend",
     "datafi.accounts.backends.UserBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -208,6 +256,52 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Behind HTTPS (see the README's production settings): redirect plain HTTP, send
+# HSTS, and believe the proxy's X-Forwarded-Proto (only with a proxy that sets it
+# on every request; otherwise a client could claim HTTPS).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# E-mail (password reset). The console backend prints mails to the server log,
+# which is fine on a checkout; deploy checks refuse it in production.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where the file backend (`make run` uses it) writes each mail as a .log file.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "datafi <noreply@localhost>")
+
+# Failed log-ins (django-axes): LOGIN_FAILURE_LIMIT failures for one account, or
+# from one address, lock it for LOGIN_LOCKOUT_MINUTES; every further LIMIT
+# failures double that, up to LOGIN_LOCKOUT_MAX_MINUTES; a failure during a
+# lock-out restarts it. Failed attempts are kept only for the lock-out's length,
+# and successful log-ins are not logged (no address history).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+LOGIN_LOCKOUT_MAX_MINUTES = env_int("LOGIN_LOCKOUT_MAX_MINUTES", 24 * 60)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "datafi.accounts.throttle.login_cool_off"
+AXES_HANDLER = "datafi.accounts.throttle.LoginAttemptHandler"
+AXES_CLIENT_IP_CALLABLE = "evals.quality.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "datafi.accounts.views.login_locked_out"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The other anonymous entry points, per client address (and per e-mail for
+# password reset): "count/period" pairs, period in s, m, h or d; each request
+# counts. Two windows per scope: a burst waits minutes, a sustained run a day.
+THROTTLE_SIGNUP = env("THROTTLE_SIGNUP", "10/10m,50/1d")
+THROTTLE_PASSWORD_RESET = env("THROTTLE_PASSWORD_RESET", "5/10m,20/1d")
+THROTTLE_PASSWORD_RESET_EMAIL = env("THROTTLE_PASSWORD_RESET_EMAIL", "3/1h,10/1d")
+THROTTLE_WALLET_NONCE = env("THROTTLE_WALLET_NONCE", "30/1m,500/1d")
+THROTTLE_WALLET_LOGIN = env("THROTTLE_WALLET_LOGIN", "10/1m,100/1d")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -216,8 +310,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # The input layer's JSON parser (datafi.input): the same rules as every other endpoint.
+    "DEFAULT_PARSER_CLASSES": [
+        "datafi.input.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "datafi.api.exception_handler",
 }
+# Input rules (datafi.input): the deepest JSON nesting any endpoint accepts.
+INPUT_MAX_JSON_DEPTH = env_int("INPUT_MAX_JSON_DEPTH", 64)
+# JSON endpoints answer a CSRF failure in the API's error shape; pages keep a page.
+CSRF_FAILURE_VIEW = "datafi.api.csrf_failure"
 SPECTACULAR_SETTINGS = {
     "TITLE": "datafi API",
     "DESCRIPTION": "Crowdsourced model evaluation: battles, votes, leaderboards, datasets.",
@@ -225,12 +329,59 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# "json": one JSON object a line (datafi.logs), the format every process of the
+# topology writes (deploy/); "text": Python's plain lines, for a terminal.
+LOG_FORMAT = env("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "datafi.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# --- content security policy -----------------------------------------------------
+# Every page loads scripts, styles, images, fonts and connections from the site
+# itself and nowhere else, so nothing shown before a vote (an answer's image, a
+# library) can make the browser tell another server that a battle is on screen.
+# Inline scripts and styles run only with the response's nonce
+# (``request.csp_nonce``, django-csp). ``data:`` images are inline, fetched from
+# nowhere (Swagger UI's icons). CSP_REPORT_ONLY=1 reports instead of blocking.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+# Redoc (the /api/redoc/ page) creates two style elements as it loads, before it
+# can be given the nonce: an empty one that it then fills through the CSSOM, and
+# a fixed one. Their hashes (of "" and of that fixed CSS) let only those in.
+REDOC_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE, *REDOC_STYLE_HASHES],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        # Redoc's search runs in a worker it builds from its own (allowed) script.
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = None
 
 # --- arena ---------------------------------------------------------------------
 # How many unseen prompts the sampler considers per pick.
@@ -245,20 +396,35 @@ CHAIN_PRIVATE_KEY = env("CHAIN_PRIVATE_KEY")
 # 0 = whatever the node reports (the in-process EVM reports 131277322940537).
 CHAIN_ID = env_int("CHAIN_ID", 0)
 CHAIN_CONFIRMATIONS = env_int("CHAIN_CONFIRMATIONS", 1)
+# Blocks behind the head in which settled claims and published roots are checked
+# against the chain again each worker pass (a reorg, or a node restored from an
+# older state): what the chain lost is reopened and sent again. 0 turns it off.
+CHAIN_REORG_WINDOW = env_int("CHAIN_REORG_WINDOW", 64)
 CHAIN_TIMEOUT = env_float("CHAIN_TIMEOUT", 10.0)
 # Existing contracts to use instead of deploying on first use (optional).
 CHAIN_TOKEN_ADDRESS = env("CHAIN_TOKEN_ADDRESS")
 CHAIN_DISTRIBUTOR_ADDRESS = env("CHAIN_DISTRIBUTOR_ADDRESS")
+# The DatasetRegistry of the data market; empty: deployed on first use (and recorded).
+CHAIN_REGISTRY_ADDRESS = env("CHAIN_REGISTRY_ADDRESS")
+# The data market: the platform's share of each dataset sale, in percent; the rest goes
+# to the contributors in the version (the figure sign-up and the consent page state).
+MARKET_PLATFORM_FEE_PERCENT = env_int("MARKET_PLATFORM_FEE_PERCENT", 30)
 # Points: per vote, per UTC day at most, and the smallest redemption.
 REWARD_POINTS_PER_VOTE = env_int("REWARD_POINTS_PER_VOTE", 10)
 REWARD_DAILY_CAP = env_int("REWARD_DAILY_CAP", 500)
 REDEMPTION_MINIMUM = env_int("REDEMPTION_MINIMUM", 10)
 # At least this many seconds between two epoch publications (they batch redemptions).
 REWARD_EPOCH_INTERVAL = env_int("REWARD_EPOCH_INTERVAL", 0)
-# Run the payout worker's step on demand inside web requests (rewards pages and
-# API) instead of in `manage.py rewards_worker`. Defaults to on for the in-process
-# EVM, whose state only the server process can reach.
+# Run the payout worker's step on demand inside the rewards POSTs that act
+# (redeem, claim; never a GET) instead of only in `manage.py rewards_worker`.
+# Defaults to on for the in-process EVM, whose state only the server process can reach.
 REWARD_WORKER_ON_DEMAND = env_bool("REWARD_WORKER_ON_DEMAND", not CHAIN_RPC_URL)
+# The ASGI server's own payout pass (make run on the embedded chain, which only the
+# server's process can reach); off under pytest, where tests tick explicitly.
+REWARD_WORKER_IN_PROCESS = env_bool(
+    "REWARD_WORKER_IN_PROCESS", not CHAIN_RPC_URL and "pytest" not in __import__("sys").modules
+)
+REWARD_WORKER_SECONDS = env_float("REWARD_WORKER_SECONDS", 5.0)
 # Sign-In With Ethereum: the domain messages must name (default: the request's
 # host) and how long a nonce and a message stay valid.
 SIWE_DOMAIN = env("SIWE_DOMAIN")
@@ -274,6 +440,15 @@ RATINGS_STYLE_ROUNDS = env_int("RATINGS_STYLE_ROUNDS", 100)
 # leaderboard is centred at a mean of 1000.
 RATINGS_ANCHOR = env("RATINGS_ANCHOR", "")
 RATINGS_ELO_K = env_float("RATINGS_ELO_K", 4.0)
+# Weak Gaussian prior on model strengths, in rating points (0: plain maximum likelihood).
+RATINGS_PRIOR_SD = env_float("RATINGS_PRIOR_SD", 400.0)
+# Leaderboard intervals: "bootstrap" (percentile) or "sandwich" (closed form, robust).
+RATINGS_INTERVAL = env("RATINGS_INTERVAL", "bootstrap")
+# Weight battles inversely to their pair's frequency (as LMArena does).
+RATINGS_REWEIGHT = env_bool("RATINGS_REWEIGHT", False)
+# A live-typed prompt (same text, case and spacing aside) counts at most this many
+# votes per leaderboard; 0 = no cap.
+RATINGS_PROMPT_CAP = env_int("RATINGS_PROMPT_CAP", 20)
 # Rows with fewer votes than this carry a "preliminary" badge.
 RATINGS_PRELIMINARY_VOTES = env_int("RATINGS_PRELIMINARY_VOTES", 30)
 # Dirty leaderboards are refreshed at most this often per worker.
@@ -283,6 +458,15 @@ RATINGS_REFRESH_LEASE_SECONDS = env_int("RATINGS_REFRESH_LEASE_SECONDS", 300)
 # The robustness figure (fewest votes that change the top model) tries this many
 # challengers, closest first; each costs a few refits.
 RATINGS_ROBUSTNESS_CHALLENGERS = env_int("RATINGS_ROBUSTNESS_CHALLENGERS", 5)
+# manage.py prune: every snapshot of the last KEEP days stays; older ones keep one
+# per board and day (score histories) up to HISTORY days, then only each board's newest.
+RATINGS_SNAPSHOT_KEEP_DAYS = env_int("RATINGS_SNAPSHOT_KEEP_DAYS", 7)
+RATINGS_SNAPSHOT_HISTORY_DAYS = env_int("RATINGS_SNAPSHOT_HISTORY_DAYS", 730)
+
+# /healthz reports "degraded" past these ages (seconds).
+HEALTH_FOLD_MAX_AGE_S = env_int("HEALTH_FOLD_MAX_AGE_S", 60)
+HEALTH_CHAIN_TX_MAX_AGE_S = env_int("HEALTH_CHAIN_TX_MAX_AGE_S", 900)
+HEALTH_SNAPSHOT_MAX_AGE_S = env_int("HEALTH_SNAPSHOT_MAX_AGE_S", 3600)
 # Run the refresher inside the ASGI server (one daphne for `make run`); off
 # under pytest, where tests refresh explicitly.
 RATINGS_REFRESH_IN_PROCESS = env_bool(
@@ -291,7 +475,7 @@ RATINGS_REFRESH_IN_PROCESS = env_bool(
 # --- the vote's fold ---------------------------------------------------------------
 # A vote request stores the vote and reveals the models; the vote's consequences
 # (pair counts, reliability, points) are folded in after it commits, in batches
-# (evals.services.votes_fold). "inline": the request folds right after its vote
+# (datafi.flows.fold.votes_fold). "inline": the request folds right after its vote
 # commits, so the voter's points show at once (one server, the embedded default).
 # "deferred": the request returns at once and fold workers (manage.py
 # vote_worker, or this server's background pass) fold in batches: the
@@ -300,6 +484,9 @@ VOTE_FOLD = env("VOTE_FOLD", "inline")
 if VOTE_FOLD not in ("inline", "deferred"):
     raise ImproperlyConfigured("VOTE_FOLD must be 'inline' or 'deferred'.")
 VOTE_FOLD_BATCH = env_int("VOTE_FOLD_BATCH", 500)
+# Battles a voter may skip in 24 hours (skipping until a favourite model comes
+# up would let a voter pick what they judge).
+ARENA_SKIPS_PER_DAY = env_int("ARENA_SKIPS_PER_DAY", 20)
 # The ASGI server's own background fold pass, every VOTE_FOLD_SECONDS: it picks
 # up votes whose inline fold failed, and does all the folding in deferred mode
 # when no vote_worker runs. Off under pytest, where tests fold explicitly.
@@ -324,9 +511,13 @@ def _model_key_encryption_keys() -> list[str]:
 
 
 MODEL_KEY_ENCRYPTION_KEYS = _model_key_encryption_keys()
+MODEL_KEY_ENCRYPTION_KEY_GENERATED = not env("MODEL_KEY_ENCRYPTION_KEY")
 LIVE_PROMPT_MAX_CHARS = env_int("LIVE_PROMPT_MAX_CHARS", 4000)
 LIVE_MAX_TURNS = env_int("LIVE_MAX_TURNS", 6)
 # Per-user generation rate limit: this many prompts (turns) per window.
+# Languages a voter can say they read (ISO 639-1); stored and gold battles are
+# served only in the voter's languages (evals/languages.py).
+VOTER_LANGUAGES = env_list("VOTER_LANGUAGES", "en,fr,es,id,de,pt,it,nl")
 LIVE_RATE_LIMIT = env_int("LIVE_RATE_LIMIT", 30)
 LIVE_RATE_WINDOW_S = env_int("LIVE_RATE_WINDOW_S", 3600)
 # A model whose endpoint fails this many times in a row is paused.
@@ -360,7 +551,7 @@ INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI / Redoc assets, serv
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "datafi.cache.SharedRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "datafi"),
         }
@@ -381,6 +572,25 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict(PROVIDER_API_THROTTLE_RATES)
 PROVIDER_UPLOAD_MAX_BYTES = env_int("PROVIDER_UPLOAD_MAX_BYTES", 32 * 1024 * 1024)
 PROVIDER_UPLOAD_MAX_LINES = env_int("PROVIDER_UPLOAD_MAX_LINES", 20_000)
 PROVIDER_ANSWER_MAX_CHARS = env_int("PROVIDER_ANSWER_MAX_CHARS", 100_000)
+# Live models registered by providers (evals.provider.live): their base URLs may
+# not reach loopback, private, link-local or metadata addresses unless this is
+# on (a local demo with the stub server; never on a shared deployment).
+PROVIDER_ENDPOINTS_ALLOW_PRIVATE = env_bool("PROVIDER_ENDPOINTS_ALLOW_PRIVATE", False)
+PROVIDER_DNS_TIMEOUT_S = env_float("PROVIDER_DNS_TIMEOUT_S", 2.0)
+# A probe is one short streamed completion; it runs in the request, so it is short.
+PROVIDER_PROBE_TIMEOUT_S = env_float("PROVIDER_PROBE_TIMEOUT_S", 10.0)
+PROVIDER_PROBE_MAX_TOKENS = env_int("PROVIDER_PROBE_MAX_TOKENS", 16)
+# Provider-requested answer generation jobs: run by `manage.py generation_worker`
+# and by the ASGI server's own pass (one server: `make run`).
+GENERATION_JOBS_IN_PROCESS = env_bool(
+    "GENERATION_JOBS_IN_PROCESS", "pytest" not in __import__("sys").modules
+)
+GENERATION_JOBS_SECONDS = env_float("GENERATION_JOBS_SECONDS", 2.0)
+GENERATION_JOB_CONCURRENCY = env_int("GENERATION_JOB_CONCURRENCY", 4)
+GENERATION_JOB_RETRIES = env_int("GENERATION_JOB_RETRIES", 3)
+# A running job renews its lease as it goes; one whose worker died is taken
+# over once the lease has run out.
+GENERATION_JOB_LEASE_S = env_int("GENERATION_JOB_LEASE_S", 300)
 
 
 def _pseudonym_salt() -> str:
@@ -401,17 +611,26 @@ SPECTACULAR_SETTINGS.update(
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "evals.provider.schema.postprocess_strict_bodies",
+        ],
     }
 )
 # --- quality -------------------------------------------------------------------
 # Gold battles: share of served battles that are operator-marked gold pairs.
 QUALITY_GOLD_RATE = env_float("QUALITY_GOLD_RATE", 0.05)
 # Sampler: each active model's least share of battle seats (capped at 1/models),
-# pair weight = (QUALITY_SAMPLER_BASE + outcome uncertainty) / sqrt(1 + votes/HALF),
-# times QUALITY_SAMPLER_NEW_MODEL_BOOST for models with fewer than NEW_MODEL_VOTES.
+# pair weight = QUALITY_SAMPLER_BASE + the pair's utility for the table's order
+# relative to the mean (ratings/active.py: targets are each model and the next
+# NEIGHBOURS below it; a target's importance is 1 / (1 + rank / TOP_SCALE)),
+# times QUALITY_SAMPLER_NEW_MODEL_BOOST for models with fewer than NEW_MODEL_VOTES;
+# then mixed with uniform pairs until each model holds FLOOR of the seats.
+# BASE and TOP_SCALE were chosen on bench/sampling.py runs (seeds 100-109 and 0-4).
 QUALITY_SAMPLER_FLOOR = env_float("QUALITY_SAMPLER_FLOOR", 0.05)
-QUALITY_SAMPLER_BASE = env_float("QUALITY_SAMPLER_BASE", 0.25)
-QUALITY_SAMPLER_PAIR_HALF = env_int("QUALITY_SAMPLER_PAIR_HALF", 50)
+QUALITY_SAMPLER_BASE = env_float("QUALITY_SAMPLER_BASE", 0.05)
+QUALITY_SAMPLER_NEIGHBOURS = env_int("QUALITY_SAMPLER_NEIGHBOURS", 3)
+QUALITY_SAMPLER_TOP_SCALE = env_float("QUALITY_SAMPLER_TOP_SCALE", 0.5)
 QUALITY_SAMPLER_NEW_MODEL_VOTES = env_int("QUALITY_SAMPLER_NEW_MODEL_VOTES", 100)
 QUALITY_SAMPLER_NEW_MODEL_BOOST = env_float("QUALITY_SAMPLER_NEW_MODEL_BOOST", 2.0)
 # Reliability: votes of voters whose score falls below the threshold are excluded
@@ -456,9 +675,14 @@ QUALITY_RING_LINK_Z = env_float("QUALITY_RING_LINK_Z", 1.0)
 QUALITY_RING_LINK_MIN_BATTLES = env_int("QUALITY_RING_LINK_MIN_BATTLES", 2)
 # How many distinct recent network addresses (hashed) each voter keeps.
 QUALITY_NETWORKS_KEPT = env_int("QUALITY_NETWORKS_KEPT", 8)
-# Reading speed: a vote faster than the two answers' words at this rate is "fast".
+# Reading speed: a vote faster than the two answers' words at this rate (at least
+# MIN_VOTE_MS) keeps a smoothly smaller share of its points, down to SPEED_FLOOR;
+# only a vote under IMPOSSIBLE_VOTE_MS is excluded, and a voter with more than
+# FAST_MAX_RATE of those (confidently) is flagged too_fast.
 QUALITY_READ_WPM = env_float("QUALITY_READ_WPM", 1500.0)
 QUALITY_MIN_VOTE_MS = env_int("QUALITY_MIN_VOTE_MS", 1500)
+QUALITY_IMPOSSIBLE_VOTE_MS = env_int("QUALITY_IMPOSSIBLE_VOTE_MS", 1000)
+QUALITY_SPEED_FLOOR = env_float("QUALITY_SPEED_FLOOR", 0.5)
 QUALITY_FAST_MAX_RATE = env_float("QUALITY_FAST_MAX_RATE", 0.25)
 # Predicted outcomes come from a Bradley-Terry fit refreshed at most this often.
 QUALITY_SCORES_TTL = env_int("QUALITY_SCORES_TTL", 60)
@@ -470,3 +694,7 @@ QUALITY_VOTES_PER_DAY_IP = env_int("QUALITY_VOTES_PER_DAY_IP", 5000)
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 = use
 # REMOTE_ADDR only (a client can write any X-Forwarded-For it likes).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# DRF's throttles take X-Forwarded-For whole as the client unless told how many
+# proxies write it: the same count, so the whole app agrees on the client.
+# (Servers are started with their own proxy-header handling off: Makefile.)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT

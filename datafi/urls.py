@@ -2,12 +2,25 @@ from django.contrib import admin
 from django.urls import include, path
 
 from datafi.accounts import views as account_views
+from datafi.ops import views as ops_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("healthz", ops_views.healthz, name="healthz"),
+    # Prometheus: /metrics (keep it off the public proxy: the nginx config does).
+    path("metrics", ops_views.metrics, name="prometheus-django-metrics"),
     path("accounts/signup/", account_views.signup, name="signup"),
+    # Before Django's auth URLs, which would route it to the unthrottled view.
+    path(
+        "accounts/password_reset/",
+        account_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The header's language switcher posts to Django's set_language (a cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/<str:lang>/", account_views.javascript_catalog, name="javascript-catalog"),
     path("", include("evals.urls")),
     path("", include("evals.quality.urls")),
     path("", include("rewards.urls")),
@@ -15,6 +28,7 @@ urlpatterns = [
     path("", include("evals.live_urls")),
     path("api/v1/", include("evals.provider.urls")),
     path("", include("evals.provider.page_urls")),
+    path("", include("datafi.market.urls")),
 ]
 
 handler400 = "datafi.accounts.views.error_400"

@@ -1,15 +1,160 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from evals import markdown
-from evals.models import Answer, Battle, EvalModel, PairStat, Prompt, PromptSet, Vote
+from datafi.api import ApiError
+from evals import identity, markdown
+from evals.models import (
+    Answer,
+    Battle,
+    EvalModel,
+    PairStat,
+    Prompt,
+    PromptSet,
+    Vote,
+    VoterPreference,
+)
+from evals.provider import selectors as provider_selectors
+from evals.provider import services as provider_services
+
+# The operator's console, named as such (Django's default says "Django administration").
+admin.site.site_header = gettext_lazy("datafi operations")
+admin.site.site_title = gettext_lazy("datafi operations")
+admin.site.index_title = gettext_lazy("Operations")
+
+
+class ApprovalQueueFilter(admin.SimpleListFilter):
+    """The review queue: models waiting for an operator, oldest first."""
+
+    title = gettext_lazy("approval")
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return EvalModel.Approval.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(approval=self.value()).order_by("created_at")
+        return queryset
+
+
+class ModelReviewForm(forms.Form):
+    # The intermediate page of the approve/reject actions: the reason is what
+    # the provider reads through the API, and it is recorded with the reviewer.
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 @admin.register(EvalModel)
 class EvalModelAdmin(admin.ModelAdmin):
-    list_display = ("name", "organization", "status", "created_at")
-    list_filter = ("status", "organization")
+    list_display = (
+        "name",
+        "organization",
+        "status",
+        "approval",
+        "prerelease",
+        "live_endpoint",
+        "reviewed_by",
+        "created_at",
+    )
+    list_filter = (ApprovalQueueFilter, "status", "prerelease", "organization")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
+    # Pre-release testing starts and ends through datafi.flows.prerelease (the
+    # API), which publishes the commitment and the disclosure: never by an edit.
+    readonly_fields = (
+        "approval",
+        "approval_reason",
+        "reviewed_by",
+        "reviewed_at",
+        "prerelease",
+        "codename",
+        "testing_started_at",
+        "testing_ended_at",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.prerelease == EvalModel.Prerelease.TESTING:
+            # Renaming would drop the codename, retiring would skip the disclosure.
+            return (*fields, "name", "slug", "status", "organization")
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if obj is not None and obj.prerelease == EvalModel.Prerelease.TESTING:
+            return {}  # its slug is read-only then
+        return super().get_prepopulated_fields(request, obj)
+
+    actions = ["approve", "reject"]
+
+    @admin.display(description="live endpoint (last probe)")
+    def live_endpoint(self, obj):
+        # What the review queue needs to judge a live model: does it answer?
+        return provider_selectors.endpoint_probe_summary(model=obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            # An operator adding a model here has reviewed it by doing so.
+            provider_services.model_approve(
+                model=obj, by=request.user, reason="added by an operator in the admin"
+            )
+
+    def _review(self, request, queryset, *, approve: bool):
+        verb = "approve" if approve else "reject"
+        if "apply" in request.POST:
+            form = ModelReviewForm(request.POST)
+            if form.is_valid():
+                reason = form.cleaned_data["reason"]
+                try:
+                    for model in queryset:
+                        if approve:
+                            provider_services.model_approve(
+                                model=model, by=request.user, reason=reason
+                            )
+                        else:
+                            provider_services.model_reject(
+                                model=model, by=request.user, reason=reason
+                            )
+                except ApiError as exc:
+                    self.message_user(request, exc.detail, level=messages.ERROR)
+                    return None
+                count = queryset.count()
+                done = (
+                    ngettext("%(n)d model: approved.", "%(n)d models: approved.", count)
+                    if approve
+                    else ngettext("%(n)d model: rejected.", "%(n)d models: rejected.", count)
+                )
+                self.message_user(request, done % {"n": count})
+                return None
+        form = ModelReviewForm()
+        return render(
+            request,
+            "admin/evals/model_review.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Approve models") if approve else _("Reject models"),
+                "models": queryset,
+                "live": {
+                    row["model"].pk: row for row in provider_selectors.live_models_review(queryset)
+                },
+                "form": form,
+                "action": verb,
+                "reason_required": not approve,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=gettext_lazy("Approve the selected models (they enter the arena)"))
+    def approve(self, request, queryset):
+        return self._review(request, queryset, approve=True)
+
+    @admin.action(
+        description=gettext_lazy("Reject the selected models (with a reason for the provider)")
+    )
+    def reject(self, request, queryset):
+        return self._review(request, queryset, approve=False)
 
 
 @admin.register(Prompt)
@@ -21,15 +166,27 @@ class PromptAdmin(admin.ModelAdmin):
 
 @admin.register(Answer)
 class AnswerAdmin(admin.ModelAdmin):
-    list_display = ("id", "prompt", "model", "token_count", "latency_ms", "created_at")
+    list_display = ("id", "prompt", "model", "token_count", "withheld_reason", "created_at")
     list_filter = ("model",)
     search_fields = ("text", "prompt__key")
     raw_id_fields = ("prompt",)
 
+    readonly_fields = ("withheld_reason",)
+
     def save_model(self, request, obj, form, change):
         # Operators edit the Markdown; the stored HTML must follow it.
         obj.html = markdown.render(obj.text)
+        # Same identity check as every other way in: an answer that names a
+        # model or provider is kept but never served before the vote.
+        obj.withheld_reason = identity.withheld_reason(obj.text)
         super().save_model(request, obj, form, change)
+        if obj.withheld_reason:
+            self.message_user(
+                request,
+                # Translators: %(reason)s is the stored (English) reason.
+                _("Saved, but withheld from voters: %(reason)s.") % {"reason": obj.withheld_reason},
+                level=messages.WARNING,
+            )
 
 
 class VoteInline(admin.StackedInline):
@@ -67,8 +224,6 @@ class PairStatAdmin(admin.ModelAdmin):
 
 # --- live battles ----------------------------------------------------------------
 
-from django import forms  # noqa: E402
-
 from evals import endpoints  # noqa: E402
 from evals.models import GenerationStat, LiveTurn, ModelEndpoint  # noqa: E402
 
@@ -80,9 +235,11 @@ class ModelEndpointForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave blank to keep the current key.",
+        help_text=gettext_lazy("Write-only. Leave blank to keep the current key."),
     )
-    clear_api_key = forms.BooleanField(required=False, help_text="Remove the stored key.")
+    clear_api_key = forms.BooleanField(
+        required=False, help_text=gettext_lazy("Remove the stored key.")
+    )
 
     class Meta:
         model = ModelEndpoint
@@ -100,10 +257,12 @@ class ModelEndpointForm(forms.ModelForm):
     def clean_default_params(self):
         params = self.cleaned_data.get("default_params") or {}
         if not isinstance(params, dict):
-            raise forms.ValidationError('A JSON object, e.g. {"temperature": 0.7}.')
+            raise forms.ValidationError(_('A JSON object, e.g. {"temperature": 0.7}.'))
         unknown = sorted(set(params) - endpoints.ALLOWED_PARAMS)
         if unknown:
-            raise forms.ValidationError(f"Unknown parameters: {', '.join(unknown)}.")
+            raise forms.ValidationError(
+                _("Unknown parameters: %(names)s.") % {"names": ", ".join(unknown)}
+            )
         return params
 
 
@@ -124,21 +283,22 @@ class ModelEndpointAdmin(admin.ModelAdmin):
     readonly_fields = ("consecutive_failures", "has_api_key", "created_at", "updated_at")
     actions = ["unpause"]
 
-    @admin.display(boolean=True, description="API key set")
+    @admin.display(boolean=True, description=gettext_lazy("API key set"))
     def has_api_key(self, obj):
         return bool(obj.api_key_encrypted)
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("clear_api_key"):
-            obj.api_key_encrypted = ""
+            obj.api_key_encrypted = obj.api_key_hint = ""
         elif form.cleaned_data.get("api_key"):
             obj.api_key_encrypted = endpoints.api_key_encrypt(form.cleaned_data["api_key"])
+            obj.api_key_hint = endpoints.api_key_hint(form.cleaned_data["api_key"])
         if not obj.paused:
             obj.pause_reason = ""
             obj.consecutive_failures = 0
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Unpause the selected endpoints")
+    @admin.action(description=gettext_lazy("Unpause the selected endpoints"))
     def unpause(self, request, queryset):
         queryset.update(paused=False, pause_reason="", consecutive_failures=0)
 
@@ -171,6 +331,18 @@ class PromptSetAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("prompts",)
+
+
+@admin.register(VoterPreference)
+class VoterPreferenceAdmin(admin.ModelAdmin):
+    """The languages each voter reads (set by the voter; read-only here)."""
+
+    list_display = ("user", "languages", "updated_at")
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "languages", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
 
 
 from evals.quality import admin as quality_admin  # noqa: E402, F401  (registers the quality tables)

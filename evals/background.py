@@ -10,7 +10,7 @@ fold, unless workers do it.
 from django.conf import settings
 
 from datafi.background import WithPeriodicTask
-from evals.services import votes_fold
+from datafi.flows.fold import votes_fold
 
 
 def fold_until_empty(*, batch: int) -> int:
@@ -35,4 +35,17 @@ def with_vote_folder(app):
         enabled_setting="VOTE_FOLD_IN_PROCESS",
         interval_setting="VOTE_FOLD_SECONDS",
         what="vote fold pass",
+    )
+
+
+def with_generation_worker(app):
+    """Providers' generation jobs, run by the one server of ``make run``."""
+    from evals.provider.live import generation_jobs_run
+
+    return WithPeriodicTask(
+        app,
+        work=lambda: generation_jobs_run(limit=1),
+        enabled_setting="GENERATION_JOBS_IN_PROCESS",
+        interval_setting="GENERATION_JOBS_SECONDS",
+        what="generation job pass",
     )

@@ -13,6 +13,12 @@ frame before the vote names a model, even when a model names itself.
 Client -> server: {"type": "stop", "side": "a"|"b"},
                   {"type": "continue", "prompt": "..."}
 Server -> client: hello, turn_start, delta, side_done, turn_done, battle_error, error
+
+Answers are shown as the same sanitised Markdown as stored answers
+(evals.markdown), rendered here from the masked text: a delta frame carries
+``html``, the whole answer so far, every ``StreamRenderer.interval`` at most,
+and ``side_done`` and ``hello`` always carry it. The browser never renders
+Markdown itself, so there is one sanitiser.
 """
 
 import asyncio
@@ -21,16 +27,34 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
-from evals import live
+from evals import live, markdown
 from evals.generation import GenResult
 
 log = logging.getLogger(__name__)
 
-FAILED_DETAIL = (
-    "One of the two models failed to answer: {why}. This battle will not count; try a fresh pair."
-)
+
+def failed_detail(why: str) -> str:
+    # Translators: %(why)s is the model API's own (English) error, e.g. "timed out".
+    return _(
+        "One of the two models failed to answer: %(why)s. This battle will not count; "
+        "try a fresh pair."
+    ) % {"why": why}
+
+
+def scope_language(scope) -> str:
+    """The interface language of the page that opened the socket, as LocaleMiddleware
+    picks it for a request: the switcher's cookie, else the browser's Accept-Language."""
+    request = HttpRequest()
+    request.COOKIES = scope.get("cookies") or {}
+    for name, value in scope.get("headers") or ():
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return translation.get_language_from_request(request)
 
 
 class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
@@ -40,6 +64,9 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user = user
+        # The frames' human words are written in this language (no LocaleMiddleware
+        # here); a turn's frames go to all of the voter's sockets in the generating one's.
+        self.language = scope_language(self.scope)
         self.battle_id = str(self.scope["url_route"]["kwargs"]["battle_id"])
         battle = await database_sync_to_async(live.live_battle_for_socket)(
             user=user, battle_id=self.battle_id
@@ -54,7 +81,10 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
         self.group = f"live.{self.battle_id}"
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self._send(await database_sync_to_async(live.live_battle_state)(battle=battle))
+        state = await database_sync_to_async(live.live_battle_state)(battle=battle)
+        for turn in state["turns"]:
+            turn["html"] = {side: markdown.render(turn[side]) for side in live.SIDES}
+        await self._send(state)
         await self._start_pending()
 
     async def disconnect(self, code):
@@ -70,18 +100,22 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
+        with translation.override(self.language):
+            await self._receive_frame(content)
+
+    async def _receive_frame(self, content):
         if not isinstance(content, dict):
-            return await self._error("bad_message", "Frames are JSON objects.")
+            return await self._error("bad_message", _("Frames are JSON objects."))
         kind = content.get("type")
         if kind == "stop":
             side = content.get("side")
             if side not in live.SIDES:
-                return await self._error("bad_side", "side must be 'a' or 'b'.")
+                return await self._error("bad_side", _("side must be 'a' or 'b'."))
             # The generating socket may be another one of this voter's.
             await self.channel_layer.group_send(self.group, {"type": "live.stop", "side": side})
         elif kind == "continue":
             if self.task is not None and not self.task.done():
-                return await self._error("turn_running", "Wait for both answers to finish.")
+                return await self._error("turn_running", _("Wait for both answers to finish."))
             try:
                 await database_sync_to_async(live.live_turn_add)(
                     user=self.user, battle_id=self.battle_id, text=content.get("prompt")
@@ -90,13 +124,14 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
                 return await self._error(exc.code, exc.detail)
             await self._start_pending()
         else:
-            await self._error("bad_message", "Unknown frame type.")
+            await self._error("bad_message", _("Unknown frame type."))
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
         except ValueError:  # not JSON
-            await self._error("bad_message", "Frames are JSON objects.")
+            with translation.override(getattr(self, "language", None)):
+                await self._error("bad_message", _("Frames are JSON objects."))
 
     async def _error(self, code: str, detail: str):
         """An error about this socket's own frame: to this socket only."""
@@ -132,6 +167,10 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
         self.task = asyncio.ensure_future(self._run_turn(turn_id))
 
     async def _run_turn(self, turn_id: int):
+        with translation.override(self.language):
+            await self._run_turn_in_language(turn_id)
+
+    async def _run_turn_in_language(self, turn_id: int):
         try:
             await self._generate_turn(turn_id)
         except asyncio.CancelledError:
@@ -147,16 +186,29 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
                 {
                     "type": "battle_error",
                     "code": "internal_error",
-                    "detail": "Something went wrong on our side; try a fresh pair.",
+                    "detail": _("Something went wrong on our side; try a fresh pair."),
                 }
             )
 
     async def _generate_turn(self, turn_id: int):
         plan = await database_sync_to_async(live.live_turn_plan)(turn_id=turn_id)
         results = {"a": GenResult(), "b": GenResult()}
+        renderers = {side: markdown.StreamRenderer() for side in live.SIDES}
+
+        async def emit(frame: dict):
+            # Rendered from the text the masker released, never from the raw stream.
+            kind = frame.get("type")
+            if kind == "delta":
+                html = renderers[frame["side"]].feed(frame["text"])
+                if html is not None:
+                    frame = {**frame, "html": html}
+            elif kind == "side_done":
+                frame = {**frame, "html": renderers[frame["side"]].final()}
+            await self._emit(frame)
+
         await self._emit({"type": "turn_start", "turn": plan.index, "prompt": plan.prompt})
         try:
-            await live.live_turn_generate(plan, results=results, emit=self._emit, stops=self.stops)
+            await live.live_turn_generate(plan, results=results, emit=emit, stops=self.stops)
         except asyncio.CancelledError:
             for result in results.values():
                 if not result.finish_reason:
@@ -173,7 +225,7 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
                     "type": "battle_error",
                     "turn": plan.index,
                     "code": "disconnected",
-                    "detail": "The connection was lost, so this battle will not count.",
+                    "detail": _("The connection was lost, so this battle will not count."),
                 }
             )
             raise
@@ -184,13 +236,14 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             await self._emit({"type": "turn_done", "turn": plan.index, "vote_open": True})
         else:
             why = next(
-                (results[s].error_detail for s in live.SIDES if results[s].failed), "an error"
+                (results[s].error_detail for s in live.SIDES if results[s].failed),
+                _("an error"),
             )
             await self._emit(
                 {
                     "type": "battle_error",
                     "turn": plan.index,
                     "code": "generation_failed",
-                    "detail": FAILED_DETAIL.format(why=why),
+                    "detail": failed_detail(why),
                 }
             )

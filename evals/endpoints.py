@@ -49,6 +49,12 @@ def api_key_decrypt(token: str) -> str:
         return ""
 
 
+def api_key_hint(plain: str) -> str:
+    """The last four characters of a key (none of a key shorter than twelve:
+    four would give away too much of it)."""
+    return plain[-4:] if len(plain or "") >= 12 else ""
+
+
 def _validate(base_url: str, params, timeout_s: float, concurrency_limit: int) -> dict:
     parsed = urlparse(base_url or "")
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
@@ -81,6 +87,7 @@ def endpoint_upsert(
     default_params: dict | None = None,
     timeout_s: float = 60.0,
     concurrency_limit: int = 4,
+    provider_managed: bool | None = None,
 ) -> ModelEndpoint:
     """Create or update the endpoint behind ``model``.
 
@@ -102,6 +109,9 @@ def endpoint_upsert(
     }
     if api_key is not None:
         defaults["api_key_encrypted"] = api_key_encrypt(api_key)
+        defaults["api_key_hint"] = api_key_hint(api_key)
+    if provider_managed is not None:
+        defaults["provider_managed"] = provider_managed
     endpoint, _ = ModelEndpoint.objects.update_or_create(model=model, defaults=defaults)
     return endpoint
 

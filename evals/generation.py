@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 import openai
 from asgiref.sync import sync_to_async
+from django.utils.translation import gettext as _
 from openai import AsyncOpenAI
 
 from evals.endpoints import EndpointConfig, lease_acquire_waiting, lease_release
@@ -39,6 +40,9 @@ class GenResult:
     usage_source: str = "estimated"
     error_code: str = ""  # timeout, rate_limited, server_error, connection, incomplete, ...
     error_detail: str = ""
+    # The failure's exception chain (type: message, ...), for telling a refused
+    # connection from an unknown host in a probe's plain words.
+    error_cause: str = ""
     _t_first: float | None = None
     _t_last: float | None = None
 
@@ -68,6 +72,15 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, openai.APIConnectionError | httpx.HTTPError | OSError):
         return "connection", "the connection to the model dropped"
     return "error", "the model's answer could not be read"
+
+
+def _cause_chain(exc: BaseException) -> str:
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen and len(parts) < 6:
+        seen.add(id(exc))
+        parts.append(f"{type(exc).__name__}: {exc}")
+        exc = exc.__cause__ or exc.__context__
+    return " <- ".join(parts)[:500]
 
 
 async def stream_chat(
@@ -144,6 +157,7 @@ async def stream_chat(
             result.finish_reason = next(stop_tasks[t] for t in done if t in stop_tasks)
     except Exception as exc:
         result.error_code, result.error_detail = _classify(exc)
+        result.error_cause = _cause_chain(exc)
         if result.error_code == "error":
             log.exception("unexpected failure streaming from endpoint %s", cfg.endpoint_id)
     finally:
@@ -188,3 +202,86 @@ async def stream_chat_slot(
         return await stream_chat(cfg, messages, result=result, **kwargs)
     finally:
         await sync_to_async(lease_release)(token=token)
+
+
+# --- probes ----------------------------------------------------------------------
+
+PROBE_MESSAGES = [{"role": "user", "content": "Say hello in five words."}]
+
+
+async def probe(cfg: EndpointConfig, *, timeout_s: float, max_tokens: int) -> GenResult:
+    """One short streamed completion, with a short timeout and no retries.
+
+    Not inside a concurrency slot: a probe is the provider asking whether the
+    endpoint answers at all, and must not wait behind live battles.
+    """
+    params = {
+        k: v for k, v in cfg.params.items() if k not in {"max_tokens", "max_completion_tokens"}
+    }
+    params["max_tokens"] = max_tokens
+    short = EndpointConfig(
+        endpoint_id=cfg.endpoint_id,
+        model_id=cfg.model_id,
+        base_url=cfg.base_url,
+        provider_model_id=cfg.provider_model_id,
+        api_key=cfg.api_key,
+        params=params,
+        timeout_s=min(cfg.timeout_s, timeout_s),
+    )
+    return await stream_chat(short, PROBE_MESSAGES, max_s=timeout_s)
+
+
+def probe_outcome(result: GenResult, *, timeout_s: float) -> tuple[str, str]:
+    """A probe's failure as (stable code, plain words); ("", "") if it worked."""
+    code, cause = result.error_code, result.error_cause.lower()
+    if code in {"http_401", "http_403"}:
+        return "unauthorized", _("the endpoint refused the API key (HTTP %(status)s)") % {
+            "status": code[5:]
+        }
+    if code == "http_404":
+        return "not_found", _(
+            "the endpoint answered HTTP 404: check the base URL (it usually ends in /v1) "
+            "and the model id"
+        )
+    if code == "rate_limited":
+        return "rate_limited", _("the endpoint is rate limiting (HTTP 429)")
+    if code == "server_error":
+        return "server_error", _("the endpoint's server failed: %(detail)s") % {
+            "detail": result.error_detail.removeprefix("the model's server failed ")
+        }
+    if code.startswith("http_"):
+        return "refused", _("the endpoint refused the request (HTTP %(status)s)") % {
+            "status": code[5:]
+        }
+    if code == "timeout":
+        if result.ttft_ms is None:
+            return "timeout", _("no first token within %(s)s seconds") % {"s": f"{timeout_s:g}"}
+        return "timeout", _("the stream stalled: no end within %(s)s seconds") % {
+            "s": f"{timeout_s:g}"
+        }
+    if code == "connection":
+        if "refused" in cause:
+            return "connection_refused", _(
+                "the connection was refused: nothing listens at that address and port"
+            )
+        if (
+            "name or service not known" in cause
+            or "nodename nor servname" in cause
+            or ("getaddrinfo" in cause)
+        ):
+            return "unknown_host", _("the endpoint's host name does not resolve")
+        if "ssl" in cause or "certificate" in cause:
+            return "tls_error", _("the TLS (https) handshake with the endpoint failed")
+        return "connection_failed", _("the connection to the endpoint failed or dropped")
+    if code == "incomplete" and not result.text:
+        return "not_streaming", _(
+            "the endpoint did not stream: a request with stream=true gave no tokens "
+            "(it must speak OpenAI's streamed chat completions)"
+        )
+    if code == "incomplete":
+        return "incomplete", _("the stream ended early, without a finish reason")
+    if code:
+        return "bad_response", _("the endpoint's reply is not an OpenAI chat completion stream")
+    if not result.text:
+        return "empty", _("the endpoint streamed no text")
+    return "", ""

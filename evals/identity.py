@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from datafi.accounts.models import Organization
+from evals.models import EvalModel, ModelEndpoint
+
 MASK = "[model]"
 
 
@@ -46,11 +49,12 @@ def build_pattern(names) -> NamePattern:
 
 def known_names() -> set[str]:
     """Every registered model, provider and provider model id, plus known vendors."""
-    from datafi.accounts.models import Organization
-    from evals.models import EvalModel, ModelEndpoint
 
     names = set(settings.LIVE_KNOWN_VENDORS)
-    for name, slug in EvalModel.objects.values_list("name", "slug"):
+    # A rejected registration names nothing voters could see; leaving it out
+    # keeps a junk name from blocking everyone's answers that happen to use it.
+    models = EvalModel.objects.exclude(approval=EvalModel.Approval.REJECTED)
+    for name, slug in models.values_list("name", "slug"):
         names |= {name, slug}
     for name, slug in Organization.objects.values_list("name", "slug"):
         names |= {name, slug}
@@ -60,6 +64,18 @@ def known_names() -> set[str]:
 
 def leak_pattern() -> NamePattern:
     return build_pattern(known_names())
+
+
+def withheld_reason(text: str, pattern: NamePattern | None = None) -> str:
+    """Why a stored answer must never be served before the vote ("" if it may be).
+
+    The same check as live answers: an answer that names any known model or
+    provider would tell the voter who is who.
+    """
+    found = (pattern or leak_pattern()).find(text)
+    if not found:
+        return ""
+    return f"identity leak: the answer names {', '.join(found)}"[:300]
 
 
 def mask(text: str, pattern: NamePattern) -> str:

@@ -1,6 +1,5 @@
 """The live battle page and the endpoint that opens a live battle."""
 
-import json
 import random
 
 from django.conf import settings
@@ -9,10 +8,11 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from datafi.api import ApiError, error_response
+from datafi.api import site_endpoint
+from datafi.input import json_body
 from evals import live
 from evals.models import EvalModel, Prompt, Vote
-from evals.views import login_required_json
+from evals.views import LOG_IN_TO_VOTE
 
 SUGGESTIONS = 6
 
@@ -46,19 +46,11 @@ def live_page(request):
     )
 
 
-@login_required_json
+@site_endpoint(login_detail=LOG_IN_TO_VOTE)
 @require_POST
 def live_battle_create(request):
-    try:
-        try:
-            body = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError("invalid_json", "The body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise ApiError("invalid_json", "The body must be a JSON object.")
-        battle = live.live_battle_start(user=request.user, text=body.get("prompt"))
-    except ApiError as exc:
-        return error_response(exc.code, exc.detail, exc.status_code)
+    body = json_body(request)
+    battle = live.live_battle_start(user=request.user, text=body.get("prompt"))
     return JsonResponse(
         {
             "id": str(battle.id),

@@ -9,42 +9,108 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.TextChoices):
-    CODING = "coding", "Coding"
-    MATH = "math", "Math"
-    CREATIVE = "creative", "Creative writing"
-    REASONING = "reasoning", "Reasoning"
-    KNOWLEDGE = "knowledge", "Knowledge"
-    ADVICE = "advice", "Advice"
-    WRITING = "writing", "Writing & editing"
-    OTHER = "other", "Other"
+    CODING = "coding", _("Coding")
+    MATH = "math", _("Math")
+    CREATIVE = "creative", _("Creative writing")
+    REASONING = "reasoning", _("Reasoning")
+    KNOWLEDGE = "knowledge", _("Knowledge")
+    ADVICE = "advice", _("Advice")
+    WRITING = "writing", _("Writing & editing")
+    OTHER = "other", _("Other")
 
 
 class EvalModel(models.Model):
     """A model under evaluation."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RETIRED = "retired", "Retired"
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120, unique=True)
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.PROTECT, related_name="models"
     )
+
+    class Approval(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
     description = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Anyone can register a model through the API; only an operator puts it in
+    # front of voters. Pending until reviewed, so that a new path that creates
+    # models cannot skip the review by forgetting it.
+    approval = models.CharField(
+        max_length=10, choices=Approval.choices, default=Approval.PENDING, db_index=True
+    )
+    approval_reason = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when a model was registered by an operator command.",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Prerelease(models.TextChoices):
+        NONE = "", _("Not entered for pre-release testing")
+        TESTING = "testing", _("In testing under a codename")
+        RELEASED = "released", _("Released (results disclosed)")
+        WITHDRAWN = "withdrawn", _("Withdrawn (results disclosed)")
+
+    # Pre-release testing (issue #18): while TESTING the model's name is its
+    # codename and its standing is left out of every public leaderboard; a
+    # commitment to the codename was published at entry, and its results are
+    # disclosed with the commitment's preimage when testing ends.
+    prerelease = models.CharField(
+        max_length=10, choices=Prerelease.choices, default=Prerelease.NONE, blank=True
+    )
+    codename = models.CharField(max_length=120, blank=True)
+    testing_started_at = models.DateTimeField(null=True, blank=True)
+    testing_ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "evals_model"
         ordering = ["name"]
         verbose_name = "model under evaluation"
+        verbose_name_plural = "models under evaluation"
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["active", "retired"]), name="evals_model_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(approval="pending", reviewed_at__isnull=True)
+                | Q(approval="approved", reviewed_at__isnull=False)
+                | (Q(approval="rejected", reviewed_at__isnull=False) & ~Q(approval_reason="")),
+                name="evals_model_approval_reviewed",
+            ),
+            models.CheckConstraint(
+                condition=Q(prerelease="", codename="", testing_started_at__isnull=True)
+                | Q(
+                    prerelease="testing",
+                    testing_started_at__isnull=False,
+                    testing_ended_at__isnull=True,
+                    status="active",
+                )
+                | Q(
+                    prerelease__in=["released", "withdrawn"],
+                    testing_started_at__isnull=False,
+                    testing_ended_at__isnull=False,
+                ),
+                name="evals_model_prerelease_times",
+            ),
+            models.CheckConstraint(
+                condition=Q(prerelease="") | ~Q(codename=""),
+                name="evals_model_prerelease_codename",
             ),
         ]
 
@@ -54,10 +120,10 @@ class EvalModel(models.Model):
 
 class Prompt(models.Model):
     class Source(models.TextChoices):
-        DEMO = "demo", "Demo set"
-        OPERATOR = "operator", "Operator"
-        PROVIDER = "provider", "Provider"
-        USER = "user", "Voter"
+        DEMO = "demo", _("Demo set")
+        OPERATOR = "operator", _("Operator")
+        PROVIDER = "provider", _("Provider")
+        USER = "user", _("Voter")
 
     key = models.SlugField(max_length=120, unique=True, null=True, blank=True)
     text = models.TextField()
@@ -83,6 +149,9 @@ class Answer(models.Model):
     html = models.TextField(editable=False)
     token_count = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(default=0)
+    # Non-empty: the sampler never serves this answer, and this says why (it
+    # names a model or provider, which would tell the voter who is who).
+    withheld_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,14 +168,17 @@ class Battle(models.Model):
     """One prompt, two answers shown as A and B to one voter."""
 
     class Status(models.TextChoices):
-        SERVED = "served", "Served, awaiting vote"
-        REVEALED = "revealed", "Voted and revealed"
-        ABANDONED = "abandoned", "Abandoned"
-        ERRORED = "errored", "Errored"
+        SERVED = "served", _("Served, awaiting vote")
+        REVEALED = "revealed", _("Voted and revealed")
+        ABANDONED = "abandoned", _("Abandoned")
+        ERRORED = "errored", _("Errored")
+        # The voter asked for another battle: kept for the skip rate, never
+        # counted, paid or revealed.
+        SKIPPED = "skipped", _("Skipped")
 
     class Mode(models.TextChoices):
-        STORED = "stored", "Stored answers"
-        LIVE = "live", "Live generation"
+        STORED = "stored", _("Stored answers")
+        LIVE = "live", _("Live generation")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.STORED)
@@ -143,7 +215,7 @@ class Battle(models.Model):
                 condition=~Q(model_a=F("model_b")), name="evals_battle_two_models"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["served", "revealed", "abandoned", "errored"]),
+                condition=Q(status__in=["served", "revealed", "abandoned", "errored", "skipped"]),
                 name="evals_battle_status_valid",
             ),
             # The vote and the reveal happen together, and only after serving.
@@ -156,7 +228,7 @@ class Battle(models.Model):
                         revealed_at__isnull=False,
                         voted_at__gte=F("served_at"),
                     )
-                    | Q(status__in=["abandoned", "errored"], voted_at__isnull=True)
+                    | Q(status__in=["abandoned", "errored", "skipped"], voted_at__isnull=True)
                 ),
                 name="evals_battle_status_times",
             ),
@@ -183,10 +255,10 @@ class Vote(models.Model):
     and the voter is the battle's voter by construction."""
 
     class Choice(models.TextChoices):
-        MODEL_A = "model_a", "A is better"
-        MODEL_B = "model_b", "B is better"
-        TIE = "tie", "Tie"
-        BOTH_BAD = "both_bad", "Both are bad"
+        MODEL_A = "model_a", _("A is better")
+        MODEL_B = "model_b", _("B is better")
+        TIE = "tie", _("Tie")
+        BOTH_BAD = "both_bad", _("Both are bad")
 
     REASON_TAGS = (
         "more_accurate",
@@ -210,10 +282,15 @@ class Vote(models.Model):
     created_at = models.DateTimeField()
     # The vote's consequences (ratings counts, the voter's reliability, the
     # points credit) are folded in after it commits, in batches (see
-    # evals.services.votes_fold); null until then. The keyed hash of the
+    # datafi.flows.fold.votes_fold); null until then. The keyed hash of the
     # voter's network is kept for that fold (the address itself never is).
     folded_at = models.DateTimeField(null=True, blank=True)
     network = models.CharField(max_length=16, blank=True, default="")
+    # What the fold decided for this vote, kept so the voter can be told later
+    # ("My votes") without recomputing a score that has moved on since: the
+    # points multiplier at the time, and the points booked (0: none).
+    weight = models.FloatField(null=True, blank=True)
+    points = models.IntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "evals_vote"
@@ -280,6 +357,13 @@ class ModelEndpoint(models.Model):
     paused = models.BooleanField(default=False)
     pause_reason = models.CharField(max_length=200, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # Registered by a provider through the API: its base URL is the provider's
+    # word, so it is checked against the service's own network before every
+    # use (evals.netguard). Operators' endpoints (admin, commands) are trusted.
+    provider_managed = models.BooleanField(default=False)
+    # The key's last four characters, so that a provider can tell which key is
+    # stored without the key ever being shown again.
+    api_key_hint = models.CharField(max_length=4, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -314,34 +398,105 @@ class EndpointLease(models.Model):
         return f"lease {self.token} on {self.endpoint_id}"
 
 
-class GenerationQuota(models.Model):
-    """Generations a user started in one fixed rate-limit window."""
+class EndpointProbe(models.Model):
+    """One short streamed completion sent to an endpoint to see that it works:
+    on registration, on the provider's request and on resume."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    class Trigger(models.TextChoices):
+        REGISTRATION = "registration", "On registration"
+        REQUEST = "request", "On request"
+        KEY_ROTATION = "key_rotation", "After a key rotation"
+
+    endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.CASCADE, related_name="probes")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    ok = models.BooleanField()
+    time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
+    tokens_per_s = models.FloatField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    # A stable identifier (timeout, unauthorized, connection_refused, ...) and
+    # the same in plain words for the provider.
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        db_table = "evals_generation_quota"
+        db_table = "evals_endpoint_probe"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["endpoint", "-created_at"], name="evals_probe_latest")]
         constraints = [
-            models.UniqueConstraint(fields=["user", "window_start"], name="evals_quota_window"),
+            models.CheckConstraint(
+                condition=Q(ok=True, error_code="") | Q(ok=False) & ~Q(error_code=""),
+                name="evals_probe_error_iff_failed",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.count} generations by {self.user_id} from {self.window_start}"
+        return f"probe {self.pk} of endpoint {self.endpoint_id}: {'ok' if self.ok else self.error}"
+
+
+class GenerationJob(models.Model):
+    """A provider's request to fill its model's answers to the stored prompts,
+    claimed by a worker (SKIP LOCKED) and run outside any transaction."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    model = models.ForeignKey(EvalModel, on_delete=models.CASCADE, related_name="generation_jobs")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    total = models.PositiveIntegerField(default=0)
+    written = models.PositiveIntegerField(default=0)
+    withheld = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # [{"prompt": key, "reason": ...}]: answers kept out of battles, and
+    # prompts that failed, in plain words (the first few of each).
+    notes = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "evals_generation_job"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="evals_genjob_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "done", "failed"]),
+                name="evals_genjob_state_valid",
+            ),
+            # One job at a time per model: a second request while one is
+            # queued or running is a 409, not a second run over the same prompts.
+            models.UniqueConstraint(
+                fields=["model"],
+                condition=Q(state__in=["queued", "running"]),
+                name="evals_genjob_one_active_per_model",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"generation job {self.id} ({self.state})"
 
 
 class GenerationStat(models.Model):
     """How a generated answer was produced: speed, tokens and how it ended."""
 
     class Finish(models.TextChoices):
-        STOP = "stop", "Finished"
-        LENGTH = "length", "Hit max tokens"
-        STOPPED = "stopped", "Stopped by the voter"
-        CONTENT_FILTER = "content_filter", "Content filter"
-        ERROR = "error", "Failed"
-        ABORTED = "aborted", "Aborted (the other side failed or the voter left)"
-        OTHER = "other", "Other"
+        STOP = "stop", _("Finished")
+        LENGTH = "length", _("Hit max tokens")
+        STOPPED = "stopped", _("Stopped by the voter")
+        CONTENT_FILTER = "content_filter", _("Content filter")
+        ERROR = "error", _("Failed")
+        ABORTED = "aborted", _("Aborted (the other side failed or the voter left)")
+        OTHER = "other", _("Other")
 
     answer = models.OneToOneField(
         Answer, on_delete=models.CASCADE, primary_key=True, related_name="generation"
@@ -376,10 +531,10 @@ class LiveTurn(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting to be generated"
-        GENERATING = "generating", "Generating"
-        DONE = "done", "Both answers finished"
-        ERRORED = "errored", "Failed"
+        PENDING = "pending", _("Waiting to be generated")
+        GENERATING = "generating", _("Generating")
+        DONE = "done", _("Both answers finished")
+        ERRORED = "errored", _("Failed")
 
     battle = models.ForeignKey(Battle, on_delete=models.CASCADE, related_name="turns")
     index = models.PositiveSmallIntegerField()
@@ -430,11 +585,34 @@ class PromptSet(models.Model):
 
 
 # Quality tables (gold pairs, sampling records, reliability, flags, rate counters).
+class VoterPreference(models.Model):
+    """What a voter asked of the arena: the languages they read (ISO 639-1).
+
+    Empty: not said (accounts from before the choice existed), and any
+    language is served. Set at sign-up from the browser's languages and
+    changed at /arena/languages/.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    languages = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "evals_voter_preference"
+        verbose_name = "voter preference"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} reads {', '.join(self.languages) or 'any language'}"
+
+
 from evals.quality.models import (  # noqa: E402, F401
     BattleSampling,
     GoldPair,
     QualityJob,
     RateCounter,
+    VoterAppeal,
     VoterFlag,
     VoterReliability,
 )

@@ -1,14 +1,20 @@
 """Pair sampling: which prompt and which two answers a voter sees next.
 
-Everything goes through :func:`pick`. Version two:
+Everything goes through :func:`pick`. Version three:
 
+- Only models an operator approved, and answers not withheld (an answer that
+  names a model or provider), are ever served.
 - With probability ``QUALITY_GOLD_RATE`` the draw is a gold pair (two answers to
   one prompt whose better side operators know) on a prompt the voter has not
   seen. It becomes an ordinary battle: nothing served to the voter differs.
 - Otherwise a pair of active models is drawn with weight
-  ``(QUALITY_SAMPLER_BASE + 4 p (1 - p)) / sqrt(1 + votes / QUALITY_SAMPLER_PAIR_HALF)``
-  where ``p`` is the predicted win probability from the current scores (so
-  uncertain pairs and pairs with few votes come up more), times
+  ``QUALITY_SAMPLER_BASE + U / mean U``, where ``U`` is how much one more vote
+  on the pair would settle the order of the table (:mod:`ratings.active`: the
+  chance that neighbouring models are shown in the wrong order, given the
+  current fit and its covariance, times the share of that doubt the vote
+  would remove, weighted towards the top of the table). Close pairs near the
+  top with wide intervals come up most; settled pairs rarely. The utilities
+  are computed once per refit of the cached fit, never per pick. Times
   ``QUALITY_SAMPLER_NEW_MODEL_BOOST`` for each model with fewer than
   ``QUALITY_SAMPLER_NEW_MODEL_VOTES`` votes. The distribution is then mixed
   with the uniform one just enough that every active model holds at least
@@ -18,14 +24,15 @@ Everything goes through :func:`pick`. Version two:
   each provider's share can be published and audited.
 """
 
-import math
 import random
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
-from evals.models import Answer, Battle, EvalModel, PairStat, Prompt
+from evals.models import Answer, Battle, EvalModel, PairStat, Prompt, VoterPreference
+from evals.quality.models import GoldPair
+from evals.quality.selectors import Predictions, current_predictions
 
 
 @dataclass(frozen=True)
@@ -46,14 +53,23 @@ class NothingToServe(Exception):
     """No prompt with two answers from active models is left for this voter."""
 
 
-def _unseen_prompts(user):
+def voter_languages(user) -> list[str]:
+    """The languages ``user`` reads; empty when they have not said (any is served)."""
+    row = VoterPreference.objects.filter(user_id=user.pk).values_list("languages", flat=True)
+    return list(row.first() or [])
+
+
+def _unseen_prompts(user, languages: list[str]):
+    """(the prompts this voter can judge, those of them they have not seen yet)."""
     prompts = Prompt.objects.filter(is_active=True).exclude(source=Prompt.Source.USER)
+    if languages:
+        prompts = prompts.filter(language__in=languages)
     seen = Battle.objects.filter(voter=user, prompt=OuterRef("pk"))
     return prompts, prompts.filter(~Exists(seen))
 
 
-def _candidate_prompt_ids(user, pool: int, rng: random.Random) -> list[int]:
-    prompts, unseen_qs = _unseen_prompts(user)
+def _candidate_prompt_ids(user, languages, pool: int, rng: random.Random) -> list[int]:
+    prompts, unseen_qs = _unseen_prompts(user, languages)
     unseen = list(unseen_qs.values_list("id", flat=True))
     if not unseen:
         # Everything seen once: fall back to the whole set (pairs still vary).
@@ -65,20 +81,23 @@ def _candidate_prompt_ids(user, pool: int, rng: random.Random) -> list[int]:
 def pair_weights(
     pairs: list[tuple[int, int]],
     *,
-    scores: dict[int, float],
-    pair_votes: dict[tuple[int, int], int],
+    predictions: Predictions,
     model_votes: dict[int, int],
 ) -> list[float]:
-    """Raw sampling weight of each unordered pair (see the module docstring)."""
+    """Raw sampling weight of each unordered pair (see the module docstring).
+
+    ``QUALITY_SAMPLER_BASE`` plus the pair's utility for the table's order
+    relative to the mean utility of ``pairs``; a pair with a model the fit has
+    not seen yet counts as the most useful one. Times the new-model boost.
+    """
+    utilities = [predictions.pair_utility(lo, hi) for lo, hi in pairs]
+    known = [u for u in utilities if u is not None]
+    mean = sum(known) / len(known) if known else 0.0
+    top = max(known) / mean if mean > 0 else 1.0
     out = []
-    for lo, hi in pairs:
-        if lo in scores and hi in scores:
-            p = 1.0 / (1.0 + 10.0 ** ((scores[hi] - scores[lo]) / 400.0))
-        else:
-            p = 0.5
-        w = (settings.QUALITY_SAMPLER_BASE + 4.0 * p * (1.0 - p)) / math.sqrt(
-            1.0 + pair_votes.get((lo, hi), 0) / max(1, settings.QUALITY_SAMPLER_PAIR_HALF)
-        )
+    for (lo, hi), u in zip(pairs, utilities, strict=True):
+        relative = top if u is None else (u / mean if mean > 0 else 1.0)
+        w = settings.QUALITY_SAMPLER_BASE + relative
         for model_id in (lo, hi):
             if model_votes.get(model_id, 0) < settings.QUALITY_SAMPLER_NEW_MODEL_VOTES:
                 w *= settings.QUALITY_SAMPLER_NEW_MODEL_BOOST
@@ -113,16 +132,19 @@ def floor_mix(pairs: list[tuple[int, int]], weights: list[float], floor: float):
     return [(1 - lam) * w + lam * u for w, u in zip(pw, pu, strict=True)], lam
 
 
-def _gold_pick(user, rng: random.Random) -> Pick | None:
-    from evals.quality.models import GoldPair
+def _gold_pick(user, languages, rng: random.Random) -> Pick | None:
 
-    _, unseen = _unseen_prompts(user)
+    _, unseen = _unseen_prompts(user, languages)
     candidates = list(
         GoldPair.objects.filter(
             is_active=True,
             prompt__in=unseen,
             answer_better__model__status=EvalModel.Status.ACTIVE,
             answer_worse__model__status=EvalModel.Status.ACTIVE,
+            answer_better__model__approval=EvalModel.Approval.APPROVED,
+            answer_worse__model__approval=EvalModel.Approval.APPROVED,
+            answer_better__withheld_reason="",
+            answer_worse__withheld_reason="",
         ).values_list("id", "answer_better_id", "answer_worse_id")
     )
     if not candidates:
@@ -142,22 +164,25 @@ def _gold_pick(user, rng: random.Random) -> Pick | None:
 
 def pick(*, user, rng: random.Random | None = None) -> Pick:
     """Choose the next prompt and pair for ``user``; raise NothingToServe if none."""
-    from evals.quality.selectors import current_scores
 
     rng = rng or random.Random()
+    languages = voter_languages(user)  # read once: the gold and the stored picks both use it
     if settings.QUALITY_GOLD_RATE > 0 and rng.random() < settings.QUALITY_GOLD_RATE:
-        gold = _gold_pick(user, rng)
+        gold = _gold_pick(user, languages, rng)
         if gold is not None:
             return gold
-    prompt_ids = _candidate_prompt_ids(user, settings.ARENA_SAMPLER_PROMPT_POOL, rng)
+    prompt_ids = _candidate_prompt_ids(user, languages, settings.ARENA_SAMPLER_PROMPT_POOL, rng)
     if not prompt_ids:
         raise NothingToServe
-    active = set(
-        EvalModel.objects.filter(status=EvalModel.Status.ACTIVE).values_list("id", flat=True)
-    )
     answers: dict[int, dict[int, int]] = {}
+    # Answers of active, approved models only (one join, not a query of its own).
+    # A withheld answer (it names a model) is never served: its pair is simply
+    # not available on that prompt.
     for answer_id, prompt_id, model_id in Answer.objects.filter(
-        prompt_id__in=prompt_ids, model_id__in=active
+        prompt_id__in=prompt_ids,
+        model__status=EvalModel.Status.ACTIVE,
+        model__approval=EvalModel.Approval.APPROVED,
+        withheld_reason="",
     ).values_list("id", "prompt_id", "model_id"):
         answers.setdefault(prompt_id, {})[model_id] = answer_id
     prompts_of_pair: dict[tuple[int, int], list[int]] = {}
@@ -176,7 +201,9 @@ def pick(*, user, rng: random.Random | None = None) -> Pick:
         model_votes[hi] = model_votes.get(hi, 0) + voted
     pairs = sorted(prompts_of_pair)
     weights = pair_weights(
-        pairs, scores=current_scores(), pair_votes=pair_votes, model_votes=model_votes
+        pairs,
+        predictions=current_predictions(votes=sum(pair_votes.values())),
+        model_votes=model_votes,
     )
     probs, lam = floor_mix(pairs, weights, settings.QUALITY_SAMPLER_FLOOR)
     k = rng.choices(range(len(pairs)), weights=probs)[0]
@@ -205,7 +232,10 @@ def pick_live_pair(*, user, rng: random.Random | None = None) -> tuple[EvalModel
     rng = rng or random.Random()
     models = list(
         EvalModel.objects.filter(
-            status=EvalModel.Status.ACTIVE, endpoint__isnull=False, endpoint__paused=False
+            status=EvalModel.Status.ACTIVE,
+            approval=EvalModel.Approval.APPROVED,
+            endpoint__isnull=False,
+            endpoint__paused=False,
         )
     )
     if len(models) < 2:

@@ -2,9 +2,21 @@
 
 import threading
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.db.models import Count, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from evals.markdown import render
 from evals.models import Battle, EvalModel, Vote
+from evals.quality.models import VoterAppeal, VoterFlag, VoterReliability
+from evals.quality.selectors import voter_standing
+from evals.quality.services import GOLD_REASON, IMPOSSIBLE_REASON
+from rewards import rules
 
 # How long a process may show a renamed model under its old name in reveals.
 IDENTITY_TTL_SECONDS = 30.0
@@ -85,10 +97,464 @@ def battle_public_dict(battle: Battle) -> dict:
 
 
 def _prompt_html(text: str) -> str:
-    from evals.markdown import render
 
     return render(text)
 
 
 def voter_stats(*, user) -> dict:
-    return {"votes": Vote.objects.filter(battle__voter=user).count()}
+    """The voter's vote count, and whether they carry a flag, in one query (the
+    arena is the hot page: the flag's wording is read only for a flagged voter)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    votes = (
+        Vote.objects.filter(battle__voter=OuterRef("pk"))
+        .order_by()
+        .values("battle__voter")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    flagged = VoterReliability.objects.filter(user=OuterRef("pk")).filter(
+        Q(excluded=True) | ~Q(flags=[])
+    )
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            n_votes=Coalesce(Subquery(votes, output_field=IntegerField()), Value(0)),
+            flagged=Exists(flagged),
+        )
+        .values("n_votes", "flagged")
+        .first()
+    ) or {"n_votes": 0, "flagged": False}
+    return {"votes": row["n_votes"], "flagged": row["flagged"]}
+
+
+def fold_backlog(*, now=None) -> dict:
+    """Votes committed but not yet folded (pair counts, reliability, points): how
+    many, and how long the oldest has waited."""
+    queue = Vote.objects.filter(folded_at__isnull=True).aggregate(
+        n=Count("pk"), oldest=Min("created_at")
+    )
+    oldest = queue["oldest"]
+    age = ((now or timezone.now()) - oldest).total_seconds() if oldest else 0.0
+    return {"votes": queue["n"], "oldest_age_s": round(max(age, 0.0), 1)}
+
+
+def votes_since(*, seconds: int) -> int:
+    """Votes cast in the last ``seconds`` (the index on created_at answers it)."""
+    return Vote.objects.filter(created_at__gte=timezone.now() - timedelta(seconds=seconds)).count()
+
+
+# --- what a voter is told about their own votes ---------------------------------------
+
+# Lazy (read in the voter's language when shown); each completes "It does not
+# count because your account is flagged: ...". Joined with str() in _flag_words.
+FLAG_WORDS = {
+    "gold_accuracy": gettext_lazy(
+        "you picked the worse answer in several check battles whose better answer is known"
+    ),
+    "disagreement": gettext_lazy("your choices often go against what most voters prefer"),
+    "too_fast": gettext_lazy("many of your votes came faster than anyone can look at two answers"),
+    "outlier": gettext_lazy(
+        "your votes form a pattern that is very unlikely for an attentive voter"
+    ),
+    "favouritism": gettext_lazy("your votes favour one model far more than its quality explains"),
+    "ring": gettext_lazy("your account votes like a group of accounts that all favour one model"),
+    "low_reliability": gettext_lazy(
+        "your reliability score fell below the level at which votes count"
+    ),
+}
+
+
+def _flag_words(reasons) -> str:
+    words = [str(FLAG_WORDS.get(r, r.replace("_", " "))) for r in reasons]
+    return "; ".join(words) if words else str(FLAG_WORDS["low_reliability"])
+
+
+def exclusion_words(reason: str) -> str:
+    """An exclusion reason as the voter reads it.
+
+    ``reason`` is the stable English form stored on the battle; the words are
+    translated here, at display time.
+    """
+
+    if reason.startswith("unreliable voter"):
+        detail = reason.partition(":")[2].strip()
+        if detail == "excluded earlier" or not detail:
+            why = _("your account was flagged earlier")
+        elif detail.startswith("ring"):
+            why = str(FLAG_WORDS["ring"])
+        else:
+            why = _flag_words([r.strip() for r in detail.split(",")])
+        # Translators: %(why)s is one or more of the flag phrases ("your choices often go ...").
+        return _("It does not count because your account is flagged: %(why)s.") % {"why": why}
+    if reason.startswith(IMPOSSIBLE_REASON):
+        return _(
+            "It does not count and earns nothing: it came faster than anyone can look at "
+            "two answers. One slip does not affect your other votes."
+        )
+    if reason == GOLD_REASON:
+        return _(
+            "This was a check battle with a known better answer: it measures how "
+            "carefully votes are cast and is left out of the leaderboard."
+        )
+    # Translators: %(reason)s is an operator's reason, stored in English.
+    return _("This battle is left out of the leaderboard: %(reason)s.") % {"reason": reason}
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    """What one vote earned and counted for, and why in plain words."""
+
+    state: str  # "pending" (not folded in yet) or "folded"
+    points: int
+    weight: float | None
+    counted: bool
+    reason: str
+
+    @classmethod
+    def pending(cls) -> "VoteOutcome":
+        return cls(
+            state="pending",
+            points=0,
+            weight=None,
+            counted=True,
+            reason=_("Your points are being worked out; they appear in My votes within a minute."),
+        )
+
+    @classmethod
+    def of(cls, *, points, weight, excluded: bool, exclusion_reason: str) -> "VoteOutcome":
+
+        points = int(points or 0)
+        base = rules.points_per_vote()
+        w = 1.0 if weight is None else float(weight)
+        full = rules.points_for(w) if base else 0
+        reasons = []
+        if excluded:
+            reasons.append(exclusion_words(exclusion_reason))
+        if base == 0:
+            reasons.append(_("Votes earn no points on this server."))
+        elif w <= 0:
+            reasons.append(
+                _(
+                    "It earns no points because your account is flagged; you can ask for a "
+                    "review in My votes."
+                )
+                if excluded and exclusion_reason.startswith("unreliable voter")
+                else _(
+                    "It earns no points because your reliability score is at the lowest level "
+                    "that still counts."
+                )
+            )
+        elif w < 1:
+            reasons.append(
+                ngettext(
+                    "It earns %(full)d of %(base)d point (weight %(weight).2f): a vote quicker "
+                    "than reading both answers, or a reliability score below full points, earns "
+                    "a smaller share. Reading both answers and careful votes on the check "
+                    "battles raise it.",
+                    "It earns %(full)d of %(base)d points (weight %(weight).2f): a vote quicker "
+                    "than reading both answers, or a reliability score below full points, earns "
+                    "a smaller share. Reading both answers and careful votes on the check "
+                    "battles raise it.",
+                    base,
+                )
+                % {"full": full, "base": base, "weight": w}
+            )
+        if base and points < full:
+            cap = rules.daily_cap()
+            reasons.append(
+                ngettext(
+                    "You reached today's limit of %(cap)d point; "
+                    "votes earn again after midnight UTC.",
+                    "You reached today's limit of %(cap)d points; "
+                    "votes earn again after midnight UTC.",
+                    cap,
+                )
+                % {"cap": cap}
+                if points == 0
+                else ngettext(
+                    "Only %(points)d fit under today's limit of %(cap)d point.",
+                    "Only %(points)d fit under today's limit of %(cap)d points.",
+                    cap,
+                )
+                % {"points": points, "cap": cap}
+            )
+        return cls(
+            state="folded",
+            points=points,
+            weight=None if weight is None else round(float(weight), 3),
+            counted=not excluded,
+            reason=" ".join(reasons),
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "state": self.state,
+            "points": self.points,
+            "weight": self.weight,
+            "counted": self.counted,
+            "reason": self.reason,
+        }
+
+
+def vote_outcome(*, vote: Vote, battle: Battle) -> VoteOutcome:
+    if vote.folded_at is None:
+        return VoteOutcome.pending()
+    return VoteOutcome.of(
+        points=vote.points,
+        weight=vote.weight,
+        excluded=battle.excluded,
+        exclusion_reason=battle.exclusion_reason,
+    )
+
+
+MY_VOTES_PAGE_SIZE = 25
+
+
+def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -> dict:
+    """A page of the voter's votes, newest first, each with what it earned and why."""
+    qs = (
+        Vote.objects.filter(battle__voter=user)
+        .select_related(
+            "battle__prompt", "battle__model_a__organization", "battle__model_b__organization"
+        )
+        .order_by("-created_at", "-battle_id")
+    )
+    total = qs.count()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    rows = []
+    for vote in qs[(page - 1) * page_size : page * page_size]:
+        battle = vote.battle
+        rows.append(
+            {
+                "battle_id": str(battle.id),
+                "prompt": battle.prompt.text,
+                "category": battle.prompt.category,
+                "model_a": ModelIdentity.of(battle.model_a),
+                "model_b": ModelIdentity.of(battle.model_b),
+                "choice": vote.choice,
+                "choice_label": str(Vote.Choice(vote.choice).label),
+                "at": vote.created_at,
+                "outcome": vote_outcome(vote=vote, battle=battle),
+            }
+        )
+    return {"rows": rows, "page": page, "pages": pages, "total": total}
+
+
+def voter_flag_status(*, user) -> dict | None:
+    """The voter's flags in plain words (the quality rules' ``voter_standing``) with
+    their latest appeal; None when there is nothing to tell."""
+
+    standing = voter_standing(user=user)
+    current = VoterReliability.objects.filter(user=user).values_list("flags", flat=True).first()
+    # Flag rows are kept as the record after a cleared appeal: show only the flags
+    # the voter still carries, each once (newest first).
+    live, seen = [], set()
+    for flag in standing["flags"]:
+        if flag["reason"] in (current or []) and flag["reason"] not in seen:
+            seen.add(flag["reason"])
+            live.append(flag)
+    standing["live_flags"] = live
+    appeal = VoterAppeal.objects.filter(user=user).order_by("-created_at", "-id").first()
+    flagged = standing["status"] == "excluded" or bool(live)
+    if not flagged and (appeal is None or appeal.status == VoterAppeal.Status.OPEN):
+        return None
+    return {
+        "excluded": standing["status"] == "excluded",
+        "flagged": flagged,
+        "summary": standing["summary"],
+        "flags": standing["live_flags"] if flagged else [],
+        "appeal": appeal,
+        "can_appeal": flagged and (appeal is None or appeal.status != VoterAppeal.Status.OPEN),
+    }
+
+
+def skips_since(*, user, since) -> int:
+    """Battles the voter skipped that were served since ``since``."""
+    return Battle.objects.filter(
+        voter=user, status=Battle.Status.SKIPPED, served_at__gte=since
+    ).count()
+
+
+def voter_skip_rates(*, min_skips: int = 5, limit: int = 50) -> list[dict]:
+    """Voters by share of served stored battles skipped (for operators): a high rate
+    can mean fishing for a favourite model."""
+    from django.db.models import Q
+
+    rows = (
+        Battle.objects.filter(mode=Battle.Mode.STORED)
+        .values("voter_id", "voter__username")
+        .annotate(
+            skipped=Count("pk", filter=Q(status=Battle.Status.SKIPPED)),
+            served=Count("pk"),
+        )
+        .filter(skipped__gte=min_skips)
+        .order_by("-skipped")[: limit * 4]
+    )
+    out = [
+        {
+            "user_id": r["voter_id"],
+            "username": r["voter__username"],
+            "skipped": r["skipped"],
+            "served": r["served"],
+            "rate": r["skipped"] / r["served"],
+        }
+        for r in rows
+    ]
+    out.sort(key=lambda r: (-r["rate"], -r["skipped"]))
+    return out[:limit]
+
+
+def appeals_for_review(*, limit: int = 50) -> dict:
+    """Open appeals (oldest first, with the voter's flags) and the latest decisions."""
+
+    open_ = list(
+        VoterAppeal.objects.filter(status=VoterAppeal.Status.OPEN)
+        .select_related("user")
+        .order_by("created_at", "id")[:limit]
+    )
+    users = [a.user_id for a in open_]
+    rels = {r.user_id: r for r in VoterReliability.objects.filter(user_id__in=users)}
+    flags: dict[int, list] = {}
+    for f in VoterFlag.objects.filter(user_id__in=users).order_by("created_at", "id"):
+        flags.setdefault(f.user_id, []).append(f)
+    for a in open_:
+        a.reliability = rels.get(a.user_id)
+        a.flag_rows = flags.get(a.user_id, [])
+    decided = list(
+        VoterAppeal.objects.exclude(status=VoterAppeal.Status.OPEN)
+        .select_related("user", "decided_by")
+        .order_by("-decided_at", "-id")[:limit]
+    )
+    return {"open": open_, "decided": decided}
+
+
+def battle_prompt_texts(*, battle_ids) -> dict[str, str]:
+    """The prompt text of each battle, by battle id as a string (ids that are
+    not UUIDs or not battles are left out): what a ledger line's vote was about."""
+    valid = []
+    for raw in battle_ids:
+        try:
+            valid.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    if not valid:
+        return {}
+    rows = Battle.objects.filter(id__in=valid).values_list("id", "prompt__text")
+    return {str(battle_id): text for battle_id, text in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetBattle:
+    """One counted battle as a dataset version reads it (see ``dataset_battles``)."""
+
+    battle_id: uuid.UUID
+    voted_at: object  # datetime
+    voter_id: int
+    voter_public_id: uuid.UUID
+    mode: str
+    prompt_id: int
+    prompt: str
+    category: str
+    language: str
+    model_a: str
+    model_b: str
+    answer_a_id: int
+    answer_b_id: int
+    response_a: str
+    response_b: str
+    choice: str
+    reasons: list
+
+
+def dataset_battles(
+    *,
+    categories=(),
+    languages=(),
+    model_slugs=(),
+    voted_from=None,
+    voted_until=None,
+    modes=("stored", "live"),
+    chunk: int = 2000,
+):
+    """Counted battles for a dataset version, oldest vote first, in lists of ``chunk``.
+
+    Counted: voted and revealed, not excluded, the vote folded (its voter's
+    reliability and exclusions applied), both answers stored, neither model in
+    pre-release testing. Empty filters mean
+    any; ``model_slugs`` keeps battles whose two models are both listed. Texts
+    are read with the row (a version is frozen once; no cache to go stale).
+    """
+    qs = Battle.objects.filter(
+        status=Battle.Status.REVEALED,
+        excluded=False,
+        answer_a__isnull=False,
+        answer_b__isnull=False,
+        vote__folded_at__isnull=False,
+        mode__in=list(modes),
+    )
+    # A model in pre-release testing keeps its standing private until disclosure:
+    # its battles join a dataset only once it is released or withdrawn.
+    testing = EvalModel.Prerelease.TESTING
+    qs = qs.exclude(model_a__prerelease=testing).exclude(model_b__prerelease=testing)
+    if categories:
+        qs = qs.filter(prompt__category__in=list(categories))
+    if languages:
+        qs = qs.filter(prompt__language__in=list(languages))
+    if model_slugs:
+        qs = qs.filter(model_a__slug__in=list(model_slugs), model_b__slug__in=list(model_slugs))
+    if voted_from is not None:
+        qs = qs.filter(voted_at__gte=voted_from)
+    if voted_until is not None:
+        qs = qs.filter(voted_at__lt=voted_until)
+    fields = (
+        "id",
+        "voted_at",
+        "voter_id",
+        "voter__public_id",
+        "mode",
+        "prompt_id",
+        "prompt__text",
+        "prompt__category",
+        "prompt__language",
+        "model_a__slug",
+        "model_b__slug",
+        "answer_a_id",
+        "answer_b_id",
+        "answer_a__text",
+        "answer_b__text",
+        "vote__choice",
+        "vote__reasons",
+    )
+    out = []
+    for values in qs.order_by("voted_at", "id").values_list(*fields).iterator(chunk_size=chunk):
+        out.append(DatasetBattle(*values))
+        if len(out) == chunk:
+            yield out
+            out = []
+    if out:
+        yield out
+
+
+def models_in_testing_ids() -> list[int]:
+    """Ids of the models in pre-release testing: public standings leave them out."""
+    return list(
+        EvalModel.objects.filter(prerelease=EvalModel.Prerelease.TESTING).values_list(
+            "id", flat=True
+        )
+    )
+
+
+def models_in_testing_by_organization() -> dict[str, int]:
+    """How many models each organisation has in pre-release testing (public, by name)."""
+    rows = (
+        EvalModel.objects.filter(prerelease=EvalModel.Prerelease.TESTING)
+        .values("organization__name")
+        .annotate(n=Count("id"))
+        .order_by("organization__name")
+    )
+    return {r["organization__name"]: r["n"] for r in rows}

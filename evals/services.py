@@ -5,22 +5,34 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from datafi.api import ApiError
-from evals import markdown, sampler, selectors
-from evals.models import Answer, Battle, Category, EvalModel, PairStat, Prompt, Vote
+from evals import identity, markdown, sampler, selectors
+from evals import languages as voter_langs
+from evals.models import (
+    Answer,
+    Battle,
+    BattleSampling,
+    Category,
+    EvalModel,
+    PairStat,
+    Prompt,
+    Vote,
+    VoterPreference,
+)
 from evals.quality import limits as quality_limits
 from evals.quality import services as quality
-from ratings import services as ratings_services
-from rewards.services import VoteCredit, points_award_for_votes
+from evals.quality.models import VoterAppeal, VoterReliability
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +47,25 @@ def token_count_estimate(text: str) -> int:
 def model_upsert(
     *, name: str, organization, description: str = "", status: str = EvalModel.Status.ACTIVE
 ) -> EvalModel:
-    """Create or update a model under evaluation, keyed by its slug."""
-    model, _ = EvalModel.objects.update_or_create(
+    """Create or update a model under evaluation, keyed by its slug.
+
+    Operators' path (commands, demo data): a model it creates is approved, with
+    no reviewer recorded; providers register through the API and wait for review.
+    """
+    defaults = {
+        "name": name,
+        "organization": organization,
+        "description": description,
+        "status": status,
+    }
+    model, _created = EvalModel.objects.update_or_create(
         slug=slugify(name),
-        defaults={
-            "name": name,
-            "organization": organization,
-            "description": description,
-            "status": status,
+        defaults=defaults,
+        create_defaults={
+            **defaults,
+            "approval": EvalModel.Approval.APPROVED,
+            "approval_reason": "registered by an operator command",
+            "reviewed_at": timezone.now(),
         },
     )
     selectors.model_identities_forget()  # other processes catch up within the TTL
@@ -59,8 +82,10 @@ def prompt_upsert(
 ) -> Prompt:
     """Create or update a prompt identified by a stable key."""
     if category not in Category.values:
-        raise ApiError("invalid_category", f"Unknown category {category!r}.")
-    prompt, _ = Prompt.objects.update_or_create(
+        raise ApiError(
+            "invalid_category", _("Unknown category %(category)s.") % {"category": repr(category)}
+        )
+    prompt, _created = Prompt.objects.update_or_create(
         key=key,
         defaults={"text": text, "category": category, "language": language, "source": source},
     )
@@ -70,13 +95,17 @@ def prompt_upsert(
 def answer_upsert(
     *, prompt: Prompt, model: EvalModel, text: str, latency_ms: int = 0, token_count=None
 ) -> Answer:
-    """Store (or replace) a model's answer to a prompt, rendered once to safe HTML."""
-    answer, _ = Answer.objects.update_or_create(
+    """Store (or replace) a model's answer to a prompt, rendered once to safe HTML.
+
+    An answer that names a model or provider is stored but withheld from voters.
+    """
+    answer, _created = Answer.objects.update_or_create(
         prompt=prompt,
         model=model,
         defaults={
             "text": text,
             "html": markdown.render(text),
+            "withheld_reason": identity.withheld_reason(text),
             "latency_ms": max(0, int(latency_ms)),
             "token_count": token_count_estimate(text) if token_count is None else token_count,
         },
@@ -84,12 +113,14 @@ def answer_upsert(
     return answer
 
 
-def _pair_key(model_x_id: int, model_y_id: int) -> tuple[int, int]:
+def pair_key(model_x_id: int, model_y_id: int) -> tuple[int, int]:
+    """The unordered pair as (lower id, higher id): the key of PairStat and PairCount."""
     return (model_x_id, model_y_id) if model_x_id < model_y_id else (model_y_id, model_x_id)
 
 
-def _pair_stat_bump(model_x_id: int, model_y_id: int, *, served: int = 0, voted: int = 0):
-    lo, hi = _pair_key(model_x_id, model_y_id)
+def pair_stat_bump(model_x_id: int, model_y_id: int, *, served: int = 0, voted: int = 0):
+    """Count battles served and voted for the sampler's pair statistics (any order of ids)."""
+    lo, hi = pair_key(model_x_id, model_y_id)
     updated = PairStat.objects.filter(model_lo_id=lo, model_hi_id=hi).update(
         served=F("served") + served, voted=F("voted") + voted
     )
@@ -124,9 +155,17 @@ def battle_serve(*, user, rng=None) -> Battle:
     try:
         pick = sampler.pick(user=user, rng=rng)
     except sampler.NothingToServe:
-        raise ApiError(
-            "nothing_to_serve", "No battle is available right now.", status_code=404
-        ) from None
+        read = [voter_langs.NAMES.get(code, code) for code in sampler.voter_languages(user)]
+        detail = (
+            _(
+                "No battle in the languages you read (%(languages)s) is available right now. "
+                "Add a language you read at /arena/languages/, or come back later."
+            )
+            % {"languages": ", ".join(read)}
+            if read
+            else _("No battle is available right now.")
+        )
+        raise ApiError("nothing_to_serve", detail, status_code=404) from None
     try:
         with transaction.atomic():
             battle = Battle.objects.create(
@@ -138,7 +177,7 @@ def battle_serve(*, user, rng=None) -> Battle:
                 voter=user,
                 served_at=timezone.now(),
             )
-            _pair_stat_bump(pick.answer_a.model_id, pick.answer_b.model_id, served=1)
+            pair_stat_bump(pick.answer_a.model_id, pick.answer_b.model_id, served=1)
             quality.battle_sampling_record(battle=battle, pick=pick)
     except IntegrityError:
         # Another request of the same voter opened a battle first (two tabs):
@@ -157,6 +196,8 @@ class Reveal:
     model_b_id: int
     model_a: selectors.ModelIdentity
     model_b: selectors.ModelIdentity
+    # What the vote earned, in plain words (None: not folded in yet, "pending").
+    outcome: selectors.VoteOutcome | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -165,6 +206,7 @@ class Reveal:
             "reasons": self.vote.reasons,
             "model_a": self.model_a.as_dict(),
             "model_b": self.model_b.as_dict(),
+            "outcome": (self.outcome or selectors.VoteOutcome.pending()).as_dict(),
         }
 
 
@@ -172,37 +214,21 @@ def _validate_vote_input(choice, reasons) -> list[str]:
     if choice not in Vote.Choice.values:
         raise ApiError(
             "invalid_choice",
-            f"choice must be one of {', '.join(Vote.Choice.values)}.",
+            # Translators: "choice" is the API field's name; the choices are API values.
+            _("choice must be one of %(choices)s.") % {"choices": ", ".join(Vote.Choice.values)},
         )
     if reasons is None:
         return []
     if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise ApiError("invalid_reasons", "reasons must be a list of tags.")
+        raise ApiError("invalid_reasons", _("reasons must be a list of tags."))
     unknown = sorted(set(reasons) - set(Vote.REASON_TAGS))
     if unknown:
         raise ApiError(
             "invalid_reasons",
-            f"Unknown reason tags: {', '.join(unknown)}. Allowed: {', '.join(Vote.REASON_TAGS)}.",
+            _("Unknown reason tags: %(unknown)s. Allowed: %(allowed)s.")
+            % {"unknown": ", ".join(unknown), "allowed": ", ".join(Vote.REASON_TAGS)},
         )
     return sorted(set(reasons))
-
-
-def vote_cast(*, user, battle_id, choice: str, reasons=None, ip: str | None = None) -> Reveal:
-    """Record the voter's verdict on their battle and reveal the two models.
-
-    The vote commits on its own (see ``vote_record``); its consequences are
-    folded in after it (``votes_fold``): here, at once, unless the deployment
-    leaves that to fold workers (``VOTE_FOLD=deferred``).
-    """
-    reveal = vote_record(user=user, battle_id=battle_id, choice=choice, reasons=reasons, ip=ip)
-    if settings.VOTE_FOLD == "inline":
-        try:
-            votes_fold(limit=settings.VOTE_FOLD_BATCH)
-        except Exception:
-            # The vote is committed and stays in the fold's queue: the next
-            # fold (this server's background pass, a worker) counts it.
-            log.exception("folding votes after battle %s failed; left queued", battle_id)
-    return reveal
 
 
 _BATTLE_TABLE = Battle._meta.db_table
@@ -214,25 +240,20 @@ _BATTLE_FLIP = (
 )
 
 
-_VOTE_FIELDS = Vote._meta.concrete_fields
-_VOTE_INSERT = (
-    f"INSERT INTO {Vote._meta.db_table} "  # noqa: S608
-    f"({', '.join(f.column for f in _VOTE_FIELDS)}) "
-    f"VALUES ({', '.join(['%s'] * len(_VOTE_FIELDS))})"
-)
-
-
 def _battle_vote_refusal(*, user, battle_id) -> ApiError:
     """Why a battle did not flip: it does not exist, is someone else's, or is not open."""
     row = Battle.objects.filter(id=battle_id).values("voter_id", "status").first()
     if row is None:
-        return ApiError("not_found", "No such battle.", status_code=404)
+        return ApiError("not_found", _("No such battle."), status_code=404)
     if row["voter_id"] != user.id:
-        return ApiError("not_your_battle", "This battle was served to someone else.", 403)
+        return ApiError("not_your_battle", _("This battle was served to someone else."), 403)
     if row["status"] == Battle.Status.REVEALED:
-        return ApiError("already_voted", "This battle already has a vote.", status_code=409)
+        return ApiError("already_voted", _("This battle already has a vote."), status_code=409)
     return ApiError(
-        "battle_closed", f"This battle is {row['status']} and takes no vote.", status_code=409
+        "battle_closed",
+        # Translators: %(status)s is the battle's status as the API names it (e.g. "skipped").
+        _("This battle is %(status)s and takes no vote.") % {"status": row["status"]},
+        status_code=409,
     )
 
 
@@ -262,7 +283,7 @@ def vote_record(*, user, battle_id, choice: str, reasons=None, ip: str | None = 
     try:
         battle_id = uuid.UUID(str(battle_id))
     except ValueError:
-        raise ApiError("not_found", "No such battle.", status_code=404) from None
+        raise ApiError("not_found", _("No such battle."), status_code=404) from None
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
@@ -295,13 +316,7 @@ def vote_record(*, user, battle_id, choice: str, reasons=None, ip: str | None = 
         created_at=now,
         network=quality_limits.network_key(ip) or "",
     )
-    # A raw insert of the row the model describes: the ORM's insert compiler
-    # was the largest part of the vote request's own CPU.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _VOTE_INSERT,
-            [f.get_db_prep_save(getattr(vote, f.attname), connection) for f in _VOTE_FIELDS],
-        )
+    vote.save(force_insert=True)
     identities = selectors.model_identities([model_a_id, model_b_id])
     return Reveal(
         battle_id=battle_id,
@@ -313,32 +328,21 @@ def vote_record(*, user, battle_id, choice: str, reasons=None, ip: str | None = 
     )
 
 
-def votes_fold(*, limit: int = 500) -> int:
-    """Fold up to ``limit`` committed votes into everything a vote causes; how many.
+# --- the fold's evals side (datafi.flows.fold composes it with quality, ratings, rewards) --
 
-    For each vote, oldest first, as if one at a time: the pair counts of the
-    sampler and of the rating engine (unless the battle is excluded: a leak, an
-    error), then the voter's reliability assessment (which may exclude the vote
-    or the voter, retracting what was counted), then the points credit, whose
-    multiplier reads that assessment. All of a batch commits with the votes'
-    ``folded_at`` or not at all, and votes are claimed with SKIP LOCKED, so any
-    number of servers and workers can fold at once and each vote is folded
-    exactly once. A deadlock between two folds (rare: an exclusion retracts
-    counts out of key order) rolls one back, and it is retried.
+_VOTE_FOLDED = (
+    f"UPDATE {Vote._meta.db_table} SET folded_at = %s, weight = %s, points = %s "  # noqa: S608
+    "WHERE battle_id = %s"
+)
+
+
+def votes_claim(*, limit: int) -> list[Vote]:
+    """Lock up to ``limit`` unfolded votes, oldest first, with their battles.
+
+    Votes another fold holds are skipped (SKIP LOCKED), so folds never wait on
+    each other. Call it inside the fold's transaction.
     """
-    for attempt in range(1, 3):
-        try:
-            return _votes_fold_batch(limit=limit)
-        except OperationalError:
-            if connection.vendor != "postgresql":
-                raise
-            log.warning("vote fold rolled back (attempt %d); retrying", attempt)
-    return _votes_fold_batch(limit=limit)
-
-
-@transaction.atomic(durable=True)
-def _votes_fold_batch(*, limit: int) -> int:
-    votes = list(
+    return list(
         Vote.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related(
             "battle__prompt",
@@ -349,34 +353,201 @@ def _votes_fold_batch(*, limit: int) -> int:
         .filter(folded_at__isnull=True)
         .order_by("created_at", "battle_id")[:limit]
     )
-    if not votes:
-        return 0
-    now = timezone.now()
-    items = [quality.VoteToAssess(battle=v.battle, vote=v, network=v.network) for v in votes]
-    # Lock order: reliability rows, pair stats, pair counts, accounts.
-    assessment = quality.VoteBatchAssessment.begin(items=items)
-    pairs = Counter(_pair_key(v.battle.model_a_id, v.battle.model_b_id) for v in votes)
+
+
+def votes_pair_stats_record(*, votes) -> None:
+    """Count the claimed votes in the sampler's pair statistics, in key order."""
+    pairs = Counter(pair_key(v.battle.model_a_id, v.battle.model_b_id) for v in votes)
     for (lo, hi), n in sorted(pairs.items()):
-        _pair_stat_bump(lo, hi, voted=n)
-    ratings_services.battle_outcomes_record(
-        items=[(v.battle, v.choice) for v in votes if not v.battle.excluded]
-    )
-    multipliers = assessment.assess(items=items, now=now) if assessment else {}
-    points_award_for_votes(
-        credits=[
-            VoteCredit(
-                user_id=v.battle.voter_id,
-                battle_id=v.battle_id,
-                at=v.created_at,
-                multiplier=multipliers.get(v.battle_id),
+        pair_stat_bump(lo, hi, voted=n)
+
+
+def votes_mark_folded(*, votes, now, weights: dict, points: dict) -> None:
+    """Mark the claimed votes folded, each with its own weight and points."""
+    adapt = connection.ops.adapt_datetimefield_value
+    pk_prep = Vote._meta.pk.target_field.get_db_prep_value
+    with connection.cursor() as cursor:
+        # One statement run once per vote (test_raw_sql checks it writes what it must).
+        cursor.executemany(
+            _VOTE_FOLDED,
+            [
+                [adapt(now), weights.get(v.battle_id), points.get(v.battle_id, 0),
+                 pk_prep(v.battle_id, connection)]
+                for v in votes
+            ],
+        )  # fmt: skip
+
+
+# --- skip -------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def battle_skip(*, user, battle_id) -> None:
+    """Close the voter's open stored battle unjudged: recorded, never counted, paid or revealed.
+
+    At most ARENA_SKIPS_PER_DAY skips in 24 hours: skipping until a favourite
+    model comes up would otherwise let a voter choose which battles they judge.
+    """
+    try:
+        battle_id = uuid.UUID(str(battle_id))
+    except ValueError:
+        raise ApiError("not_found", _("No such battle."), status_code=404) from None
+    now = timezone.now()
+    limit = settings.ARENA_SKIPS_PER_DAY
+    if selectors.skips_since(user=user, since=now - timedelta(days=1)) >= limit:
+        raise ApiError(
+            "skip_limit",
+            ngettext(
+                "You can skip %(limit)d battle a day; please judge this one or come back later.",
+                "You can skip %(limit)d battles a day; please judge this one or come back later.",
+                limit,
             )
-            for v in votes
-        ]
+            % {"limit": limit},
+            status_code=429,
+        )
+    # Conditional update: only an open stored battle of this voter flips, once.
+    changed = Battle.objects.filter(
+        id=battle_id, voter=user, status=Battle.Status.SERVED, mode=Battle.Mode.STORED
+    ).update(status=Battle.Status.SKIPPED)
+    if not changed:
+        refusal = _battle_vote_refusal(user=user, battle_id=battle_id)
+        if refusal.code == "battle_closed" and refusal.status_code == 409:
+            raise ApiError("battle_closed", _("Only an open battle can be skipped."), 409)
+        raise refusal
+
+
+# --- appeals ----------------------------------------------------------------------------
+
+
+def appeal_create(*, user, message: str):
+    """A flagged voter asks an operator to review their flag."""
+    if not isinstance(message, str) or not message.strip():
+        raise ApiError("invalid_message", _("Say in a few words why the flag is wrong."))
+    message = message.strip()
+    if len(message) > VoterAppeal.MESSAGE_MAX:
+        raise ApiError(
+            "invalid_message",
+            _("Keep the message under %(max)d characters.") % {"max": VoterAppeal.MESSAGE_MAX},
+        )
+    flagged = VoterReliability.objects.filter(user=user).filter(Q(excluded=True) | ~Q(flags=[]))
+    if not flagged.exists():
+        raise ApiError("not_flagged", _("Your account has no flag to appeal."), status_code=409)
+    try:
+        with transaction.atomic():
+            return VoterAppeal.objects.create(user=user, message=message, created_at=timezone.now())
+    except IntegrityError:
+        raise ApiError(
+            "appeal_open", _("You already have an appeal waiting for review."), status_code=409
+        ) from None
+
+
+APPEAL_DECISIONS = ("clear", "uphold")
+UNRELIABLE_PREFIX = "unreliable voter"
+
+
+@dataclass(frozen=True)
+class AppealDecision:
+    """What an operator's decision changed in evals; the appeal flow counts and
+    credits the restored votes (``datafi.flows.appeals``)."""
+
+    appeal: object
+    restored: list  # battles counted again (not gold checks), with their votes
+    unpaid: list  # folded battles whose votes earned nothing
+
+
+def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -> AppealDecision:
+    """Record an operator's decision on an appeal; clearing restores the votes.
+
+    Run inside the appeal flow's transaction. Of two operators (or two clicks)
+    only one claims the appeal. Clearing starts the voter's evidence afresh (the
+    operator judged it a false alarm; the kept flags remain as the record) and
+    counts their excluded votes again, except gold checks, which stay out of the
+    ratings whoever cast them.
+    """
+    if decision not in APPEAL_DECISIONS:
+        raise ApiError("invalid_decision", _("decision must be clear or uphold."))
+    if not isinstance(reason, str) or not reason.strip():
+        raise ApiError("invalid_reason", _("Give the reason the voter will read."))
+    if not getattr(operator, "is_staff", False):
+        raise ApiError("forbidden", _("Only operators decide appeals."), status_code=403)
+    now = timezone.now()
+    status = VoterAppeal.Status.CLEARED if decision == "clear" else VoterAppeal.Status.UPHELD
+    claimed = VoterAppeal.objects.filter(pk=appeal_id, status=VoterAppeal.Status.OPEN).update(
+        status=status, decided_by=operator, decided_at=now, decision_reason=reason.strip()[:2000]
     )
-    Vote.objects.filter(battle_id__in=[v.battle_id for v in votes]).update(folded_at=now)
-    return len(votes)
+    if not claimed:
+        if not VoterAppeal.objects.filter(pk=appeal_id).exists():
+            raise ApiError("not_found", _("No such appeal."), status_code=404)
+        raise ApiError("already_decided", _("This appeal was already decided."), status_code=409)
+    appeal = VoterAppeal.objects.get(pk=appeal_id)
+    if status == VoterAppeal.Status.UPHELD:
+        return AppealDecision(appeal=appeal, restored=[], unpaid=[])
+    # Lock order as in the fold: reliability row, pair counts, accounts.
+    rel = VoterReliability.objects.select_for_update().filter(user_id=appeal.user_id).first()
+    if rel is not None:
+        fresh = VoterReliability(user_id=rel.user_id)
+        for field in (
+            "gold_correct", "gold_total", "agree_weight", "agree_total", "fast_votes",
+            "fisher_sum", "fisher_n", "fisher_min_p", "model_bias", "flags", "score",
+        ):  # fmt: skip
+            setattr(rel, field, getattr(fresh, field))
+        rel.excluded, rel.excluded_at = False, None
+        rel.save()
+    battles = list(
+        Battle.objects.select_for_update(of=("self",))
+        .select_related("prompt", "answer_a", "answer_b", "vote")
+        .filter(
+            voter_id=appeal.user_id,
+            status=Battle.Status.REVEALED,
+            excluded=True,
+            exclusion_reason__startswith=UNRELIABLE_PREFIX,
+        )
+        .order_by("voted_at", "id")
+    )
+    gold = set(
+        BattleSampling.objects.filter(
+            battle_id__in=[b.pk for b in battles], gold_pair__isnull=False
+        ).values_list("battle_id", flat=True)
+    )
+    Battle.objects.filter(pk__in=gold).update(exclusion_reason=quality.GOLD_REASON)
+    Battle.objects.filter(pk__in=[b.pk for b in battles if b.pk not in gold]).update(
+        excluded=False, exclusion_reason=""
+    )
+    VoterAppeal.objects.filter(pk=appeal.pk).update(votes_restored=len(battles))
+    return AppealDecision(
+        appeal=appeal,
+        restored=[b for b in battles if b.pk not in gold],
+        unpaid=[b for b in battles if b.vote.folded_at is not None and not b.vote.points],
+    )
+
+
+def appeal_points_record(*, appeal, booked: dict) -> None:
+    """Write the points an appeal credited on each vote and on the appeal."""
+    for battle_id, points in booked.items():
+        if points:
+            Vote.objects.filter(pk=battle_id).update(points=points, weight=1.0)
+    VoterAppeal.objects.filter(pk=appeal.pk).update(points_credited=sum(booked.values()))
 
 
 def votes_unfolded() -> int:
     """Votes committed but not folded in yet (the fold's backlog)."""
     return Vote.objects.filter(folded_at__isnull=True).count()
+
+
+# --- the languages a voter reads ----------------------------------------------------------
+
+
+def voter_languages_set(*, user, languages: list) -> list[str]:
+    """Record the languages ``user`` reads (at least one; codes of VOTER_LANGUAGES)."""
+    if not isinstance(languages, list | tuple) or not all(isinstance(c, str) for c in languages):
+        raise ApiError("invalid_languages", _("Send the languages as a list of codes."))
+    chosen = voter_langs.clean(languages)
+    unknown = sorted({c.strip().lower() for c in languages} - set(chosen))
+    if unknown:
+        raise ApiError(
+            "invalid_languages", _("Unknown language: %(codes)s.") % {"codes": ", ".join(unknown)}
+        )
+    if not chosen:
+        raise ApiError("invalid_languages", _("Pick at least one language you read."))
+    VoterPreference.objects.update_or_create(user=user, defaults={"languages": chosen})
+    return chosen

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PairCounts", "aggregate_battles", "counts_from_pairs", "index_models"]
+__all__ = [
+    "PairCounts",
+    "aggregate_battles",
+    "counts_from_pairs",
+    "index_models",
+    "inverse_pair_weights",
+    "reweight_pairs",
+]
+
+DEFAULT_MIN_PAIR_COUNT = 50
 
 
 @dataclass(frozen=True)
@@ -298,3 +307,65 @@ def counts_from_pairs(
         n_raw=np.maximum(np.rint(acc[3][keys]), 1).astype(np.int64),
         both_bad=bb,
     )
+
+
+def reweight_pairs(
+    counts: PairCounts, *, min_pair_count: int = DEFAULT_MIN_PAIR_COUNT
+) -> PairCounts:
+    """Weight battles inversely to how often their pair was sampled.
+
+    Each battle of pair ``p`` gets weight ``1 / max(n_p, min_pair_count)``
+    (``n_p`` its unweighted battles), as LMArena's arena-rank does, so that
+    pairs a sampler favoured do not dominate the fit; weights are then scaled
+    to a mean of 1 per battle, so the total weight equals the number of
+    battles and a prior or ridge keeps its meaning. Unweighted counts
+    (``n_raw``) are kept, which is what the bootstrap resamples.
+
+    Parameters
+    ----------
+    counts : PairCounts
+        Unweighted or weighted counts.
+    min_pair_count : int
+        Floor of the count in the weight (rare pairs are not blown up).
+
+    Returns
+    -------
+    PairCounts
+        The same pairs with reweighted ``win_i``, ``tie``, ``win_j`` and
+        ``both_bad`` scaled by the overall factor.
+    """
+    w = inverse_pair_weights(counts.n_raw, min_pair_count=min_pair_count)
+    scale = float(counts.n_raw.sum()) / float((w * counts.n).sum()) if counts.n_raw.size else 1.0
+    w = w * scale
+    return PairCounts(
+        n_models=counts.n_models,
+        i=counts.i,
+        j=counts.j,
+        win_i=counts.win_i * w,
+        tie=counts.tie * w,
+        win_j=counts.win_j * w,
+        n_raw=counts.n_raw,
+        both_bad=counts.both_bad,
+    )
+
+
+def inverse_pair_weights(
+    pair_battles: np.ndarray, *, min_pair_count: int = DEFAULT_MIN_PAIR_COUNT
+) -> np.ndarray:
+    """``1 / max(n, min_pair_count)`` per pair (or per battle, given its pair's count).
+
+    Parameters
+    ----------
+    pair_battles : array_like of int, shape (p,)
+        Unweighted battles of each pair.
+    min_pair_count : int
+        Floor of the count.
+
+    Returns
+    -------
+    ndarray of float64, shape (p,)
+    """
+    if min_pair_count < 1:
+        raise ValueError("min_pair_count must be at least 1")
+    n = np.asarray(pair_battles, dtype=np.float64)
+    return 1.0 / np.maximum(n, float(min_pair_count))

@@ -1,8 +1,11 @@
 """REST: the current leaderboard and its snapshot history. Public, read-only."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,6 +41,15 @@ class LeaderboardQuerySerializer(serializers.Serializer):
 
 def parse_query(params) -> dict:
     """Validated (method, category, language); raises ApiError(400) on bad filters."""
+    # Every filter is single-valued in the schema: a repeated one is refused
+    # rather than silently reduced to its last value.
+    if hasattr(params, "lists"):
+        repeated = sorted(k for k, v in params.lists() if len(v) > 1)
+        if repeated:
+            raise ApiError(
+                "invalid_filter",
+                _("Give each parameter once: %(names)s.") % {"names": ", ".join(repeated)},
+            )
     # A plain dict, not the QueryDict: DRF reads a blank form value as "absent"
     # and would quietly apply the default to ?method= instead of refusing it.
     query = LeaderboardQuerySerializer(data=params.dict() if hasattr(params, "dict") else params)
@@ -105,7 +117,9 @@ class LeaderboardView(APIView):
         query = parse_query(request.query_params)
         snap = selectors.leaderboard_latest(**query)
         if snap is None:
-            raise ApiError("no_leaderboard", "No counted votes in this slice yet.", status_code=404)
+            raise ApiError(
+                "no_leaderboard", _("No counted votes in this slice yet."), status_code=404
+            )
         return Response(SnapshotSerializer(snap).data)
 
 
@@ -116,6 +130,25 @@ class SnapshotCursor(StrictCursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def decode_cursor(self, request):
+        # Any string is a schema-valid cursor; one this API did not give out
+        # names no page: a 404, as the provider API's listings answer.
+        try:
+            return CursorPagination.decode_cursor(self, request)
+        except NotFound:
+            raise ApiError(
+                "not_found", _("No such page: the cursor is not one we gave out."), 404
+            ) from None
+
+    def get_schema_operation_parameters(self, view):
+        # State the bounds get_page_size enforces, so that the schema allows
+        # exactly what the server accepts.
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.page_size_query_param:
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return params
+
 
 class LeaderboardSnapshotsView(ListAPIView):
     permission_classes = [AllowAny]
@@ -125,7 +158,7 @@ class LeaderboardSnapshotsView(ListAPIView):
     @extend_schema(
         operation_id="leaderboard_snapshots",
         parameters=[LeaderboardQuerySerializer],
-        responses={200: SnapshotSerializer(many=True), 400: ErrorSerializer},
+        responses={200: SnapshotSerializer(many=True), 400: ErrorSerializer, 404: ErrorSerializer},
         tags=["leaderboard"],
     )
     def get(self, request, *args, **kwargs):

@@ -10,9 +10,23 @@ Layouts, detected from the columns (and winner values):
     The arena-human-preference-140k layout: same columns, ``winner`` in
     {model_a, model_b, tie, both_bad}; content may be a list of parts.
 ``kaggle``
-    The Kaggle competition CSV: ``model_a``, ``model_b``, ``winner_model_a``,
-    ``winner_model_b``, ``winner_tie`` (exactly one is 1); optional
-    ``response_a`` / ``response_b`` (JSON-encoded lists of strings).
+    The Kaggle competition CSV (lmsys-chatbot-arena, 55k rows): ``model_a``,
+    ``model_b``, ``winner_model_a``, ``winner_model_b``, ``winner_tie``
+    (exactly one is 1); optional ``response_a`` / ``response_b`` (JSON-encoded
+    lists of strings).
+``search-arena``
+    search-arena-24k: ``model_a``, ``model_b``, ``winner`` (empty on the
+    conversations nobody voted on, about half), answers in ``messages_a`` /
+    ``messages_b`` (lists of {role, content}).
+``llmfao``
+    evalica's LLMFAO comparisons (``crowd-comparisons.csv``): model names in
+    ``left`` / ``right``, ``winner`` in {left, right, tie}.
+
+Rows that cannot count (a model against itself, an unknown or missing winner,
+a missing model name) are either refused, naming the row, or skipped and
+tallied by reason (``on_error``); the ratings CLI skips and sums them up by
+default, as the public releases hold a few (the 140k file has ten
+self-battles).
 
 Formats: JSONL, JSON (an array, parsed incrementally), CSV and Parquet
 (pyarrow), chosen by file extension or explicitly. Files are streamed; a
@@ -26,15 +40,17 @@ import csv
 import io
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import ijson
 import numpy as np
 
 from ratings.style import extract_features
 
-__all__ = ["BattleFile", "BattleFileError", "read_battles"]
+__all__ = ["BadRowError", "BattleFile", "BattleFileError", "read_battles"]
 
 Progress = Callable[[int, int], None]
 
@@ -45,13 +61,27 @@ _WINNERS = {
     "tie (bothbad)": (0.5, True),
     "both_bad": (0.5, True),
 }
+_LLMFAO_WINNERS = {"left": (1.0, False), "right": (0.0, False), "tie": (0.5, False)}
 _KAGGLE = ("winner_model_a", "winner_model_b", "winner_tie")
+_TEXT_COLUMNS = (
+    ("conversation_a", "conversation_b"),
+    ("messages_a", "messages_b"),
+    ("response_a", "response_b"),
+)
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
 _FORMATS |= {".parquet": "parquet", ".pq": "parquet"}
 
 
 class BattleFileError(ValueError):
     """A battle file that cannot be read: unknown layout, format or bad row."""
+
+
+class BadRowError(BattleFileError):
+    """A row that cannot count; ``reason`` is its short, countable cause."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -66,11 +96,16 @@ class BattleFile:
         1 A wins, 0 B wins, 0.5 tie or both bad.
     both_bad : ndarray of bool, shape (n,)
     layout : str
-        ``arena-33k``, ``arena-140k``, ``arena`` (winner values fit both) or ``kaggle``.
+        ``arena-33k``, ``arena-140k``, ``arena`` (winner values fit both),
+        ``kaggle``, ``search-arena`` or ``llmfao``.
     format : str
         ``jsonl``, ``json``, ``csv`` or ``parquet``.
     skipped : int
         Bad rows skipped (only with ``on_error="skip"``).
+    skip_reasons : dict of str to int
+        How many rows were skipped for each reason.
+    rows : int
+        Rows read, counted or not.
     features_a, features_b : ndarray of float64, shape (n, 4), or None
         Style features of the answers (:func:`ratings.style.extract_features`)
         when asked for and the answer texts are in the file.
@@ -85,6 +120,18 @@ class BattleFile:
     skipped: int
     features_a: np.ndarray | None = None
     features_b: np.ndarray | None = None
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+
+    def skip_summary(self) -> str:
+        """One line: how many rows were skipped, and why (empty when none were)."""
+        if not self.skipped:
+            return ""
+        reasons = ", ".join(
+            f"{n:,} {why}" for why, n in sorted(self.skip_reasons.items(), key=lambda x: -x[1])
+        )
+        noun = "row" if self.rows == 1 else "rows"
+        return f"skipped {self.skipped:,} of {self.rows:,} {noun} that cannot count: {reasons}"
 
 
 class _Counting(io.RawIOBase):
@@ -125,40 +172,31 @@ def _iter_jsonl(path, progress) -> Iterator[tuple[int, Any]]:
 
 
 def _iter_json_array(path, progress) -> Iterator[tuple[int, Any]]:
-    """Objects of a top-level JSON array, decoded one at a time."""
-    decoder = json.JSONDecoder()
-    with _open_text(path, progress) as f:
-        buf = f.read(1 << 16).lstrip()
-        if not buf.startswith("["):
+    """Objects of a top-level JSON array, decoded one at a time (ijson), so a
+    syntax error is reported where it is, not after reading the whole file."""
+    total = os.path.getsize(path)
+    with io.BufferedReader(_Counting(open(path, "rb"), total, progress), 1 << 20) as f:  # noqa: SIM115
+        head = f.peek(1 << 10)[: 1 << 10]
+        start = 3 if head.startswith(b"\xef\xbb\xbf") else 0  # a UTF-8 byte order mark
+        if not head[start:].lstrip().startswith(b"["):
             raise BattleFileError("JSON file must hold an array of battle objects")
-        pos, index, eof = 1, 0, False
-        while True:
-            while True:  # skip whitespace and the separating comma
-                while pos < len(buf) and buf[pos] in " \t\r\n,":
-                    pos += 1
-                if pos < len(buf) or eof:
-                    break
-                chunk = f.read(1 << 16)
-                eof = not chunk
-                buf, pos = buf[pos:] + chunk, 0
-            if pos >= len(buf):
-                raise BattleFileError("JSON array is not closed")
-            if buf[pos] == "]":
-                return
-            try:
-                obj, end = decoder.raw_decode(buf, pos)
-            except json.JSONDecodeError as exc:
-                if eof:
-                    raise BattleFileError(f"item {index}: not valid JSON ({exc.msg})") from None
-                chunk = f.read(max(1 << 16, len(buf)))
-                eof = not chunk
-                buf, pos = buf[pos:] + chunk, 0
-                continue
-            yield index, obj
-            index += 1
-            pos = end
-            if pos > 1 << 20:
-                buf, pos = buf[pos:], 0
+        f.read(start)
+        index = 0
+        try:
+            for obj in ijson.items(f, "item", use_float=True):
+                yield index, obj
+                index += 1
+        except ijson.IncompleteJSONError as exc:
+            if "premature EOF" in str(exc):
+                raise BattleFileError("JSON array is not closed") from None
+            raise BattleFileError(_json_error(index, exc)) from None
+        except ijson.JSONError as exc:
+            raise BattleFileError(_json_error(index, exc)) from None
+
+
+def _json_error(index: int, exc: Exception) -> str:
+    reason = str(exc).splitlines()[0].removeprefix("parse error: ").strip()
+    return f"item {index}: not valid JSON ({reason})"
 
 
 def _iter_csv(path, progress) -> Iterator[tuple[int, Any]]:
@@ -176,13 +214,20 @@ def _iter_parquet(path, progress, want_text) -> Iterator[tuple[int, Any]]:
 
     pf = pq.ParquetFile(path)
     cols = set(pf.schema_arrow.names)
-    keep = ["model_a", "model_b", "winner", *_KAGGLE]
+    keep = ["model_a", "model_b", "winner", "left", "right", *_KAGGLE]
     if want_text:
-        keep += ["conversation_a", "conversation_b", "response_a", "response_b"]
+        keep += [c for pair in _TEXT_COLUMNS for c in pair]
     columns = [c for c in keep if c in cols]
+    # Answer columns are not read without style control (they are most of the
+    # file), but their presence tells the layouts apart.
+    unread = dict.fromkeys(
+        c for pair in _TEXT_COLUMNS for c in pair if c in cols and c not in columns
+    )
     total, done = pf.metadata.num_rows, 0
     for batch in pf.iter_batches(batch_size=65536, columns=columns):
         for row in batch.to_pylist():
+            if unread:
+                row.update(unread)
             yield done + 1, row
             done += 1
         if progress is not None:
@@ -216,6 +261,8 @@ def _answer_text(value: Any) -> str:
 
 def _detect(row: dict, where: str) -> str:
     keys = set(row)
+    if {"left", "right", "winner"} <= keys and not {"model_a", "model_b"} <= keys:
+        return "llmfao"
     if not {"model_a", "model_b"} <= keys:
         raise BattleFileError(
             f"{where}: unknown layout: columns model_a and model_b are required "
@@ -224,7 +271,7 @@ def _detect(row: dict, where: str) -> str:
     if set(_KAGGLE) <= keys:
         return "kaggle"
     if "winner" in keys:
-        return "arena"
+        return "search-arena" if {"messages_a", "messages_b"} <= keys else "arena"
     raise BattleFileError(
         f"{where}: unknown layout: expected a 'winner' column (arena layouts) or "
         f"{', '.join(_KAGGLE)} (Kaggle layout)"
@@ -238,7 +285,32 @@ def _flag(value: Any, where: str, column: str) -> bool:
         return True
     if value in (0, "0", False, "0.0", "false", "False"):
         return False
-    raise BattleFileError(f"{where}: {column} must be 0 or 1, got {value!r}")
+    raise BadRowError(f"{where}: {column} must be 0 or 1, got {value!r}", "unknown winner")
+
+
+def _names(row: dict, layout: str) -> tuple[Any, Any]:
+    if layout == "llmfao":
+        return row.get("left"), row.get("right")
+    return row.get("model_a"), row.get("model_b")
+
+
+def _outcome(row: dict, layout: str, where: str) -> tuple[float, bool]:
+    if layout == "kaggle":
+        flags = [_flag(row.get(c), where, c) for c in _KAGGLE]
+        if sum(flags) != 1:
+            raise BadRowError(
+                f"{where}: exactly one of {', '.join(_KAGGLE)} must be 1", "unknown winner"
+            )
+        return (1.0, 0.0, 0.5)[flags.index(True)], False
+    table = _LLMFAO_WINNERS if layout == "llmfao" else _WINNERS
+    winner = row.get("winner")
+    if winner is None or winner == "":
+        raise BadRowError(f"{where}: no winner (nobody voted)", "no vote")
+    if winner not in table:
+        raise BadRowError(
+            f"{where}: winner {winner!r} is not one of {', '.join(table)}", "unknown winner"
+        )
+    return table[winner]
 
 
 def read_battles(
@@ -262,9 +334,10 @@ def read_battles(
     style : bool
         Also extract style features from the answer texts when present.
     on_error : {"raise", "skip"}
-        What to do with a bad row (unknown winner, missing model, a model
-        against itself): raise :class:`BattleFileError` naming the row, or
-        skip it and count it in ``skipped``.
+        What to do with a row that cannot count (unknown or missing winner,
+        missing model, a model against itself): raise
+        :class:`BattleFileError` naming the row, or skip it and tally it in
+        ``skipped`` / ``skip_reasons``.
 
     Returns
     -------
@@ -302,41 +375,36 @@ def read_battles(
     feat_b: list[np.ndarray] = []
     text_cols = None
     seen_33k = seen_140k = False
-    skipped = 0
+    reasons: Counter = Counter()
+    n_rows = 0
     for number, row in rows:
+        n_rows += 1
         where = f"{label} {number}"
         if not isinstance(row, dict):
             raise BattleFileError(f"{where}: expected an object with model_a, model_b, ...")
         if layout is None:
             layout = _detect(row, where)
-            for cols in (("conversation_a", "conversation_b"), ("response_a", "response_b")):
+            for cols in _TEXT_COLUMNS:
                 if style and set(cols) <= set(row):
                     text_cols = cols
                     break
         try:
-            a, b = row.get("model_a"), row.get("model_b")
+            a, b = _names(row, layout)
             if not a or not b or not isinstance(a, str) or not isinstance(b, str):
-                raise BattleFileError(f"{where}: model_a and model_b must be non-empty names")
+                cols = "left and right" if layout == "llmfao" else "model_a and model_b"
+                raise BadRowError(f"{where}: {cols} must be non-empty names", "missing model")
             if a == b:
-                raise BattleFileError(f"{where}: model {a!r} cannot battle itself")
-            if layout == "kaggle":
-                flags = [_flag(row.get(c), where, c) for c in _KAGGLE]
-                if sum(flags) != 1:
-                    raise BattleFileError(f"{where}: exactly one of {', '.join(_KAGGLE)} must be 1")
-                s, bb = (1.0, 0.0, 0.5)[flags.index(True)], False
-            else:
-                winner = row.get("winner")
-                if winner not in _WINNERS:
-                    raise BattleFileError(
-                        f"{where}: winner {winner!r} is not one of {', '.join(_WINNERS)}"
-                    )
-                s, bb = _WINNERS[winner]
-                seen_33k |= winner == "tie (bothbad)"
-                seen_140k |= winner == "both_bad"
-        except BattleFileError:
+                raise BadRowError(
+                    f"{where}: model {a!r} cannot battle itself", "a model against itself"
+                )
+            s, bb = _outcome(row, layout, where)
+            winner = row.get("winner")
+            seen_33k |= winner == "tie (bothbad)"
+            seen_140k |= winner == "both_bad"
+        except BadRowError as exc:
             if on_error == "raise":
                 raise
-            skipped += 1
+            reasons[exc.reason] += 1
             continue
         model_a.append(a)
         model_b.append(b)
@@ -357,7 +425,9 @@ def read_battles(
         both_bad=np.array(both_bad, dtype=bool),
         layout=layout,
         format=fmt,
-        skipped=skipped,
+        skipped=sum(reasons.values()),
         features_a=np.array(feat_a).reshape(-1, 4) if features else None,
         features_b=np.array(feat_b).reshape(-1, 4) if features else None,
+        skip_reasons=dict(reasons),
+        rows=n_rows,
     )

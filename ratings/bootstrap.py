@@ -15,6 +15,16 @@ pair's mean weight. Drawing battles per pair and outcomes within the pair is
 exactly the distribution of resampling the individual votes with replacement,
 so this is the ordinary nonparametric bootstrap, but it never touches votes.
 
+With a Gaussian prior on the strengths (``fit.prior_sd``), each round also
+redraws the prior's centre from the prior itself (a randomised-prior
+bootstrap): the round minimises ``nll*(theta) + lam / 2 * |theta - z|**2``
+with ``z ~ N(0, 1 / lam)``. To first order the rounds then vary as
+``H^-1 (J + lam) H^-1`` (``H`` the penalised Hessian, ``J`` the variance of
+the data's score), the bootstrap twin of the posterior covariance ``H^-1``.
+Without it, a model with one vote would get a zero-width interval (every
+resample holds the same battle); with it, the interval never gets narrower
+than what the prior and the few votes jointly allow.
+
 Every round is refitted by a chord (simplified Newton) iteration started at
 the point estimate and using the point estimate's Hessian, factored once;
 rounds are processed in blocks as 2-d arrays and blocks run on threads
@@ -40,7 +50,7 @@ from scipy.sparse import csr_matrix
 from scipy.special import expit
 
 from ratings.aggregate import PairCounts
-from ratings.bt import BTFit, _newton, fit_bt, scores_from_theta
+from ratings.bt import BTFit, fit_bt, newton_solve, scores_from_theta
 
 __all__ = ["BootstrapResult", "bootstrap_bt", "rank_from_intervals"]
 
@@ -131,6 +141,10 @@ def _block(counts, fit, chol, incidence, lam, rng, size, tol, max_iter):
     onehot = np.zeros((m, comp_size.size))
     onehot[np.arange(m), comp] = 1.0 / comp_size[comp]
     n_star, s_star = _resample(counts, rng, size)
+    offset = None
+    if fit.prior_lam > 0:
+        # lam * z with z ~ N(0, 1 / lam): see the module docstring.
+        offset = rng.normal(0.0, np.sqrt(fit.prior_lam), (size, m))
     theta = np.repeat(fit.theta[None, :], size, axis=0)
     active = np.arange(size)
     for _ in range(max_iter):
@@ -138,6 +152,8 @@ def _block(counts, fit, chol, incidence, lam, rng, size, tol, max_iter):
         p = expit(th[:, i] - th[:, j])
         gp = n_star[active] * p - s_star[active]
         grad = (incidence @ gp.T).T + lam * th
+        if offset is not None:
+            grad -= offset[active]
         grad -= (grad @ onehot)[:, comp]  # drop the free shift per component (see bt)
         step = linalg.cho_solve(chol, grad.T, check_finite=False).T
         theta[active] = th - step
@@ -152,7 +168,18 @@ def _block(counts, fit, chol, incidence, lam, rng, size, tol, max_iter):
     # blew up, e.g. a model resampled to all wins) get the full Newton.
     redo = np.union1d(active, np.flatnonzero(~np.all(np.isfinite(theta), axis=1)))
     for r in redo:
-        theta[r], _, _ = _newton(i, j, n_star[r], s_star[r], m, lam, fit.theta, comp, tol=tol)
+        theta[r], _, _ = newton_solve(
+            i,
+            j,
+            n_star[r],
+            s_star[r],
+            m,
+            lam,
+            fit.theta,
+            comp,
+            tol=tol,
+            offset=None if offset is None else offset[r],
+        )
     return theta, int(redo.size)
 
 

@@ -7,6 +7,7 @@ only this module, ``services.py``, ``selectors.py`` and the views do.
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class PairCount(models.Model):
@@ -122,9 +123,9 @@ class LeaderboardSnapshot(models.Model):
     """A leaderboard as computed at one moment; pages and the API serve the latest."""
 
     class Method(models.TextChoices):
-        BT = "bt", "Bradley-Terry"
-        STYLE = "style", "Style-controlled Bradley-Terry"
-        ELO = "elo", "Online Elo"
+        BT = "bt", _("Bradley-Terry")
+        STYLE = "style", _("Style-controlled Bradley-Terry")
+        ELO = "elo", _("Online Elo")
 
     method = models.CharField(max_length=8, choices=Method.choices)
     category = models.CharField(max_length=20, blank=True)

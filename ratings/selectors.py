@@ -25,14 +25,6 @@ def leaderboard_history(*, method: str = "bt", category: str = "", language: str
     ).order_by("-id")
 
 
-def current_scores(*, category: str = "", language: str = "") -> dict[int, float]:
-    """Model id -> Bradley-Terry score of the latest snapshot; {} when there is none."""
-    snap = leaderboard_latest(method="bt", category=category, language=language)
-    if snap is None:
-        return {}
-    return {int(r["model_id"]): float(r["score"]) for r in snap.rows if "model_id" in r}
-
-
 def pair_outcome_counts(*, model_a_id: int, model_b_id: int) -> dict[str, int]:
     """Counted votes between two models over all slices, oriented to (a, b).
 
@@ -108,3 +100,9 @@ def pair_count_totals() -> list[tuple[int, int, int, int, int, int]]:
         .values_list("model_lo_id", "model_hi_id", "wl", "wh", "t", "bb")
         .order_by()
     ]
+
+
+def snapshot_newest_created() -> object | None:
+    """When the newest leaderboard snapshot was taken (None: never)."""
+    newest = LeaderboardSnapshot.objects.order_by("-id").values_list("created_at", flat=True)
+    return newest.first()

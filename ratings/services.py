@@ -8,17 +8,19 @@ import math
 import os
 import socket
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from datafi.events import send_on_commit
-from evals.models import Battle, EvalModel, Vote
+from evals import selectors as evals_selectors
+from evals.models import Battle, EvalModel, Prompt, Vote
 from ratings.aggregate import aggregate_battles, counts_from_pairs
 from ratings.matrices import battle_count_matrix, observed_win_matrix, predicted_win_matrix
 from ratings.models import BattleOutcome, LeaderboardSnapshot, PairCount, RefreshRequest
@@ -273,7 +275,63 @@ def _decorate(rows, meta, counts, index, models, *, method, category, language) 
 
 def _common_params() -> dict:
     anchor = settings.RATINGS_ANCHOR or None
-    return {"rounds": settings.RATINGS_BOOTSTRAP_ROUNDS, "anchor": anchor, "seed": 0}
+    return {
+        "rounds": settings.RATINGS_BOOTSTRAP_ROUNDS,
+        "anchor": anchor,
+        "seed": 0,
+        "prior_sd": settings.RATINGS_PRIOR_SD or None,
+        "interval": settings.RATINGS_INTERVAL,
+        "reweight": settings.RATINGS_REWEIGHT,
+    }
+
+
+def _votes_over_prompt_cap(where: dict, cap: int) -> list[tuple[int, int, int, str]]:
+    """Votes on live-typed prompts beyond the ``cap`` first of the same text.
+
+    The most frequent typed prompts ("hi", "write a poem") would otherwise
+    weigh in a leaderboard as much as hundreds of distinct questions; LMArena
+    drops its top 0.1%. Texts match up to case and surrounding spaces; the
+    earliest votes of each text are the ones kept, so the choice is stable.
+    Returns (battle_id, model_a_id, model_b_id, choice) of the votes to leave out.
+    """
+    if cap <= 0:
+        return []
+    live = BattleOutcome.objects.filter(
+        **where, battle__prompt__source=Prompt.Source.USER
+    ).annotate(text_key=Lower(Trim("battle__prompt__text")))
+    heavy = list(
+        live.values("text_key")
+        .annotate(n=Count("battle_id"))
+        .filter(n__gt=cap)
+        .values_list("text_key", flat=True)
+    )
+    if not heavy:
+        return []
+    seen: Counter = Counter()
+    out = []
+    rows = (
+        live.filter(text_key__in=heavy)
+        .order_by("voted_at", "battle_id")
+        .values_list("text_key", "battle_id", "model_a_id", "model_b_id", "choice")
+    )
+    for key, battle_id, a, b, choice in rows:
+        seen[key] += 1
+        if seen[key] > cap:
+            out.append((battle_id, a, b, choice))
+    return out
+
+
+def _pairs_without(pairs: list[tuple], dropped: list[tuple]) -> list[tuple]:
+    """Pair count rows merged per pair, minus the dropped votes."""
+    merged: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for lo, hi, *fields in pairs:
+        acc = merged[(lo, hi)]
+        for k, v in enumerate(fields):
+            acc[k] += v
+    for _, a, b, choice in dropped:
+        field = _pair_field(choice, a, b)
+        merged[(min(a, b), max(a, b))][_COUNT_FIELDS.index(field)] -= 1
+    return [(lo, hi, *fields) for (lo, hi), fields in merged.items()]
 
 
 def _model_info(ids) -> dict[str, dict]:
@@ -291,18 +349,42 @@ def _robustness(counts, names) -> dict | None:
     return result.as_dict(names)
 
 
-def leaderboard_compute(*, category: str = "", language: str = "") -> list[dict]:
+def _hidden_models(include_testing) -> set[int]:
+    """Models left out of a fit: those in pre-release testing, but the ones asked for.
+
+    The public leaderboards leave every model in testing out (its standing is
+    the provider's until it is released or withdrawn); the provider's own view
+    asks for its model. The votes between a model in testing and a public one
+    are left out of the public fit with it, so no public score carries them.
+    """
+    return set(evals_selectors.models_in_testing_ids()) - set(include_testing or ())
+
+
+def leaderboard_compute(
+    *, category: str = "", language: str = "", include_testing=(), methods=("bt", "style", "elo")
+) -> list[dict]:
     """The three leaderboards (bt, style, elo) of a slice, computed from the counts.
 
     Returns a list of dicts with method, vote_count, params, rows, meta; empty
-    when the slice has no counted votes. Reads only; nothing is stored.
+    when the slice has no counted votes. Reads only; nothing is stored. Models in
+    pre-release testing are left out unless their ids are in ``include_testing``.
     """
     where = _slice_filter(category, language)
+    hidden = _hidden_models(include_testing)
     pairs = list(
-        PairCount.objects.filter(**where).values_list(
-            "model_lo_id", "model_hi_id", "wins_lo", "wins_hi", "ties", "both_bad"
-        )
+        PairCount.objects.filter(**where)
+        .exclude(model_lo_id__in=hidden)
+        .exclude(model_hi_id__in=hidden)
+        .values_list("model_lo_id", "model_hi_id", "wins_lo", "wins_hi", "ties", "both_bad")
     )
+    dropped = [
+        d
+        for d in _votes_over_prompt_cap(where, settings.RATINGS_PROMPT_CAP)
+        if d[1] not in hidden and d[2] not in hidden
+    ]
+    if dropped:
+        pairs = _pairs_without(pairs, dropped)
+    dropped_ids = {d[0] for d in dropped}
     pairs = [p for p in pairs if sum(p[2:])]
     if not pairs:
         return []
@@ -322,20 +404,24 @@ def leaderboard_compute(*, category: str = "", language: str = "") -> list[dict]
     )
     common = _common_params()
     out = []
-    rows, meta = leaderboard_table(
-        names, counts, rounds=common["rounds"], anchor=common["anchor"], seed=common["seed"]
-    )
+    rows, meta = leaderboard_table(names, counts, **common)
+    meta["prompt_cap"] = {"cap": settings.RATINGS_PROMPT_CAP, "votes_left_out": len(dropped)}
     _decorate(rows, meta, counts, index, models, method="bt", category=category, language=language)
     meta["robustness"] = _robustness(counts, names)
     out.append({"method": "bt", "vote_count": counts.n_battles, "rows": rows, "meta": meta})
+    if not {"style", "elo"} & set(methods):
+        out[0]["params"] = meta["params"]
+        return out
 
     # Style control and Elo need single battles, in vote order.
     battles = list(
         BattleOutcome.objects.filter(**where)
         .order_by("voted_at", "battle_id")
-        .values_list("model_a_id", "model_b_id", "choice", *_FEATURE_FIELDS)
+        .values_list("battle_id", "model_a_id", "model_b_id", "choice", *_FEATURE_FIELDS)
     )
-    battles = [b for b in battles if b[0] in by_id and b[1] in by_id]
+    battles = [
+        b[1:] for b in battles if b[1] in by_id and b[2] in by_id and b[0] not in dropped_ids
+    ]
     if battles:
         a = np.array([index[by_id[b[0]]] for b in battles], dtype=np.int64)
         b_ = np.array([index[by_id[b[1]]] for b in battles], dtype=np.int64)
@@ -353,9 +439,7 @@ def leaderboard_compute(*, category: str = "", language: str = "") -> list[dict]
         rows, meta = leaderboard_table(
             names,
             b_counts,
-            rounds=common["rounds"],
-            anchor=common["anchor"],
-            seed=common["seed"],
+            **common,
             style=style,
             style_rounds=settings.RATINGS_STYLE_ROUNDS,
         )
@@ -380,6 +464,41 @@ def leaderboard_compute(*, category: str = "", language: str = "") -> list[dict]
     for item in out:
         item["params"] = item["meta"]["params"]
     return out
+
+
+def model_standing(*, model_id: int) -> dict:
+    """A model's standing on the overall leaderboard, fitted with it included.
+
+    For a model in pre-release testing this is the provider's private view (and,
+    at release or withdrawal, the results that are disclosed): the same fit as
+    the public board (other models in testing left out) plus this model.
+    ``score``/``lower``/``upper``/``rank`` are None when it has no counted vote.
+    """
+    boards = leaderboard_compute(include_testing={model_id}, methods=("bt",))
+    bt = next((b for b in boards if b["method"] == "bt"), None)
+    row = None
+    if bt is not None:
+        row = next((r for r in bt["rows"] if r["model_id"] == model_id), None)
+    return {
+        "method": "bt",
+        "score": row["score"] if row else None,
+        "lower": row["lower"] if row else None,
+        "upper": row["upper"] if row else None,
+        "rank": row["rank"] if row else None,
+        "votes": row["votes"] if row else 0,
+        "preliminary": row["preliminary"] if row else True,
+        "models_in_fit": len(bt["rows"]) if bt else 0,
+        "fit_vote_count": bt["vote_count"] if bt else 0,
+        "interval": settings.RATINGS_INTERVAL,
+        "computed_at": timezone.now().isoformat(),
+    }
+
+
+def leaderboards_invalidate() -> None:
+    """Mark every known slice for a refresh (a model left or joined the public boards)."""
+    slices = set(RefreshRequest.objects.values_list("category", "language"))
+    slices.add(("", ""))
+    _mark_dirty(sorted(slices), timezone.now())
 
 
 def leaderboard_refresh(*, category: str = "", language: str = "") -> list[LeaderboardSnapshot]:
@@ -475,3 +594,30 @@ def refresh_dirty(*, worker: str | None = None, limit: int | None = None) -> int
         refresh_release(request=request, worker=worker)
         done += 1
     return done
+
+
+def snapshots_prune(*, now, keep_days: int, history_days: int) -> int:
+    """Thin old leaderboard snapshots (each carries m x m matrices); return how many went.
+
+    Snapshots of the last ``keep_days`` all stay. Older ones keep the last of
+    each UTC day per board (method, category, language), which is what score
+    histories read, up to ``history_days``; past that only each board's newest
+    snapshot stays, so a board that stopped refreshing still serves its last table.
+    """
+    from django.db.models import Max
+    from django.db.models.functions import TruncDate
+
+    boards = LeaderboardSnapshot.objects.values("method", "category", "language")
+    keep = set(boards.annotate(newest=Max("id")).values_list("newest", flat=True))
+    history_cutoff = now - timedelta(days=history_days)
+    daily = (
+        LeaderboardSnapshot.objects.filter(created_at__gte=history_cutoff)
+        .annotate(day=TruncDate("created_at"))
+        .values("method", "category", "language", "day")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
+    keep.update(daily)
+    old = LeaderboardSnapshot.objects.filter(created_at__lt=now - timedelta(days=keep_days))
+    deleted, _ = old.exclude(id__in=keep).delete()
+    return deleted

@@ -14,7 +14,9 @@ worth. Ties count half (a soft label of 0.5).
 
 The fit works on per-battle rows (the features differ per battle): damped
 Newton, one iteration costing O(battles * features² + (models + features)³),
-with the same tiny ridge as :mod:`ratings.bt` (keeps one-sided models finite).
+with the same tiny ridge as :mod:`ratings.bt` (keeps one-sided models finite)
+and, with ``prior_sd``, the same weak Gaussian prior on the strengths (not on
+the style coefficients, which every battle informs).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from scipy import linalg
 from scipy.special import expit
 
 from ratings.aggregate import aggregate_battles
-from ratings.bt import DEFAULT_REG, comparison_components, scores_from_theta
+from ratings.bt import DEFAULT_REG, comparison_components, prior_precision, scores_from_theta
 
 __all__ = [
     "FEATURE_NAMES",
@@ -37,6 +39,7 @@ __all__ = [
     "extract_features",
     "fit_style",
     "normalise_features",
+    "style_hessian_and_score_variance",
 ]
 
 FEATURE_NAMES = ("length", "headers", "list_items", "bold")
@@ -146,17 +149,27 @@ class StyleFit:
     anchor: int | None
     anchor_score: float | None
     warnings: tuple[str, ...]
+    prior_sd: float | None = None
+    prior_lam: float = 0.0
 
 
-def _newton_style(a, b, x, y, w, m, lam, comp, start, tol=1e-10, max_iter=100):
-    """Damped Newton on the penalised logistic loss; returns (params, iterations)."""
+def _newton_style(a, b, x, y, w, m, lam, comp, start, tol=1e-10, max_iter=100, offset=None):
+    """Damped Newton on the penalised logistic loss; returns (params, iterations).
+
+    ``lam`` is a scalar or one penalty per parameter (shape (m + k,));
+    ``offset`` (shape (m + k,)) adds ``-offset @ params`` (a moved prior centre).
+    """
     n, k = x.shape
     comp_size = np.bincount(comp, minlength=comp.max() + 1).astype(np.float64)
     params = start.copy()
+    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), (m + k,))
+    off = np.zeros(m + k) if offset is None else offset
 
     def loss(par):
         z = par[a] - par[b] + x @ par[m:]
-        return float(np.sum(w * (np.logaddexp(0.0, z) - y * z)) + 0.5 * lam * par @ par)
+        return float(
+            np.sum(w * (np.logaddexp(0.0, z) - y * z)) + 0.5 * par @ (lam * par) - off @ par
+        )
 
     f = loss(params)
     diag = np.arange(m)
@@ -168,21 +181,21 @@ def _newton_style(a, b, x, y, w, m, lam, comp, start, tol=1e-10, max_iter=100):
         p = expit(z)
         r = w * (p - y)
         d = w * p * (1.0 - p)
-        g_th = np.bincount(a, r, m) - np.bincount(b, r, m) + lam * th
+        g_th = np.bincount(a, r, m) - np.bincount(b, r, m) + lam[:m] * th - off[:m]
         g_th -= (np.bincount(comp, g_th) / comp_size)[comp]  # free shift, see bt
-        g_beta = x.T @ r + lam * beta
+        g_beta = x.T @ r + lam[m:] * beta - off[m:]
         pair = np.bincount(a * m + b, d, m * m).reshape(m, m)
         pair = pair + pair.T
         h = np.zeros((m + k, m + k))
         h[:m, :m] = -pair
-        h[diag, diag] = pair.sum(axis=1) + lam
+        h[diag, diag] = pair.sum(axis=1) + lam[:m]
         dx = d[:, None] * x
         cross = np.stack(
             [np.bincount(a, dx[:, f], m) - np.bincount(b, dx[:, f], m) for f in range(k)], axis=1
         )
         h[:m, m:] = cross
         h[m:, :m] = cross.T
-        h[m:, m:] = x.T @ dx + lam * np.eye(k)
+        h[m:, m:] = x.T @ dx + np.diag(lam[m:])
         grad = np.concatenate([g_th, g_beta])
         step = linalg.cho_solve(linalg.cho_factor(h, check_finite=False), grad)
         slope = float(grad @ step)
@@ -215,6 +228,7 @@ def fit_style(
     anchor: int | None = None,
     anchor_score: float | None = None,
     reg: float = DEFAULT_REG,
+    prior_sd: float | None = None,
     _start: np.ndarray | None = None,
 ) -> StyleFit:
     """Fit style-controlled Bradley-Terry scores.
@@ -233,8 +247,8 @@ def fit_style(
         Per-battle weights.
     feature_names : tuple of str
         Names of the ``k`` feature columns.
-    scale, base, init, anchor, anchor_score, reg
-        As in :func:`ratings.bt.fit_bt`.
+    scale, base, init, anchor, anchor_score, reg, prior_sd
+        As in :func:`ratings.bt.fit_bt` (the prior applies to the strengths only).
 
     Returns
     -------
@@ -266,8 +280,10 @@ def fit_style(
             f"the comparison graph has {n_comp} disconnected parts; "
             "scores are comparable only within the same component"
         )
-    lam = reg * float(w.mean())
     k = x.shape[1]
+    prior_lam = prior_precision(prior_sd, scale=scale, base=base)
+    lam = np.full(m + k, reg * float(w.mean()))
+    lam[:m] += prior_lam
     start = np.zeros(m + k) if _start is None else _start
     params, iters = _newton_style(a, b, x, y, w, m, lam, comp, start)
     theta = params[:m] - (np.bincount(comp, params[:m]) / np.bincount(comp))[comp]
@@ -287,13 +303,15 @@ def fit_style(
         mean=mean,
         std=std,
         iterations=iters,
-        reg=lam,
+        reg=float(lam[0]),
         scale=scale,
         base=base,
         init=init,
         anchor=anchor,
         anchor_score=anchor_score,
         warnings=tuple(warnings),
+        prior_sd=prior_sd,
+        prior_lam=prior_lam,
     )
 
 
@@ -313,7 +331,8 @@ def bootstrap_style(
     """Percentile intervals of style-controlled scores by resampling battles.
 
     Each round draws multinomial battle multiplicities (= resampling battles
-    with replacement) and refits, warm-started at ``fit``.
+    with replacement) and refits, warm-started at ``fit``. With a prior, each
+    round also redraws the prior's centre (see :mod:`ratings.bootstrap`).
 
     Parameters
     ----------
@@ -342,10 +361,16 @@ def bootstrap_style(
     w0 = np.ones(a.size) if weights is None else np.asarray(weights, dtype=np.float64)
     rng = np.random.default_rng(seed)
     start = np.concatenate([fit.theta, fit.coef])
+    k = x.shape[1]
+    lam = _penalties(fit, m, k)
     samples = np.empty((rounds, m))
     for r in range(rounds):
         w = w0 * rng.multinomial(a.size, np.full(a.size, 1.0 / a.size))
-        params, _ = _newton_style(a, b, x, y, w, m, fit.reg, fit.component, start)
+        offset = None
+        if fit.prior_lam > 0:
+            offset = np.zeros(m + k)
+            offset[:m] = rng.normal(0.0, math.sqrt(fit.prior_lam), m)
+        params, _ = _newton_style(a, b, x, y, w, m, lam, fit.component, start, offset=offset)
         samples[r] = scores_from_theta(
             params[:m],
             fit.component,
@@ -360,3 +385,69 @@ def bootstrap_style(
     lower = np.where(fit.rated, lower, fit.scores)
     upper = np.where(fit.rated, upper, fit.scores)
     return lower, upper
+
+
+def _penalties(fit: StyleFit, m: int, k: int) -> np.ndarray:
+    """Per-parameter penalty of ``fit``: ridge everywhere, plus the prior on strengths."""
+    lam = np.full(m + k, fit.reg - fit.prior_lam)
+    lam[:m] += fit.prior_lam
+    return lam
+
+
+def style_hessian_and_score_variance(
+    model_a_idx: np.ndarray,
+    model_b_idx: np.ndarray,
+    outcome: np.ndarray,
+    features_a: np.ndarray,
+    features_b: np.ndarray,
+    fit: StyleFit,
+    *,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Penalised Hessian ``H`` and score variance ``J`` of a style fit.
+
+    Parameters
+    ----------
+    model_a_idx, model_b_idx, outcome, features_a, features_b, weights
+        The battles given to :func:`fit_style`, shapes (n,) and (n, k).
+    fit : StyleFit
+        The fit at which both are evaluated.
+
+    Returns
+    -------
+    hess, score_var : ndarray of float64, shape (m + k, m + k)
+        ``H`` includes the ridge and the prior; ``J`` is the sum over battles
+        of ``w**2 (y - p)**2 g g^T`` (``g`` the battle's design row) plus the
+        prior's precision on the strengths, so ``H^-1 J H^-1`` is the sandwich
+        (robust) covariance of strengths and coefficients.
+    """
+    a = np.asarray(model_a_idx, dtype=np.int64)
+    b = np.asarray(model_b_idx, dtype=np.int64)
+    y = np.asarray(outcome, dtype=np.float64)
+    x, _, _ = normalise_features(features_a, features_b)
+    m, k = fit.scores.size, x.shape[1]
+    w = np.ones(a.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    p = expit(fit.theta[a] - fit.theta[b] + x @ fit.coef)
+    hess = _gram(a, b, x, w * p * (1.0 - p), m)
+    hess[np.diag_indices(m + k)] += _penalties(fit, m, k)
+    score_var = _gram(a, b, x, (w * (y - p)) ** 2, m)
+    score_var[np.arange(m), np.arange(m)] += fit.prior_lam
+    return hess, score_var
+
+
+def _gram(a, b, x, d, m):
+    """``sum_n d_n g_n g_n^T`` for design rows ``g_n = (e_a - e_b, x_n)``, shape (m + k, m + k)."""
+    k = x.shape[1]
+    pair = np.bincount(a * m + b, d, m * m).reshape(m, m)
+    pair = pair + pair.T
+    out = np.zeros((m + k, m + k))
+    out[:m, :m] = -pair
+    out[np.arange(m), np.arange(m)] = pair.sum(axis=1)
+    dx = d[:, None] * x
+    cross = np.stack(
+        [np.bincount(a, dx[:, f], m) - np.bincount(b, dx[:, f], m) for f in range(k)], axis=1
+    ).reshape(m, k)
+    out[:m, m:] = cross
+    out[m:, :m] = cross.T
+    out[m:, m:] = x.T @ dx
+    return out

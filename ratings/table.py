@@ -10,15 +10,64 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import linalg
+from scipy.special import ndtri
 
-from ratings.aggregate import PairCounts, aggregate_battles
+from ratings.aggregate import (
+    DEFAULT_MIN_PAIR_COUNT,
+    PairCounts,
+    aggregate_battles,
+    inverse_pair_weights,
+    reweight_pairs,
+)
 from ratings.bootstrap import bootstrap_bt, rank_from_intervals
 from ratings.bt import DEFAULT_REG, comparison_components, fit_bt
 from ratings.elo import elo_ratings
 from ratings.matrices import both_bad_rate
-from ratings.style import FEATURE_NAMES, bootstrap_style, fit_style
+from ratings.sandwich import contrast_se, sandwich_bt
+from ratings.style import (
+    FEATURE_NAMES,
+    bootstrap_style,
+    fit_style,
+    style_hessian_and_score_variance,
+)
 
-__all__ = ["elo_table", "leaderboard_table"]
+__all__ = ["DEFAULT_PRIOR_SD", "INTERVAL_METHODS", "elo_table", "leaderboard_table"]
+
+# Rating points; see ratings.bt ("Small samples") and the methodology page.
+DEFAULT_PRIOR_SD = 400.0
+INTERVAL_METHODS = ("bootstrap", "sandwich")
+
+
+def _style_sandwich(style, sfit, weights, ci):
+    hess, score_var = style_hessian_and_score_variance(
+        style["model_a_idx"],
+        style["model_b_idx"],
+        style["outcome"],
+        style["features_a"],
+        style["features_b"],
+        sfit,
+        weights=weights,
+    )
+    chol = linalg.cho_factor(hess, check_finite=False)
+    left = linalg.cho_solve(chol, score_var, check_finite=False)
+    cov = linalg.cho_solve(chol, left.T, check_finite=False)
+    m = sfit.scores.size
+    alpha = sfit.scale / np.log(sfit.base)
+    se = contrast_se(cov[:m, :m], sfit.component, sfit.anchor, alpha)
+    se = np.where(sfit.rated, se, 0.0)
+    z = float(ndtri(0.5 + ci / 2.0))
+    return sfit.scores - z * se, sfit.scores + z * se
+
+
+def _battle_pair_weights(a, b, min_pair_count):
+    """Inverse pair-frequency weight of every battle, mean 1."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    _, pair, n = np.unique(
+        lo * (max(a.max(), b.max()) + 1) + hi, return_inverse=True, return_counts=True
+    )
+    w = inverse_pair_weights(n, min_pair_count=min_pair_count)[pair]
+    return w / w.mean()
 
 
 def _resolve_anchor(names: Sequence[str], anchor, rated, warnings) -> int | None:
@@ -53,6 +102,10 @@ def leaderboard_table(
     base: float = 10.0,
     init: float = 1000.0,
     reg: float = DEFAULT_REG,
+    prior_sd: float | None = DEFAULT_PRIOR_SD,
+    interval: str = "bootstrap",
+    reweight: bool = False,
+    min_pair_count: int = DEFAULT_MIN_PAIR_COUNT,
     style: Mapping[str, Any] | None = None,
     style_rounds: int | None = None,
     n_jobs: int | None = None,
@@ -80,6 +133,17 @@ def leaderboard_table(
         Score of the anchor model.
     scale, base, init, reg : float
         Rating scale (400 / 10 / 1000) and ridge (see :mod:`ratings.bt`).
+    prior_sd : float or None
+        Standard deviation, in rating points, of the Gaussian prior on the
+        strengths (default 400; None: plain maximum likelihood).
+    interval : {"bootstrap", "sandwich"}
+        How intervals are computed: percentile bootstrap over the counts, or
+        the closed-form sandwich (robust) estimator (:mod:`ratings.sandwich`).
+    reweight : bool
+        Weight battles inversely to their pair's frequency
+        (:func:`ratings.aggregate.reweight_pairs`), as LMArena does.
+    min_pair_count : int
+        Floor of the pair count in those weights (50).
     style : mapping, optional
         Per-battle data for style control: ``model_a_idx``, ``model_b_idx``,
         ``outcome`` (shape (n,)), ``features_a``, ``features_b`` (shape (n, k),
@@ -113,8 +177,12 @@ def leaderboard_table(
     m = counts.n_models
     if len(names) != m:
         raise ValueError(f"{len(names)} names for {m} models")
+    if interval not in INTERVAL_METHODS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVAL_METHODS)}")
     warnings: list[str] = []
-    fit0 = fit_bt(counts, scale=scale, base=base, init=init, reg=reg)
+    if reweight:
+        counts = reweight_pairs(counts, min_pair_count=min_pair_count)
+    fit0 = fit_bt(counts, scale=scale, base=base, init=init, reg=reg, prior_sd=prior_sd)
     anchor_idx = _resolve_anchor(names, anchor, fit0.rated, warnings)
     fit = fit_bt(
         counts,
@@ -122,6 +190,7 @@ def leaderboard_table(
         base=base,
         init=init,
         reg=reg,
+        prior_sd=prior_sd,
         anchor=anchor_idx,
         anchor_score=anchor_score,
         theta0=fit0.theta,
@@ -139,28 +208,46 @@ def leaderboard_table(
         "rounds": int(rounds),
         "ci": ci,
         "seed": seed,
+        "prior_sd": prior_sd,
+        "interval": interval,
+        "reweight": bool(reweight),
     }
+    if reweight:
+        params["min_pair_count"] = int(min_pair_count)
     meta: dict[str, Any] = {
         "method": "bradley-terry",
         "params": params,
         "n_battles": counts.n_battles,
         "n_models": m,
         "n_components": fit.n_components,
+        "prior": None
+        if prior_sd is None
+        else (
+            f"Gaussian prior on strengths, mean {init:g}, standard deviation "
+            f"{prior_sd:g} rating points"
+        ),
     }
     scores = fit.scores
     raw_scores = None
     rated = fit.rated
     has_interval = rounds > 0 and m > 1
     if style is None:
-        if has_interval:
+        if has_interval and interval == "sandwich":
+            sw = sandwich_bt(counts, fit, ci=ci)
+            lower, upper = sw.lower, sw.upper
+        elif has_interval:
             boot = bootstrap_bt(counts, fit, rounds=rounds, ci=ci, seed=seed, n_jobs=n_jobs)
-            if boot.fallbacks:
-                warnings.append(f"{boot.fallbacks} bootstrap rounds needed a full refit")
             lower, upper = boot.lower, boot.upper
         else:
             lower, upper = scores, scores
     else:
         names_f = tuple(style.get("feature_names", FEATURE_NAMES))
+        s_weights = style.get("weights")
+        if reweight:
+            pw = _battle_pair_weights(
+                np.asarray(style["model_a_idx"]), np.asarray(style["model_b_idx"]), min_pair_count
+            )
+            s_weights = pw if s_weights is None else np.asarray(s_weights) * pw
         sfit = fit_style(
             style["model_a_idx"],
             style["model_b_idx"],
@@ -168,7 +255,7 @@ def leaderboard_table(
             style["features_a"],
             style["features_b"],
             n_models=m,
-            weights=style.get("weights"),
+            weights=s_weights,
             feature_names=names_f,
             scale=scale,
             base=base,
@@ -176,12 +263,15 @@ def leaderboard_table(
             anchor=anchor_idx,
             anchor_score=anchor_score,
             reg=reg,
+            prior_sd=prior_sd,
         )
         raw_scores = scores
         scores = sfit.scores
         s_rounds = min(rounds, 100) if style_rounds is None else int(style_rounds)
         params["style_rounds"] = s_rounds
-        if has_interval and s_rounds > 0:
+        if has_interval and interval == "sandwich":
+            lower, upper = _style_sandwich(style, sfit, s_weights, ci)
+        elif has_interval and s_rounds > 0:
             lower, upper = bootstrap_style(
                 style["model_a_idx"],
                 style["model_b_idx"],
@@ -192,11 +282,11 @@ def leaderboard_table(
                 rounds=s_rounds,
                 ci=ci,
                 seed=seed,
-                weights=style.get("weights"),
+                weights=s_weights,
             )
         else:
             lower, upper = scores, scores
-        has_interval = has_interval and s_rounds > 0
+        has_interval = has_interval and (s_rounds > 0 or interval == "sandwich")
         meta["method"] = "bradley-terry+style"
         meta["style_coefficients"] = {
             name: float(c) for name, c in zip(sfit.feature_names, sfit.coef_points, strict=True)

@@ -5,6 +5,8 @@ import csv
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language_info, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from datafi.api import ApiError
@@ -26,7 +28,12 @@ CSV_COLUMNS = [
     "component",
     "preliminary",
 ]
-LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German"}
+# Named in the reader's language by Django's own catalogue (lazy: read per request);
+# other codes are shown as they are.
+LANGUAGE_NAMES = {
+    code: get_language_info(code)["name_translated"]
+    for code in ("en", "fr", "es", "id", "de", "pt", "it", "nl")
+}
 
 
 def _robustness_items(value) -> list[tuple[str, str]]:
@@ -34,19 +41,36 @@ def _robustness_items(value) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         return []
     if value.get("votes") is None:
-        return [("", "No removal of votes changes the top model of this leaderboard.")]
+        return [("", _("No removal of votes changes the top model of this leaderboard."))]
     share = value.get("share") or 0
+    wins = value.get("top_wins_removed", 0)
+    losses = value.get("challenger_losses_removed", 0)
     return [
         (
-            "fewest votes that change the top",
-            f"{value['votes']} of {value['n_battles']} ({share:.1%}): removing them puts "
-            f"{value['challenger']} above {value['top']}.",
+            _("fewest votes that change the top"),
+            _(
+                "%(votes)s of %(battles)s (%(share)s): removing them puts "
+                "%(challenger)s above %(top)s."
+            )
+            % {
+                "votes": value["votes"],
+                "battles": value["n_battles"],
+                "share": f"{share:.1%}",
+                "challenger": value["challenger"],
+                "top": value["top"],
+            },
         ),
         (
-            "how",
-            f"{value.get('top_wins_removed', 0)} wins of the leader and "
-            f"{value.get('challenger_losses_removed', 0)} losses of the challenger, found by a "
-            "greedy search and verified by refitting: an upper bound on the true minimum.",
+            # Translators: how the figure above was found.
+            _("how"),
+            _(
+                "%(wins)s of the leader and %(losses)s of the challenger, found by a "
+                "greedy search and verified by refitting: an upper bound on the true minimum."
+            )
+            % {
+                "wins": ngettext("%(n)s win", "%(n)s wins", wins) % {"n": wins},
+                "losses": ngettext("%(n)s loss", "%(n)s losses", losses) % {"n": losses},
+            },
         ),
     ]
 
@@ -59,7 +83,10 @@ def leaderboard_page(request):
         return render(
             request,
             "error.html",
-            {"status": 400, "detail": f"Bad leaderboard filter: {exc.detail}"},
+            {
+                "status": 400,
+                "detail": _("Bad leaderboard filter: %(problem)s") % {"problem": exc.detail},
+            },
             status=400,
         )
     snap = selectors.leaderboard_latest(**query)
@@ -72,14 +99,18 @@ def leaderboard_page(request):
         "snapshot": snap,
         "snapshot_data": data,
         "methods": LeaderboardSnapshot.Method.choices,
-        "categories": [(c, Category(c).label) for c in Category.values],
+        "categories": [(c, str(Category(c).label)) for c in Category.values],
         "active_categories": set(categories),
-        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in languages],
+        "languages": [(code, str(LANGUAGE_NAMES.get(code, code))) for code in languages],
         "min_votes": settings.RATINGS_PRELIMINARY_VOTES,
         "rounds": settings.RATINGS_BOOTSTRAP_ROUNDS,
         "style_rounds": settings.RATINGS_STYLE_ROUNDS,
         "anchor": settings.RATINGS_ANCHOR,
         "elo_k": settings.RATINGS_ELO_K,
+        "prior_sd": settings.RATINGS_PRIOR_SD,
+        "interval": settings.RATINGS_INTERVAL,
+        "reweight": settings.RATINGS_REWEIGHT,
+        "prompt_cap": settings.RATINGS_PROMPT_CAP,
         "robustness": _robustness_items(snap.meta.get("robustness")) if snap else [],
     }
     return render(request, "ratings/leaderboard.html", context)
@@ -94,7 +125,7 @@ def leaderboard_csv(request):
     snap = selectors.leaderboard_latest(**query)
     if snap is None:
         return HttpResponse(
-            "No counted votes in this slice yet.",
+            _("No counted votes in this slice yet."),
             status=404,
             content_type="text/plain; charset=utf-8",
         )

@@ -46,6 +46,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
+from datafi import recursion
 from rewards.db import in_transaction
 from rewards.merkle import UNITS_PER_POINT
 from rewards.models import ChainDeployment, ChainTx, NonceCursor
@@ -142,6 +143,8 @@ def _build() -> Chain:
                 raise ChainUnavailable(f"node unreachable: {exc}") from exc
         return c
     w3 = Web3(_LockedTesterProvider())
+    # Building it imported py-evm, which raised the recursion limit: see datafi.recursion.
+    recursion.restore_safe_limit()
     key = settings.CHAIN_PRIVATE_KEY or keccak(text=f"datafi embedded {uuid.uuid4()}")
     account = EthAccount.from_key(key)
     # The tester's own accounts are unlocked and rich: fund our signer once.
@@ -297,9 +300,9 @@ def _revert_bytes(exc: BaseException) -> bytes:
 
 
 def _decode_revert(exc: BaseException) -> str:
-    """The distributor's custom error name carried by a revert, else "reverted"."""
+    """Our contracts' custom error name carried by a revert, else "reverted"."""
     data = _revert_bytes(exc)
-    for item in artifact("MerkleDistributor")["abi"]:
+    for item in artifact("MerkleDistributor")["abi"] + artifact("DatasetRegistry")["abi"]:
         if item["type"] != "error":
             continue
         types = ",".join(i["type"] for i in item["inputs"])
@@ -309,10 +312,10 @@ def _decode_revert(exc: BaseException) -> str:
 
 
 def live_tx(label: str) -> ChainTx | None:
-    """The stored, not reverted transaction with ``label`` on this network, if any."""
+    """The stored, not reverted or dropped transaction with ``label`` on this network, if any."""
     return (
         ChainTx.objects.filter(network=get().network, label=label)
-        .exclude(status=ChainTx.Status.REVERTED)
+        .exclude(status__in=ChainTx.DEAD)
         .first()
     )
 
@@ -363,7 +366,7 @@ def submit(
         # the same nonce (one of which the node would drop, or worse, both pay).
         cursor = NonceCursor.objects.select_for_update().get(pk=cursor.pk)
         again = ChainTx.objects.filter(network=c.network, label=label).exclude(
-            status=ChainTx.Status.REVERTED
+            status__in=ChainTx.DEAD
         )
         if again.exists():  # another worker signed it while we were estimating
             tx = again.first()
@@ -400,9 +403,13 @@ def submit(
 
 def _mark(tx: ChainTx, **fields) -> ChainTx:
     fields["updated_at"] = timezone.now()
-    for key, value in fields.items():
-        setattr(tx, key, value)
-    ChainTx.objects.filter(pk=tx.pk).update(**fields)
+    # Dropped is final: its nonce may already carry another transaction, so a
+    # worker that was still broadcasting the old bytes must not bring it back.
+    if ChainTx.objects.filter(pk=tx.pk).exclude(status=ChainTx.Status.DROPPED).update(**fields):
+        for key, value in fields.items():
+            setattr(tx, key, value)
+    else:
+        tx.refresh_from_db()
     return tx
 
 
@@ -437,17 +444,35 @@ def broadcast(tx: ChainTx) -> ChainTx:
     return _mark(tx, status=ChainTx.Status.SENT, attempts=tx.attempts + 1, last_error="")
 
 
+def _receipt(c: Chain, tx_hash: str):
+    try:
+        return c.w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        return None
+
+
 def progress(tx: ChainTx, *, confirmations: int | None = None) -> ChainTx:
     """Move a stored transaction on: look it up, re-broadcast if unknown, count confirmations."""
-    if tx.status in (ChainTx.Status.CONFIRMED, ChainTx.Status.REVERTED):
+    if tx.status in (ChainTx.Status.CONFIRMED, *ChainTx.DEAD):
         return tx
     needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
     c = get()
     try:
-        try:
-            receipt = c.w3.eth.get_transaction_receipt(tx.tx_hash)
-        except TransactionNotFound:
-            receipt = None
+        receipt = _receipt(c, tx.tx_hash)
+        # Our nonce may have been spent by another transaction (a node that came
+        # back from an older state took a re-signed one): these bytes can never
+        # be mined. The receipt is read again after the count, in case it was
+        # our own transaction that was mined in between.
+        if (
+            receipt is None
+            and tx.sender == c.address
+            and not _known_to_node(c, tx)
+            and c.w3.eth.get_transaction_count(c.address, "latest") > tx.nonce
+        ):
+            receipt = _receipt(c, tx.tx_hash)
+            if receipt is None:
+                log.warning("tx %s dropped: nonce %s was spent", tx.tx_hash, tx.nonce)
+                return _mark(tx, status=ChainTx.Status.DROPPED, last_error="nonce spent elsewhere")
         if receipt is None:
             # Looked up first; only a node that has never seen it gets it again.
             return broadcast(tx)
@@ -471,6 +496,173 @@ def progress(tx: ChainTx, *, confirmations: int | None = None) -> ChainTx:
     return _mark(tx, **fields)
 
 
+# --- a node that comes back behind the database ----------------------------------
+
+
+def txs_recheck(*, window: int) -> list[ChainTx]:
+    """Look our transactions of the last ``window`` blocks up again; return those the chain lost.
+
+    A node restored from an older state (or a reorg) no longer has what it once
+    mined. A lost transaction whose signed bytes we hold goes back to SIGNED, so
+    that ``progress`` sends the same bytes again: same nonce, same hash, it
+    cannot pay twice. One that had reverted, or that we did not sign, is dropped
+    instead (its nonce released): a decision was taken on its revert, and
+    sending it again could now succeed and undo it.
+    """
+    if in_transaction():
+        raise RuntimeError("never call the chain inside a database transaction")
+    c = get()
+    lost = []
+    try:
+        head = c.w3.eth.block_number
+        recent = ChainTx.objects.filter(
+            network=c.network,
+            status__in=(ChainTx.Status.CONFIRMED, ChainTx.Status.REVERTED),
+            block_number__gt=head - max(1, window),
+        ).order_by("nonce")
+        for tx in recent:
+            receipt = _receipt(c, tx.tx_hash)
+            if receipt is not None:
+                if receipt["blockNumber"] != tx.block_number and tx.status != "reverted":
+                    # Mined again in another block: its confirmations count anew.
+                    _mark(tx, status=ChainTx.Status.MINED, block_number=receipt["blockNumber"])
+                continue
+            log.warning(
+                "the chain no longer has %s %s (block %s)", tx.purpose, tx.tx_hash, tx.block_number
+            )
+            if tx.status == ChainTx.Status.REVERTED or not tx.raw or tx.sender != c.address:
+                lost.append(
+                    _mark(tx, status=ChainTx.Status.DROPPED, last_error="lost by the chain")
+                )
+            else:
+                lost.append(
+                    _mark(
+                        tx,
+                        status=ChainTx.Status.SIGNED,
+                        block_number=None,
+                        gas_used=None,
+                        last_error="lost by the chain, sent again",
+                    )
+                )
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    return lost
+
+
+def head() -> int:
+    """The node's latest block number."""
+    try:
+        return int(get().w3.eth.block_number)
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+
+
+def succeeded_in(tx_hash: str) -> int | None:
+    """The block in which ``tx_hash`` succeeded on the chain as it is now, else None."""
+    try:
+        receipt = _receipt(get(), tx_hash)
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    if receipt is None or receipt["status"] != 1:
+        return None
+    return int(receipt["blockNumber"])
+
+
+def nonce_gap_close() -> int | None:
+    """Move the nonce cursor back to the node's own count if nothing we hold fills the gap.
+
+    The cursor runs ahead of the node when the node lost transactions it had
+    mined. Lost transactions we can send again fill the gap themselves (see
+    ``txs_recheck``); but if the node's next nonce is not one we hold, every
+    transaction signed above it waits in the node's queue forever. Then those
+    are dropped and the next transaction is signed at the node's count.
+    Returns the new next nonce, or None when nothing moved.
+    """
+    if in_transaction():
+        raise RuntimeError("never call the chain inside a database transaction")
+    c = get()
+    try:
+        pending = c.w3.eth.get_transaction_count(c.address, "pending")
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    with transaction.atomic():
+        cursor = (
+            NonceCursor.objects.select_for_update()
+            .filter(network=c.network, address=c.address)
+            .first()
+        )
+        if cursor is None or cursor.next_nonce <= pending:
+            return None
+        waiting = ChainTx.objects.filter(
+            network=c.network, sender=c.address, nonce__gte=pending, status__in=ChainTx.OPEN
+        )
+        first = waiting.order_by("nonce").first()
+        if first is not None and first.nonce == pending:
+            return None  # the node's next nonce is a stored transaction: progress sends it
+        stuck = list(waiting.values_list("tx_hash", flat=True))
+        waiting.update(
+            status=ChainTx.Status.DROPPED,
+            last_error="behind a nonce gap the node does not hold",
+            updated_at=timezone.now(),
+        )
+        log.warning("nonce gap: cursor %s, node %s; dropped %s", cursor.next_nonce, pending, stuck)
+        cursor.next_nonce = pending
+        cursor.save(update_fields=["next_nonce"])
+    return pending
+
+
+# --- pre-release commitments ----------------------------------------------------
+
+
+def commit_call(*, digest: str) -> tuple[str, str]:
+    """(to, data) of a commitment's record: a zero-value transaction from the
+    service's signer to itself whose input is exactly the 32-byte digest.
+
+    No contract is needed to anchor 32 bytes: the transaction's sender, input and
+    block are the record, and anyone with the hash can read them back.
+    """
+    raw = bytes.fromhex(digest.removeprefix("0x"))
+    if len(raw) != 32:
+        raise ValueError("a commitment digest is 32 bytes")
+    return get().address, hexstr(raw)
+
+
+@dataclass(frozen=True)
+class CommitmentRecord:
+    tx_hash: str
+    sender: str
+    to: str
+    data: str
+    block_number: int | None
+    succeeded: bool
+
+
+def commitment_record_onchain(*, tx_hash: str) -> CommitmentRecord | None:
+    """What the chain this process reads holds under ``tx_hash`` (None: nothing). Reads only."""
+    c = get()
+    try:
+        try:
+            sent = c.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return None
+        receipt = _receipt(c, tx_hash)
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    return CommitmentRecord(
+        tx_hash=hexstr(sent["hash"]),
+        sender=to_checksum_address(sent["from"]),
+        to=to_checksum_address(sent["to"]) if sent.get("to") else "",
+        data=hexstr(sent["input"]),
+        block_number=int(receipt["blockNumber"]) if receipt is not None else None,
+        succeeded=receipt is not None and receipt["status"] == 1,
+    )
+
+
+def network() -> str:
+    """The network key of the chain this process talks to."""
+    return get().network
+
+
 # --- distributor -----------------------------------------------------------------
 
 
@@ -480,9 +672,31 @@ def publish_call(*, root: str, epoch: int) -> tuple[str, str]:
     return d.address, d.encode_abi("publishRoot", args=[root, epoch])
 
 
-def claim_call(*, account: str, cumulative_points: int, proof: list[str]) -> tuple[str, str]:
-    """(to, data) of ``claim(account, cumulativeAmount, proof)``; amounts in base units."""
-    d = distributor()
+def recorded_deployment(c: Chain | None = None) -> ChainDeployment | None:
+    """The contracts recorded for this process's network, if any; never deploys."""
+    c = c or get()
+    cached = _deployments.get(c.network)
+    if cached is not None:
+        return cached
+    return ChainDeployment.objects.filter(network=c.network).exclude(distributor_address="").first()
+
+
+def claim_call(
+    *, account: str, cumulative_points: int, proof: list[str], deploy: bool = True
+) -> tuple[str, str]:
+    """(to, data) of ``claim(account, cumulativeAmount, proof)``; amounts in base units.
+
+    ``deploy=False`` (a read, e.g. for a GET) raises WrongChain instead of
+    deploying contracts on a chain that has none recorded.
+    """
+    c = get()
+    if deploy:
+        d = distributor(c)
+    else:
+        dep = recorded_deployment(c)
+        if dep is None:
+            raise WrongChain(f"no reward contracts are recorded for {c.network}")
+        d = _contract(c, "MerkleDistributor", dep.distributor_address)
     args = [to_checksum_address(account), cumulative_points * UNITS_PER_POINT, proof]
     return d.address, d.encode_abi("claim", args=args)
 
@@ -552,6 +766,64 @@ def root_publication(*, epoch: int, root: str) -> RootPublication | None:
     )
 
 
+class WrongChain(Exception):
+    """The chain this process reads is not the one an epoch was published on."""
+
+
+def epoch_root_onchain(*, network: str, epoch: int) -> tuple[str, int]:
+    """The root that ``network``'s distributor holds for ``epoch``, and its current epoch.
+
+    Reads only: nothing is deployed or recorded (``deployment()`` would deploy
+    a fresh pair on an empty chain). Raises WrongChain, with the reason in plain
+    words, when the chain this process reads is not ``network``, holds no
+    contract at the recorded address, or never reached ``epoch``.
+    """
+    c = get()
+    if c.network != network:
+        if c.embedded:
+            raise WrongChain(
+                f"this process runs its own, new in-process EVM ({c.network}), not the chain "
+                f"epoch {epoch} was published on ({network}): an in-process chain lives only "
+                "in the server that published it. Set CHAIN_RPC_URL to verify on a real node."
+            )
+        raise WrongChain(
+            f"the node at CHAIN_RPC_URL is {c.network}, "
+            f"but epoch {epoch} was published on {network}"
+        )
+    dep = ChainDeployment.objects.filter(network=network).first()
+    if dep is None or not dep.distributor_address:
+        raise WrongChain(f"no reward contracts are recorded for {network}")
+    try:
+        node_chain_id = int(c.w3.eth.chain_id)
+        if node_chain_id != dep.chain_id:
+            raise WrongChain(
+                f"the node reports chain id {node_chain_id}; the contracts of {network} "
+                f"are on chain id {dep.chain_id}"
+            )
+        if not bytes(c.w3.eth.get_code(to_checksum_address(dep.distributor_address))):
+            raise WrongChain(
+                f"there is no contract at the distributor address {dep.distributor_address} "
+                "on the chain this node serves (a different or reset chain)"
+            )
+        d = _contract(c, "MerkleDistributor", dep.distributor_address)
+        current_epoch = int(d.functions.epoch().call())
+        if current_epoch == epoch:
+            return hexstr(d.functions.merkleRoot().call()), current_epoch
+        if current_epoch < epoch:
+            raise WrongChain(
+                f"the distributor on this chain is at epoch {current_epoch}: "
+                f"epoch {epoch} was never published here"
+            )
+        logs = d.events.RootPublished.get_logs(
+            from_block=max(dep.deployed_block, 0), argument_filters={"epoch": epoch}
+        )
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    if not logs:
+        raise WrongChain(f"this chain holds no publication of epoch {epoch}")
+    return hexstr(logs[-1]["args"]["root"]), current_epoch
+
+
 @dataclass(frozen=True)
 class ClaimedEvent:
     account: str
@@ -563,20 +835,23 @@ class ClaimedEvent:
 
 
 def claimed_events(
-    *, from_block: int, confirmations: int | None = None
+    *, from_block: int, confirmations: int | None = None, rescan: int = 0, floor: int = 0
 ) -> tuple[list[ClaimedEvent], int]:
     """Claimed events with enough confirmations from ``from_block`` on: (events, last block read).
 
+    The last ``rescan`` blocks are read again even if ``from_block`` is past
+    them (never below ``floor``): a node that lost blocks, or a reorg, puts
+    claims back into blocks the cursor had passed.
     The caller records the last block as its scan cursor once the events are booked.
     """
     needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
     c = get()
     try:
         head = c.w3.eth.block_number
-        start = from_block
         end = head - needed + 1
+        start = max(floor, min(from_block, end - rescan + 1))
         if end < start:
-            return [], start - 1
+            return [], max(floor - 1, min(from_block - 1, end))
         logs = distributor(c).events.Claimed.get_logs(from_block=start, to_block=end)
     except UNREACHABLE as exc:
         raise ChainUnavailable(str(exc)) from exc
@@ -602,3 +877,92 @@ def mine(blocks: int = 1) -> None:
     else:
         for _ in range(blocks):
             c.w3.provider.make_request("evm_mine", [])
+
+
+# --- dataset registry (the data market) ------------------------------------------
+
+
+def _deploy_registry(c: Chain, row: ChainDeployment) -> ChainDeployment:
+    art = artifact("DatasetRegistry")
+    reg = c.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+    data = reg.constructor(c.address, c.address).data_in_transaction
+    tx = _wait_confirmed(submit(label="deploy:registry", purpose="deploy", to=None, data=data))
+    ChainDeployment.objects.filter(pk=row.pk, registry_address="").update(
+        registry_address=tx.contract_address
+    )
+    row.refresh_from_db()
+    return row
+
+
+def registry_address(c: Chain | None = None) -> str:
+    """The DatasetRegistry on this network: CHAIN_REGISTRY_ADDRESS, else deployed on first use.
+
+    Deployed apart from the reward pair (a network whose reward contracts were
+    deployed before the market existed gets its registry later), resumable like
+    them: the deployment is a ChainTx labelled ``deploy:registry``.
+    """
+    c = c or get()
+    row = deployment(c)
+    if not row.registry_address:
+        row.refresh_from_db()  # the cached row may predate another process's deployment
+    if not row.registry_address and settings.CHAIN_REGISTRY_ADDRESS:
+        ChainDeployment.objects.filter(pk=row.pk, registry_address="").update(
+            registry_address=to_checksum_address(settings.CHAIN_REGISTRY_ADDRESS)
+        )
+        row.refresh_from_db()
+    if not row.registry_address:
+        row = _deploy_registry(c, row)
+    _deployments[c.network] = row
+    return row.registry_address
+
+
+def registry(c: Chain | None = None):
+    c = c or get()
+    return _contract(c, "DatasetRegistry", registry_address(c))
+
+
+def register_call(
+    *, dataset: int, version: int, root: str, metadata_hash: str, rows: int
+) -> tuple[str, str]:
+    """(to, data) of ``register(dataset, version, root, metadataHash, rowCount)``."""
+    r = registry()
+    return r.address, r.encode_abi("register", args=[dataset, version, root, metadata_hash, rows])
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    root: str
+    metadata_hash: str
+    rows: int
+    registered_at: int
+
+
+def registered_version(*, dataset: int, version: int) -> RegisteredVersion | None:
+    """What the registry on this chain holds for (dataset, version); None if nothing.
+
+    Reads only: raises WrongChain when this network has no registry recorded
+    (nothing is deployed to answer a read).
+    """
+    c = get()
+    recorded = ChainDeployment.objects.filter(network=c.network).values_list(
+        "registry_address", flat=True
+    )
+    address = next(iter(recorded), "") or settings.CHAIN_REGISTRY_ADDRESS
+    if not address:
+        raise WrongChain(f"no dataset registry is recorded for {c.network}")
+    try:
+        if not bytes(c.w3.eth.get_code(to_checksum_address(address))):
+            raise WrongChain(f"there is no contract at the registry address {address}")
+        root, metadata_hash, rows, at = (
+            _contract(c, "DatasetRegistry", address).functions.versionOf(dataset, version).call()
+        )
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    if bytes(root) == bytes(32):
+        return None
+    return RegisteredVersion(
+        root=hexstr(root),
+        metadata_hash=hexstr(metadata_hash),
+        rows=int(rows),
+        registered_at=int(at),
+    )

@@ -3,6 +3,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from rewards.selectors import daily_progress
 from rewards.services.ledger import balances_for, user_group
 
 
@@ -29,5 +30,10 @@ class RewardsConsumer(AsyncJsonWebsocketConsumer):
         await self._send_balance()
 
     async def _send_balance(self):
-        balance = await database_sync_to_async(balances_for)(self.scope["user"])
-        await self.send_json({"type": "balance", **balance.as_dict()})
+        await self.send_json(await database_sync_to_async(_balance_frame)(self.scope["user"]))
+
+
+def _balance_frame(user) -> dict:
+    # One frame for the header badge and the rewards page: the balance and the
+    # day's progress toward the cap, so that a vote's credit shows in both.
+    return {"type": "balance", **balances_for(user).as_dict(), "today": daily_progress(user=user)}

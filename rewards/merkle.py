@@ -19,10 +19,13 @@ Amounts are token base units (``RewardToken`` has 18 decimals: one point is
 ``UNITS_PER_POINT`` units), cumulative since the first epoch.
 
 No Django and no web3 here: only eth-hash and eth-utils, which web3 brings along.
+Our own tree because the root must match OpenZeppelin ``MerkleProof`` bit for bit
+(sorted leaves, commutative pair hash), which the PyPI Merkle libraries do not.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -32,10 +35,12 @@ from eth_utils import is_checksum_address, to_checksum_address
 __all__ = [
     "LEAF_ENCODING",
     "UNITS_PER_POINT",
+    "HashTree",
     "MerkleTree",
     "hash_pair",
     "leaf_hash",
     "verify",
+    "verify_leaf",
 ]
 
 LEAF_ENCODING = ("address", "uint256")
@@ -125,6 +130,80 @@ def _hex(raw: bytes) -> str:
     return "0x" + raw.hex()
 
 
+def _tree_of_sorted(leaves: Sequence[bytes]) -> list[bytes]:
+    """The node array of steps 3-4 above over ``leaves``, already sorted ascending."""
+    n = len(leaves)
+    size = 2 * n - 1
+    tree: list[bytes] = [b""] * size
+    for i, leaf in enumerate(leaves):
+        tree[size - 1 - i] = leaf
+    for i in range(size - 1 - n, -1, -1):
+        left, right = tree[2 * i + 1], tree[2 * i + 2]
+        tree[i] = keccak(left + right) if left <= right else keccak(right + left)
+    return tree
+
+
+def _proof_at(tree: Sequence[bytes], i: int) -> list[str]:
+    proof = []
+    while i > 0:
+        proof.append(_hex(tree[i + 1 if i % 2 else i - 1]))
+        i = (i - 1) // 2
+    return proof
+
+
+def verify_leaf(root: str | bytes, leaf: str | bytes, proof: Sequence[str | bytes]) -> bool:
+    """True when ``proof`` puts the 32-byte ``leaf`` hash under ``root`` (MerkleProof.verify)."""
+    node = _bytes32(leaf, "leaf")
+    for sibling in proof:
+        node = hash_pair(node, _bytes32(sibling, "proof element"))
+    return node == _bytes32(root, "root")
+
+
+class HashTree:
+    """A tree over leaf hashes the caller computed, laid out exactly as ``MerkleTree``.
+
+    For leaves that are not payouts (the rows of a dataset version: see
+    ``datafi.market.canonical``): same sorted leaves, same node array, same
+    commutative pair hash, so OpenZeppelin ``MerkleProof`` verifies its proofs.
+    Raises ``ValueError`` on no leaves, a repeated leaf or one that is not 32 bytes.
+    """
+
+    __slots__ = ("_leaves", "_tree")
+
+    def __init__(self, leaves: Iterable[str | bytes]) -> None:
+        ordered = sorted(_bytes32(leaf, "leaf") for leaf in leaves)
+        if not ordered:
+            raise ValueError("a Merkle tree needs at least one leaf")
+        for previous, leaf in zip(ordered, ordered[1:], strict=False):
+            if previous == leaf:
+                raise ValueError(f"duplicate leaf: {_hex(leaf)}")
+        self._leaves = ordered
+        self._tree = _tree_of_sorted(ordered)
+
+    def __len__(self) -> int:
+        return len(self._leaves)
+
+    def __contains__(self, leaf: object) -> bool:
+        try:
+            raw = _bytes32(leaf, "leaf")  # type: ignore[arg-type]
+        except ValueError:
+            return False
+        k = bisect_left(self._leaves, raw)
+        return k < len(self._leaves) and self._leaves[k] == raw
+
+    def root(self) -> str:
+        """The root, as 0x-prefixed hex."""
+        return _hex(self._tree[0])
+
+    def proof(self, leaf: str | bytes) -> list[str]:
+        """Sibling hashes from ``leaf`` up to the root; KeyError if it is not a leaf."""
+        raw = _bytes32(leaf, "leaf")
+        k = bisect_left(self._leaves, raw)
+        if k == len(self._leaves) or self._leaves[k] != raw:
+            raise KeyError(f"no such leaf: {_hex(raw)}")
+        return _proof_at(self._tree, len(self._tree) - 1 - k)
+
+
 class MerkleTree:
     """A payout tree over (account, cumulative_amount) rows.
 
@@ -146,16 +225,9 @@ class MerkleTree:
             raise ValueError("a Merkle tree needs at least one leaf")
 
         hashed = sorted((_leaf(raw, amount), raw) for raw, amount in amounts.items())
-        n = len(hashed)
-        size = 2 * n - 1
-        tree: list[bytes] = [b""] * size
-        index: dict[bytes, int] = {}
-        for i, (leaf, raw) in enumerate(hashed):
-            tree[size - 1 - i] = leaf
-            index[raw] = size - 1 - i
-        for i in range(size - 1 - n, -1, -1):
-            left, right = tree[2 * i + 1], tree[2 * i + 2]
-            tree[i] = keccak(left + right) if left <= right else keccak(right + left)
+        tree = _tree_of_sorted([leaf for leaf, _ in hashed])
+        size = len(tree)
+        index = {raw: size - 1 - i for i, (_, raw) in enumerate(hashed)}
 
         self._amounts = amounts
         self._index = index
@@ -189,12 +261,7 @@ class MerkleTree:
             i = self._index[raw]
         except KeyError:
             raise KeyError(f"no leaf for {to_checksum_address(raw)}") from None
-        tree = self._tree
-        proof = []
-        while i > 0:
-            proof.append(_hex(tree[i + 1 if i % 2 else i - 1]))
-            i = (i - 1) // 2
-        return proof
+        return _proof_at(self._tree, i)
 
     def leaves(self) -> list[tuple[str, int]]:
         """(checksummed address, cumulative amount) rows, ordered by address."""

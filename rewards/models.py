@@ -15,6 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnlyError(Exception):
@@ -23,10 +24,10 @@ class AppendOnlyError(Exception):
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        AVAILABLE = "available", "Available points (user)"
-        ESCROW = "escrow", "Points held for a redemption (user)"
-        ISSUANCE = "issuance", "Platform issuance"
-        REDEEMED = "redeemed", "Redeemed on chain"
+        AVAILABLE = "available", _("Available points (user)")
+        ESCROW = "escrow", _("Points held for a redemption (user)")
+        ISSUANCE = "issuance", _("Platform issuance")
+        REDEEMED = "redeemed", _("Redeemed on chain")
 
     USER_KINDS = (Kind.AVAILABLE, Kind.ESCROW)
 
@@ -76,10 +77,11 @@ class Account(models.Model):
 
 class LedgerTransaction(models.Model):
     class Kind(models.TextChoices):
-        AWARD = "award", "Points awarded"
-        REDEEM = "redeem", "Redemption requested (to escrow)"
-        CANCEL = "cancel", "Redemption cancelled (back from escrow)"
-        SETTLE = "settle", "Redemption paid on chain"
+        AWARD = "award", _("Points awarded")
+        REDEEM = "redeem", _("Redemption requested (to escrow)")
+        CANCEL = "cancel", _("Redemption cancelled (back from escrow)")
+        SETTLE = "settle", _("Redemption paid on chain")
+        REOPEN = "reopen", _("Payment no longer on chain (back to escrow)")
 
     source_key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -95,6 +97,8 @@ class LedgerTransaction(models.Model):
 
     class Meta:
         db_table = "rewards_transaction"
+        verbose_name = "ledger transaction"
+        verbose_name_plural = "ledger transactions"
         indexes = [models.Index(fields=["user", "created_at"], name="rewards_txn_user_time")]
 
     def __str__(self) -> str:
@@ -119,6 +123,8 @@ class Entry(models.Model):
 
     class Meta:
         db_table = "rewards_entry"
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
         indexes = [models.Index(fields=["account", "created_at"], name="rewards_entry_acct_time")]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="rewards_entry_amount_nonzero"),
@@ -166,6 +172,8 @@ class SiweNonce(models.Model):
 
     class Meta:
         db_table = "rewards_siwe_nonce"
+        verbose_name = "SIWE nonce"
+        verbose_name_plural = "SIWE nonces"
 
     def __str__(self) -> str:
         return self.nonce
@@ -178,6 +186,8 @@ class ChainDeployment(models.Model):
     chain_id = models.BigIntegerField()
     token_address = models.CharField(max_length=42, blank=True)
     distributor_address = models.CharField(max_length=42, blank=True)
+    # The dataset registry (issue #14): deployed on first use, apart from the reward pair.
+    registry_address = models.CharField(max_length=42, blank=True)
     deployed_block = models.BigIntegerField(default=0)
     # Claimed events are read up to (and including) this block.
     scanned_block = models.BigIntegerField(default=-1)
@@ -185,6 +195,8 @@ class ChainDeployment(models.Model):
 
     class Meta:
         db_table = "rewards_chain_deployment"
+        verbose_name = "chain deployment"
+        verbose_name_plural = "chain deployments"
 
     def __str__(self) -> str:
         return f"{self.network} {self.distributor_address}"
@@ -199,6 +211,8 @@ class NonceCursor(models.Model):
 
     class Meta:
         db_table = "rewards_nonce_cursor"
+        verbose_name = "nonce cursor"
+        verbose_name_plural = "nonce cursors"
         constraints = [
             models.UniqueConstraint(fields=["network", "address"], name="rewards_nonce_one_sender")
         ]
@@ -211,18 +225,24 @@ class ChainTx(models.Model):
     """A transaction we signed. Stored (with its hash and raw bytes) before it is broadcast."""
 
     class Purpose(models.TextChoices):
-        DEPLOY = "deploy", "Deployment"
-        PUBLISH = "publish", "Epoch root publication"
-        CLAIM = "claim", "Gasless claim"
+        DEPLOY = "deploy", _("Deployment")
+        PUBLISH = "publish", _("Epoch root publication")
+        CLAIM = "claim", _("Gasless claim")
+        REGISTER = "register", _("Dataset version registration")
+        COMMIT = "commit", _("Pre-release commitment")
 
     class Status(models.TextChoices):
-        SIGNED = "signed", "Signed, not yet seen by the node"
-        SENT = "sent", "Broadcast, waiting for a receipt"
-        MINED = "mined", "Mined, waiting for confirmations"
-        CONFIRMED = "confirmed", "Confirmed"
-        REVERTED = "reverted", "Reverted"
+        SIGNED = "signed", _("Signed, not yet seen by the node")
+        SENT = "sent", _("Broadcast, waiting for a receipt")
+        MINED = "mined", _("Mined, waiting for confirmations")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REVERTED = "reverted", _("Reverted")
+        # The chain lost it (a node rolled back) and it cannot be sent again as it
+        # was: its nonce is free for another transaction, its owner signs anew.
+        DROPPED = "dropped", _("Dropped: no longer on chain, nonce released")
 
     OPEN = (Status.SIGNED, Status.SENT, Status.MINED)
+    DEAD = (Status.REVERTED, Status.DROPPED)
 
     network = models.CharField(max_length=80)
     sender = models.CharField(max_length=42)
@@ -244,9 +264,13 @@ class ChainTx(models.Model):
 
     class Meta:
         db_table = "rewards_chain_tx"
+        verbose_name = "chain transaction"
+        verbose_name_plural = "chain transactions"
         constraints = [
             models.UniqueConstraint(
-                fields=["network", "sender", "nonce"], name="rewards_chain_tx_one_per_nonce"
+                fields=["network", "sender", "nonce"],
+                condition=~Q(status="dropped"),
+                name="rewards_chain_tx_one_live_per_nonce",
             )
         ]
         indexes = [
@@ -262,9 +286,9 @@ class Epoch(models.Model):
     """One published Merkle root of cumulative payouts per wallet."""
 
     class Status(models.TextChoices):
-        PUBLISHING = "publishing", "Publishing (transaction pending)"
-        PUBLISHED = "published", "Published"
-        FAILED = "failed", "Failed (redemptions returned)"
+        PUBLISHING = "publishing", _("Publishing (transaction pending)")
+        PUBLISHED = "published", _("Published")
+        FAILED = "failed", _("Failed (redemptions returned)")
 
     number = models.PositiveIntegerField(unique=True)
     network = models.CharField(max_length=80)
@@ -306,6 +330,8 @@ class EpochLeaf(models.Model):
 
     class Meta:
         db_table = "rewards_epoch_leaf"
+        verbose_name = "epoch leaf"
+        verbose_name_plural = "epoch leaves"
         constraints = [
             models.UniqueConstraint(
                 fields=["epoch", "address"], name="rewards_leaf_one_per_wallet"
@@ -321,11 +347,11 @@ class EpochLeaf(models.Model):
 
 class Redemption(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the next epoch"
-        PUBLISHING = "publishing", "In an epoch being published"
-        CLAIMABLE = "claimable", "Published: claim it"
-        SETTLED = "settled", "Paid on chain"
-        CANCELLED = "cancelled", "Cancelled, points returned"
+        PENDING = "pending", _("Waiting for the next epoch")
+        PUBLISHING = "publishing", _("In an epoch being published")
+        CLAIMABLE = "claimable", _("Published: claim it")
+        SETTLED = "settled", _("Paid on chain")
+        CANCELLED = "cancelled", _("Cancelled, points returned")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -343,6 +369,12 @@ class Redemption(models.Model):
     # above it pays this redemption.
     leaf_cumulative_points = models.BigIntegerField(null=True, blank=True)
     claim_tx_hash = models.CharField(max_length=66, blank=True)
+    # The block of the Claimed event that settled it: a settlement this close to
+    # the head is checked again until it is deeper than CHAIN_REORG_WINDOW.
+    claim_block = models.BigIntegerField(null=True, blank=True)
+    # How often a settlement was undone because the chain lost its claim: each
+    # settlement books under its own source key (see redemption_settle_locked).
+    reopened = models.PositiveIntegerField(default=0)
     cancel_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -388,6 +420,8 @@ class ClaimRequest(models.Model):
 
     class Meta:
         db_table = "rewards_claim_request"
+        verbose_name = "claim request"
+        verbose_name_plural = "claim requests"
         constraints = [
             models.UniqueConstraint(
                 fields=["network", "address", "cumulative_points"],
@@ -397,3 +431,60 @@ class ClaimRequest(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.address} up to {self.cumulative_points}"
+
+
+class Commitment(models.Model):
+    """A published commitment to a model entered for pre-release testing (issue #18).
+
+    ``digest`` = sha256 of ``preimage`` (see the README, "Pre-release testing"),
+    public and recorded on chain from entry; ``preimage`` (it holds the random
+    salt) and ``results`` are public only once ``disclosed_at`` is set, at
+    release or withdrawal, whatever the results are.
+    """
+
+    class Outcome(models.TextChoices):
+        TESTING = "testing", _("In testing")
+        RELEASED = "released", _("Released")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # The model and organisation are referenced, not imported: evals owns them.
+    model = models.OneToOneField(
+        "evals.EvalModel", on_delete=models.PROTECT, related_name="commitment"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="commitments"
+    )
+    digest = models.CharField(max_length=66, unique=True)
+    preimage = models.TextField()
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, default=Outcome.TESTING, db_index=True
+    )
+    released_name = models.CharField(max_length=120, blank=True)
+    results = models.JSONField(null=True, blank=True)
+    chain_tx = models.OneToOneField(
+        ChainTx, on_delete=models.PROTECT, null=True, blank=True, related_name="commitment"
+    )
+    created_at = models.DateTimeField()
+    disclosed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "rewards_commitment"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="testing", disclosed_at__isnull=True, results__isnull=True)
+                | Q(
+                    outcome__in=["released", "withdrawn"],
+                    disclosed_at__isnull=False,
+                    results__isnull=False,
+                ),
+                name="rewards_commitment_disclosed_with_results",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="released") | ~Q(released_name=""),
+                name="rewards_commitment_released_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"commitment {self.digest[:18]}… ({self.outcome})"

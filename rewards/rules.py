@@ -25,18 +25,6 @@ def redemption_minimum() -> int:
     return max(1, int(settings.REDEMPTION_MINIMUM))
 
 
-def vote_multiplier(user) -> float:
-    """How much of the base reward this voter's votes earn, in [0, 1].
-
-    Fed by the quality work's reliability score (gold battles, agreement,
-    outlier tests, reading speed): an excluded voter gets 0 and earns nothing
-    redeemable.
-    """
-    from evals.quality.selectors import vote_points_multiplier
-
-    return vote_points_multiplier(user)
-
-
 def day_window(now: datetime) -> tuple[datetime, datetime]:
     """The UTC day containing ``now`` as [start, end)."""
     start = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
@@ -51,14 +39,21 @@ class VoteAward:
     capped: bool
 
 
-def vote_award(*, user, earned_today: int, multiplier: float | None = None) -> VoteAward:
-    """Points for one vote given what the user already earned today (and, when
-    the caller has it at hand, the voter's multiplier; otherwise it is read)."""
-    base = points_per_vote()
-    if multiplier is None:
-        multiplier = vote_multiplier(user)
+def points_for(multiplier: float) -> int:
+    """A vote's points before the daily cap: the base times the multiplier,
+    rounded to the nearest point (the weight a voter is shown, to two places,
+    times the base gives the same number; flooring gave 6 for "weight 0.70")."""
     multiplier = min(1.0, max(0.0, float(multiplier)))
-    raw = math.floor(base * multiplier)
+    return math.floor(points_per_vote() * multiplier + 0.5)
+
+
+def vote_award(*, earned_today: int, multiplier: float) -> VoteAward:
+    """Points for one vote given what the user already earned today and the
+    vote's multiplier in [0, 1] (quality's judgement of the voter and of this
+    vote's reading speed, which the fold passes in; an excluded voter's is 0)."""
+    base = points_per_vote()
+    multiplier = min(1.0, max(0.0, float(multiplier)))
+    raw = points_for(multiplier)
     room = max(0, daily_cap() - earned_today)
     points = min(raw, room)
     return VoteAward(points=points, base=base, multiplier=multiplier, capped=points < raw)

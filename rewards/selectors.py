@@ -1,10 +1,25 @@
 """Reads for the rewards pages and APIs."""
 
-from django.conf import settings
+import re
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from evals import selectors as evals_selectors
+from rewards import chain, rules
 from rewards.merkle import UNITS_PER_POINT
-from rewards.models import ChainDeployment, ChainTx, Entry, Epoch, Redemption, Wallet
+from rewards.models import (
+    ChainDeployment,
+    ChainTx,
+    Commitment,
+    Entry,
+    Epoch,
+    LedgerTransaction,
+    Redemption,
+    Wallet,
+)
 from rewards.services import ledger
+from rewards.services.commitments import commitment_as_dict
 
 HISTORY_LIMIT = 50
 
@@ -28,13 +43,74 @@ def redemption_dict(r: Redemption) -> dict:
         "points": r.points,
         "address": r.address,
         "status": r.status,
-        "status_label": Redemption.Status(r.status).label,
+        "status_label": str(Redemption.Status(r.status).label),
         "epoch": epoch.number if epoch else None,
         "publish_tx": _tx_dict(epoch.chain_tx) if epoch else None,
         "claim_tx": r.claim_tx_hash or None,
         "cancel_reason": r.cancel_reason or None,
         "created_at": r.created_at.isoformat(),
     }
+
+
+PROMPT_WORDS = 8
+
+
+def prompt_opening(text: str, words: int = PROMPT_WORDS) -> str:
+    """A prompt's first words, for a line that names a battle without its uuid."""
+    # Markdown markers read as noise in one line of plain text.
+    parts = re.sub(r"[*_`#>~]+", "", text).split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+def daily_progress(*, user, now=None) -> dict:
+    """Points earned today (UTC, the day the daily cap counts) against the cap."""
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    start, end = rules.day_window(now or timezone.now())
+    earned = (
+        Entry.objects.filter(
+            account__user=user,
+            account__kind="available",
+            transaction__kind=LedgerTransaction.Kind.AWARD,
+            created_at__gte=start,
+            created_at__lt=end,
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    cap = rules.daily_cap()
+    return {"earned": earned, "cap": cap, "resets_at": end.isoformat()}
+
+
+def _vote_history(entries: list) -> list[dict]:
+    """History rows; a vote's credit names its prompt and links to the vote."""
+    prompts = evals_selectors.battle_prompt_texts(
+        battle_ids=[
+            e.transaction.source_key.removeprefix("vote:")
+            for e in entries
+            if e.transaction.source_key.startswith("vote:")
+        ]
+    )
+    rows = []
+    for e in entries:
+        row = {
+            "amount": e.amount,
+            "kind": e.transaction.kind,
+            "memo": e.transaction.memo,
+            "at": e.created_at.isoformat(),
+            "battle": None,
+            "prompt": None,
+            "url": None,
+        }
+        key = e.transaction.source_key
+        battle_id = key.removeprefix("vote:") if key.startswith("vote:") else None
+        if battle_id in prompts:
+            row["battle"] = battle_id
+            row["prompt"] = prompt_opening(prompts[battle_id])
+            row["url"] = f"/votes/#battle-{battle_id}"
+            row["memo"] = _("Vote on “%(prompt)s”") % {"prompt": row["prompt"]}
+        rows.append(row)
+    return rows
 
 
 def rewards_summary(*, user) -> dict:
@@ -65,15 +141,8 @@ def rewards_summary(*, user) -> dict:
         if wallet
         else None,
         "redemptions": [redemption_dict(r) for r in redemptions],
-        "history": [
-            {
-                "amount": e.amount,
-                "kind": e.transaction.kind,
-                "memo": e.transaction.memo,
-                "at": e.created_at.isoformat(),
-            }
-            for e in history
-        ],
+        "history": _vote_history(list(history)),
+        "today": daily_progress(user=user),
         "claim_pending": _tx_dict(claim_pending),
         "minimum": settings.REDEMPTION_MINIMUM,
     }
@@ -120,3 +189,79 @@ def transparency(*, with_leaves: bool = True) -> dict:
             for e in Epoch.objects.select_related("chain_tx").order_by("-number")
         ],
     }
+
+
+def prerelease_disclosures() -> dict:
+    """Pre-release commitments (preimage and results once disclosed) and, per
+    organisation, how many models it has in testing now: all public."""
+    rows = Commitment.objects.select_related("chain_tx", "organization").order_by("-id")
+    return {
+        "in_testing": [
+            {"organization": org, "models": n}
+            for org, n in evals_selectors.models_in_testing_by_organization().items()
+        ],
+        "commitments": [commitment_as_dict(c) for c in rows],
+        "preimage_format": "sha256(UTF-8 of JSON {codename, organization, salt, started_at, v},"
+        " keys sorted, separators (',', ':'), non-ASCII as is)",
+    }
+
+
+def prerelease_commitment(*, commitment_id: int) -> dict | None:
+    """One commitment's public view, or None."""
+    if not 0 < commitment_id < 2**63:  # a URL's number the database cannot hold
+        return None
+    c = (
+        Commitment.objects.select_related("chain_tx", "organization")
+        .filter(pk=commitment_id)
+        .first()
+    )
+    return commitment_as_dict(c) if c is not None else None
+
+
+def payout_queue(*, now=None) -> dict:
+    """What waits on the payout worker: redemptions not yet settled and chain
+    transactions not yet final, with the age of the oldest of each."""
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    open_redemptions = Redemption.objects.filter(
+        status__in=[
+            Redemption.Status.PENDING,
+            Redemption.Status.PUBLISHING,
+            Redemption.Status.CLAIMABLE,
+        ]
+    ).aggregate(n=Count("pk"), oldest=Min("created_at"))
+    open_txs = ChainTx.objects.filter(status__in=ChainTx.OPEN).aggregate(
+        n=Count("pk"), oldest=Min("created_at")
+    )
+
+    def age(row):
+        return round((now - row["oldest"]).total_seconds(), 1) if row["oldest"] else 0.0
+
+    return {
+        "redemptions_open": open_redemptions["n"],
+        "oldest_redemption_age_s": age(open_redemptions),
+        "chain_txs_pending": open_txs["n"],
+        "oldest_chain_tx_age_s": age(open_txs),
+    }
+
+
+def chain_txs_by_state() -> dict[tuple[str, str], int]:
+    """Chain transactions counted by (purpose, status): the payout machinery at a glance."""
+    from django.db.models import Count
+
+    rows = ChainTx.objects.values("purpose", "status").annotate(n=Count("pk"))
+    return {(r["purpose"], r["status"]): r["n"] for r in rows}
+
+
+def chain_head() -> dict:
+    """The chain node's head block, or why it cannot be read. Never call inside a
+    transaction: it waits on the node."""
+
+    if chain.is_embedded():
+        return {"ok": True, "node": "embedded", "head": chain.head()}
+    try:
+        return {"ok": True, "node": "rpc", "head": chain.head()}
+    except chain.ChainUnavailable as exc:
+        return {"ok": False, "node": "rpc", "error": str(exc) or "unreachable"}

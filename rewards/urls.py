@@ -20,4 +20,14 @@ urlpatterns = [
     path("api/transparency/epochs", views.api_epochs, name="api-transparency-epochs"),
     path("api/transparency/epochs/<int:number>", views.api_epoch, name="api-transparency-epoch"),
     path("api/transparency/proof/<str:address>", views.api_proof, name="api-transparency-proof"),
+    path(
+        "api/transparency/commitments",
+        views.api_commitments,
+        name="api-transparency-commitments",
+    ),
+    path(
+        "api/transparency/commitments/<int:commitment_id>",
+        views.api_commitment,
+        name="api-transparency-commitment",
+    ),
 ]

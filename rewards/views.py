@@ -4,57 +4,43 @@ Every error is JSON ``{"code", "detail"}`` with a 4xx status; the chain being
 down is a 503 that changed nothing.
 """
 
-import json
-from functools import wraps
-
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from datafi.api import ApiError, error_response
+from datafi.accounts import throttle
+from datafi.accounts.views import throttled_response
+from datafi.api import ApiError, site_endpoint
+from datafi.input import json_body
 from rewards import chain, selectors
 from rewards.models import Epoch
 from rewards.services import payouts, redemptions, wallets
 from rewards.siwe import SiweError, checksum
 
+CHAIN_DOWN = ApiError(
+    "chain_unavailable",
+    gettext_lazy(
+        "The chain node is unreachable. Nothing was lost: what was accepted completes "
+        "when it is back; try again shortly."
+    ),
+    503,
+)
+
 
 def api_view(*, auth: bool = True):
-    """JSON in and out; ApiError -> 4xx; the chain being unreachable -> 503."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if auth and not request.user.is_authenticated:
-                return error_response("not_authenticated", "Log in first.", 401)
-            try:
-                return view(request, *args, **kwargs)
-            except ApiError as exc:
-                return error_response(exc.code, exc.detail, exc.status_code)
-            except chain.ChainUnavailable:
-                return error_response(
-                    "chain_unavailable",
-                    "The chain node is unreachable. Nothing was lost: what was accepted completes "
-                    "when it is back; try again shortly.",
-                    503,
-                )
-
-        return wrapper
-
-    return decorate
+    """The site's endpoint layer (datafi.api.site_endpoint); the chain being
+    unreachable is a 503 that changed nothing."""
+    return site_endpoint(auth=auth, translate={chain.ChainUnavailable: CHAIN_DOWN})
 
 
 def _body(request) -> dict:
     if request.content_type != "application/json":
-        raise ApiError("unsupported_media_type", "Send a JSON body.", 415)
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError("invalid_json", "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ApiError("invalid_json", "The body must be a JSON object.")
-    return body
+        raise ApiError("unsupported_media_type", _("Send a JSON body."), 415)
+    return json_body(request)  # parsed once, under the input rules (datafi.input)
 
 
 def _domain(request) -> str:
@@ -69,7 +55,8 @@ def _domain(request) -> str:
 @login_required
 @require_GET
 def rewards_page(request):
-    payouts.worker_tick_on_demand()
+    # Reads only: the payout worker's step sends chain transactions, so it runs
+    # in the worker and in the POSTs that act (redeem, claim), never on a GET.
     return render(
         request,
         "rewards/rewards.html",
@@ -83,7 +70,12 @@ def rewards_page(request):
 @require_GET
 def transparency_page(request):
     return render(
-        request, "rewards/transparency.html", {"data": selectors.transparency(with_leaves=True)}
+        request,
+        "rewards/transparency.html",
+        {
+            "data": selectors.transparency(with_leaves=True),
+            "prerelease": selectors.prerelease_disclosures(),
+        },
     )
 
 
@@ -93,7 +85,6 @@ def transparency_page(request):
 @require_GET
 @api_view()
 def api_summary(request):
-    payouts.worker_tick_on_demand()
     return JsonResponse(selectors.rewards_summary(user=request.user))
 
 
@@ -145,16 +136,8 @@ def api_claim_call(request):
     """The claim transaction for the user to send from their own wallet (to, data)."""
     wallet = request.user.wallet if hasattr(request.user, "wallet") else None
     if wallet is None:
-        raise ApiError("no_wallet", "Link a wallet first.", 409)
-    proof = payouts.proof_for(wallet.address)
-    if proof is None:
-        raise ApiError("nothing_to_claim", "No published payout for your wallet yet.", 409)
-    to, data = chain.claim_call(
-        account=wallet.address,
-        cumulative_points=proof["cumulative_points"],
-        proof=proof["proof"],
-    )
-    return JsonResponse({"to": to, "data": data, "chain_id": chain.chain_id(), **proof})
+        raise ApiError("no_wallet", _("Link a wallet first."), 409)
+    return JsonResponse(payouts.claim_call_for(address=wallet.address))
 
 
 # --- wallets (SIWE) --------------------------------------------------------------
@@ -163,6 +146,12 @@ def api_claim_call(request):
 @require_POST
 @api_view(auth=False)
 def api_siwe_nonce(request):
+    # Counted before anything else: each nonce is a row, and a malformed
+    # request is still a request.
+    try:
+        throttle.throttle_consume(scope="wallet_nonce", key=throttle.address_key(request))
+    except throttle.Throttled as exc:
+        return throttled_response(request, exc)
     body = _body(request)
     challenge = wallets.siwe_challenge(
         address=body.get("address"), domain=_domain(request), scheme=request.scheme
@@ -179,6 +168,7 @@ def api_wallet_link(request):
         message=body.get("message"),
         signature=body.get("signature"),
         domain=_domain(request),
+        scheme=request.scheme,
     )
     return JsonResponse({"address": wallet.address, "linked_at": wallet.linked_at.isoformat()})
 
@@ -186,9 +176,16 @@ def api_wallet_link(request):
 @require_POST
 @api_view(auth=False)
 def api_wallet_login(request):
+    try:
+        throttle.throttle_consume(scope="wallet_login", key=throttle.address_key(request))
+    except throttle.Throttled as exc:
+        return throttled_response(request, exc)
     body = _body(request)
     user = wallets.wallet_sign_in(
-        message=body.get("message"), signature=body.get("signature"), domain=_domain(request)
+        message=body.get("message"),
+        signature=body.get("signature"),
+        domain=_domain(request),
+        scheme=request.scheme,
     )
     login(request, user, backend="datafi.accounts.backends.UserBackend")
     return JsonResponse({"username": user.username, "address": user.wallet.address})
@@ -208,7 +205,7 @@ def api_epochs(request):
 def api_epoch(request, number):
     epoch = Epoch.objects.select_related("chain_tx").filter(number=number).first()
     if epoch is None:
-        raise ApiError("not_found", "No such epoch.", 404)
+        raise ApiError("not_found", _("No such epoch."), 404)
     return JsonResponse(selectors.epoch_dict(epoch))
 
 
@@ -218,8 +215,23 @@ def api_proof(request, address):
     try:
         address = checksum(address)
     except SiweError:
-        raise ApiError("invalid_address", "Not an Ethereum address.") from None
+        raise ApiError("invalid_address", _("Not an Ethereum address.")) from None
     proof = payouts.proof_for(address)
     if proof is None:
-        raise ApiError("not_found", "No published payout for this wallet.", 404)
+        raise ApiError("not_found", _("No published payout for this wallet."), 404)
     return JsonResponse(proof)
+
+
+@require_GET
+@api_view(auth=False)
+def api_commitments(request):
+    return JsonResponse(selectors.prerelease_disclosures())
+
+
+@require_GET
+@api_view(auth=False)
+def api_commitment(request, commitment_id):
+    data = selectors.prerelease_commitment(commitment_id=commitment_id)
+    if data is None:
+        raise ApiError("not_found", "No such commitment.", 404)
+    return JsonResponse(data)

@@ -38,7 +38,7 @@ def _service_missing(marker: str) -> str | None:
         from tests.services import anvil_binary
 
         if anvil_binary() is None:
-            return "needs anvil: npm ci (package @foundry-rs/anvil)"
+            return "needs anvil: npm install (package @foundry-rs/anvil)"
     return None
 
 
@@ -176,3 +176,18 @@ def _own_redis_prefix_per_worker():
     if worker and "redis" in layer.get("BACKEND", "").lower():
         layer.setdefault("CONFIG", {})["prefix"] = f"asgi-{worker}"
     yield
+
+
+@pytest.fixture
+def evm(settings):
+    """A fresh in-process EVM (and no CHAIN_RPC_URL) for this test."""
+    from rewards import chain
+
+    settings.CHAIN_RPC_URL = ""
+    settings.CHAIN_PRIVATE_KEY = ""
+    settings.CHAIN_ID = 0
+    settings.CHAIN_CONFIRMATIONS = 1
+    settings.REWARD_WORKER_ON_DEMAND = False
+    chain.reset()
+    yield chain
+    chain.reset()

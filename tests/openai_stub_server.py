@@ -16,6 +16,8 @@ Behaviour is chosen by the model id, as ``+``-joined switches::
     stall               stream a few tokens, then send nothing
     leak:Some Name      the answer says "I am Some Name, created by OpenAI."
     nousage             never send a usage chunk
+    markdown            the answer is MARKDOWN_SAMPLE (bold, code, a code block,
+                        inline and display math), streamed in small pieces
 
 e.g. ``slow:0.05+leak:Halcyon-9``. Run it on its own with
 ``python -m tests.openai_stub_server --port 9100``.
@@ -41,6 +43,18 @@ FILLER = (  # noqa: SIM905 (prose reads better than a list)
     "and keep the result simple enough to explain to a friend over coffee while "
     "noting the trade-offs and the cases where it does not hold at all"
 ).split()
+
+
+MARKDOWN_SAMPLE = (
+    "The **short answer** is to call `sorted()` on the list.\n\n"
+    "```python\n"
+    "words = sorted(words, key=len)\n"
+    "print(words)\n"
+    "```\n\n"
+    "Sorting costs $O(n \\log n)$ comparisons, and the mean is\n\n"
+    "$$\\bar{x} = \\frac{1}{n}\\sum_{i=1}^{n} x_i$$\n\n"
+    "That is **all** there is to it."
+)
 
 
 def parse_switches(model: str) -> dict:
@@ -160,10 +174,16 @@ class StubHandler(BaseHTTPRequestHandler):
         n_words = int(sw.get("words") or 24)
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
         words = answer_words(model, body.get("messages") or [], n_words, sw.get("leak"))
+        if "markdown" in sw:
+            # Pieces keep their whitespace (newlines matter in Markdown) and cut
+            # through "**" and "$$", as a real tokenizer does.
+            words = [MARKDOWN_SAMPLE[i : i + 3] for i in range(0, len(MARKDOWN_SAMPLE), 3)]
         finish = "stop"
         if max_tokens and len(words) > int(max_tokens):
             words, finish = words[: int(max_tokens)], "length"
-        tokens = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        tokens = (
+            words if "markdown" in sw else [w if i == 0 else " " + w for i, w in enumerate(words)]
+        )
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         usage = {
             "prompt_tokens": prompt_tokens,

@@ -1,24 +1,38 @@
-"""The Redis cache shares one client per process."""
+"""The cache is Django's own Redis backend: no private override."""
+
+import threading
 
 import pytest
-
-from datafi.cache import SharedRedisCache
-
-
-def test_every_cache_object_of_a_process_shares_one_redis_client():
-    # Django builds a cache object per context, which under ASGI is per request.
-    first = SharedRedisCache("redis://127.0.0.1:6379/5", {"KEY_PREFIX": "t"})
-    second = SharedRedisCache("redis://127.0.0.1:6379/5", {"KEY_PREFIX": "t"})
-    other = SharedRedisCache("redis://127.0.0.1:6379/6", {"KEY_PREFIX": "t"})
-    assert first._cache is second._cache
-    assert other._cache is not first._cache
+from django.core.cache import caches
+from django.test import override_settings
 
 
 @pytest.mark.redis
-def test_the_shared_client_reads_and_writes(settings):
-    cache = SharedRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "datafi-test-cache"})
-    cache.set("k", {"v": 1}, 30)
-    assert SharedRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "datafi-test-cache"}).get("k") == {
-        "v": 1
-    }
-    cache.delete("k")
+def test_it_reads_and_writes_through_djangos_redis_backend(settings):
+    from django.core.cache.backends.redis import RedisCache
+
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    cache = caches["default"]
+    assert type(cache) is RedisCache
+    cache.set("datafi-test-cache", {"v": 1}, 30)
+    assert cache.get("datafi-test-cache") == {"v": 1}
+    cache.delete("datafi-test-cache")
+
+
+@pytest.mark.redis
+def test_a_wsgi_worker_thread_keeps_one_cache_client_across_requests(settings, client, alice):
+    # The old override shared one client per process because under ASGI every
+    # request made a new cache object (and a new Redis connection). On the
+    # WSGI workers a thread keeps its cache object from request to request.
+    seen = []
+
+    def two_requests():
+        with override_settings(ALLOWED_HOSTS=["testserver"]):
+            for _ in range(2):
+                client.get("/")
+                seen.append(caches["default"])
+
+    worker = threading.Thread(target=two_requests)
+    worker.start()
+    worker.join()
+    assert len(seen) == 2 and seen[0] is seen[1]

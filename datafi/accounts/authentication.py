@@ -7,6 +7,8 @@ logged-in session (members use the docs page and the download links; operators,
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from datafi.accounts.models import ApiKey, Membership
@@ -44,13 +46,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(
-                "Authorization header must be 'Bearer <key>'.", code="invalid_key"
+                _("Authorization header must be 'Bearer <key>'."), code="invalid_key"
             )
         try:
             plaintext = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(
-                "Malformed API key.", code="invalid_key"
+                _("Malformed API key."), code="invalid_key"
             ) from None
         try:
             key = api_key_authenticate(plaintext=plaintext)
@@ -115,19 +117,19 @@ class HasScope(permissions.BasePermission):
     nothing to read: 403 rather than an empty answer that looks like success.
     """
 
-    message = "This API key lacks the scope this operation needs."
+    message = gettext_lazy("This API key lacks the scope this operation needs.")
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             return False
         principal = principal_for(request)
         if principal.organization_ids is not None and not principal.organization_ids:
-            self.message = "You are not a member of any provider organisation."
+            self.message = _("You are not a member of any provider organisation.")
             self.code = "no_organization"
             return False
         scope = getattr(view, "required_scopes", {}).get(request.method)
         if scope is not None and scope not in principal.scopes:
-            self.message = f"This API key lacks the {scope!r} scope."
+            self.message = _("This API key lacks the %(scope)s scope.") % {"scope": repr(scope)}
             self.code = "missing_scope"
             return False
         return True

@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -38,8 +39,8 @@ class Membership(models.Model):
     """A user's seat in a provider organisation."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MEMBER = "member", "Member"
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(
@@ -73,9 +74,9 @@ class ApiKey(models.Model):
     """
 
     class Scope(models.TextChoices):
-        MODELS_WRITE = "models:write", "Register and update models"
-        ANSWERS_WRITE = "answers:write", "Upload answers"
-        DATA_READ = "data:read", "Read battles, votes and datasets"
+        MODELS_WRITE = "models:write", _("Register and update models")
+        ANSWERS_WRITE = "answers:write", _("Upload answers")
+        DATA_READ = "data:read", _("Read battles, votes and datasets")
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_keys"

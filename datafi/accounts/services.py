@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from datafi.accounts.models import ApiKey, Membership, Organization, User
 from datafi.api import ApiError
@@ -25,10 +26,14 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
 
 def organization_get_or_create(*, slug: str, name: str, website: str = ""):
     """The provider organisation with this slug, created if missing."""
-    org, _ = Organization.objects.update_or_create(
+    org, _created = Organization.objects.update_or_create(
         slug=slug, defaults={"name": name, "website": website}
     )
     return org
+
+
+def _name_taken(name: str) -> str:
+    return _("An organisation named %(name)s already exists.") % {"name": repr(name)}
 
 
 @transaction.atomic(durable=True)
@@ -37,19 +42,17 @@ def organization_create(*, name: str, owner: User, website: str = "") -> Organiz
     name = (name or "").strip()
     slug = slugify(name)[:60]
     if not name or not slug:
-        raise ApiError("invalid_name", "Give the organisation a name with letters or digits.")
+        raise ApiError("invalid_name", _("Give the organisation a name with letters or digits."))
     if (
         Organization.objects.filter(slug=slug).exists()
         or Organization.objects.filter(name__iexact=name).exists()
     ):
-        raise ApiError("name_taken", f"An organisation named {name!r} already exists.", 409)
+        raise ApiError("name_taken", _name_taken(name), 409)
     try:
         with transaction.atomic():
             org = Organization.objects.create(name=name, slug=slug, website=website)
     except IntegrityError:
-        raise ApiError(
-            "name_taken", f"An organisation named {name!r} already exists.", 409
-        ) from None
+        raise ApiError("name_taken", _name_taken(name), 409) from None
     Membership.objects.create(user=owner, organization=org, role=Membership.Role.OWNER)
     return org
 
@@ -57,8 +60,12 @@ def organization_create(*, name: str, owner: User, website: str = "") -> Organiz
 def membership_add(*, organization: Organization, user: User, role: str = "member") -> Membership:
     """Give ``user`` a seat in ``organization`` (or change their role)."""
     if role not in Membership.Role.values:
-        raise ApiError("invalid_role", f"role must be one of {', '.join(Membership.Role.values)}.")
-    membership, _ = Membership.objects.update_or_create(
+        raise ApiError(
+            "invalid_role",
+            # Translators: "role" is the API field's name; the roles are API values.
+            _("role must be one of %(roles)s.") % {"roles": ", ".join(Membership.Role.values)},
+        )
+    membership, _created = Membership.objects.update_or_create(
         user=user, organization=organization, defaults={"role": role}
     )
     return membership
@@ -80,14 +87,15 @@ def api_key_create(
     """A new key for ``organization``; the plaintext is returned once and not kept."""
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise ApiError("invalid_name", "Name the key (1 to 80 characters).")
+        raise ApiError("invalid_name", _("Name the key (1 to 80 characters)."))
     if not isinstance(scopes, list | tuple) or not scopes:
-        raise ApiError("invalid_scopes", "Pick at least one scope.")
+        raise ApiError("invalid_scopes", _("Pick at least one scope."))
     unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
     if unknown:
         raise ApiError(
             "invalid_scopes",
-            f"Unknown scopes: {', '.join(unknown)}. Allowed: {', '.join(ApiKey.Scope.values)}.",
+            _("Unknown scopes: %(unknown)s. Allowed: %(allowed)s.")
+            % {"unknown": ", ".join(unknown), "allowed": ", ".join(ApiKey.Scope.values)},
         )
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
@@ -119,15 +127,15 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey:
     """The active key matching ``plaintext``; raises ApiKeyInvalid otherwise."""
     parts = (plaintext or "").split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not parts[1] or not parts[2]:
-        raise ApiKeyInvalid("invalid_key", "Malformed API key.")
+        raise ApiKeyInvalid("invalid_key", _("Malformed API key."))
     key = ApiKey.objects.select_related("organization").filter(prefix=parts[1][:16]).first()
     # Compare in constant time even when the prefix is unknown, so that timing
     # does not tell which prefixes exist.
     expected = key.secret_hash if key is not None else "0" * 64
     if not hmac.compare_digest(expected, _hash_secret(parts[2])) or key is None:
-        raise ApiKeyInvalid("invalid_key", "Unknown API key.")
+        raise ApiKeyInvalid("invalid_key", _("Unknown API key."))
     if key.revoked_at is not None:
-        raise ApiKeyInvalid("key_revoked", "This API key was revoked.")
+        raise ApiKeyInvalid("key_revoked", _("This API key was revoked."))
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -1,56 +1,134 @@
+from django.conf import settings
 from django.contrib.auth import login
-from django.http import JsonResponse
+from django.contrib.auth import views as auth_views
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import JavaScriptCatalog
 
-from datafi.accounts import services
+from datafi.accounts import throttle
 from datafi.accounts.forms import SignupForm
+from datafi.api import ApiError, refusal_response
+from datafi.flows import signup as signup_flow
+from datafi.input import wants_json
+from evals import languages as voter_languages
+
+
+@cache_control(max_age=86400, public=True)
+def javascript_catalog(request, lang: str):
+    """The page scripts' translations (Django's JavaScript catalogue) for ``lang``.
+
+    The language is in the URL, so that a browser's cached copy is never one of
+    another language after the switcher changes it.
+    """
+    if lang not in dict(settings.LANGUAGES):
+        raise Http404("No such language.")
+    with translation.override(lang):
+        return JavaScriptCatalog.as_view()(request)
 
 
 def home(request):
     return render(request, "home.html")
 
 
+def safe_next(request, fallback: str = "arena") -> str:
+    """The request's ``next`` if it stays on this site, as Django's log-in view checks it."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def throttled_response(request, exc: throttle.Throttled):
+    """429 with Retry-After: JSON for API clients, a page in plain words for people."""
+    if wants_json(request):
+        response = JsonResponse({"code": exc.code, "detail": exc.detail}, status=429)
+    else:
+        response = render(
+            request, "registration/throttled.html", {"detail": exc.detail}, status=429
+        )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("arena")
-    form = SignupForm(request.POST or None)
+        return redirect(safe_next(request))
+    if request.method == "POST":
+        try:
+            throttle.throttle_consume(scope="signup", key=throttle.address_key(request))
+        except throttle.Throttled as exc:
+            return throttled_response(request, exc)
+    form = SignupForm(
+        request.POST or None, accept_language=request.headers.get("Accept-Language", "")
+    )
     if request.method == "POST" and form.is_valid():
-        user = services.user_create(
+        user = signup_flow.voter_signup(
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password1"],
             email=form.cleaned_data.get("email") or "",
+            # None ticked (or a client that sends no field): the browser's languages.
+            languages=form.cleaned_data.get("languages")
+            or voter_languages.from_accept_language(request.headers.get("Accept-Language", "")),
+            sell_data=form.cleaned_data.get("sell_data", False),
         )
         login(request, user, backend="datafi.accounts.backends.UserBackend")
-        return redirect(request.GET.get("next") or "arena")
+        return redirect(safe_next(request))
     status = 400 if request.method == "POST" else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
-def _wants_json(request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    )
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, throttled per address and per e-mail address.
+
+    Per e-mail too, so that nobody can fill a person's inbox with reset mails.
+    """
+
+    def post(self, request, *args, **kwargs):
+        try:
+            throttle.throttle_consume(scope="password_reset", key=throttle.address_key(request))
+            throttle.throttle_consume(
+                scope="password_reset_email",
+                key=throttle.email_key(request.POST.get("email", "")),
+            )
+        except throttle.Throttled as exc:
+            return throttled_response(request, exc)
+        return super().post(request, *args, **kwargs)
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' lock-out response (AXES_LOCKOUT_CALLABLE): 429, Retry-After, plain words."""
+    wait = int(throttle.login_cool_off(request).total_seconds())
+    detail = _(
+        "Log-in is paused after too many failed attempts for this account or from your "
+        "network. Please try again in %(when)s. A failed try in the "
+        "meantime starts the wait again. Forgot your password? You can reset it."
+    ) % {"when": throttle.retry_in_words(wait)}
+    return throttled_response(request, throttle.Throttled(detail, retry_after=wait))
 
 
 def _error(request, status: int, code: str, detail: str):
-    if _wants_json(request):
-        return JsonResponse({"code": code, "detail": detail}, status=status)
-    return render(request, "error.html", {"status": status, "detail": detail}, status=status)
+    return refusal_response(request, ApiError(code, detail, status))
 
 
 def error_400(request, exception=None):
-    return _error(request, 400, "bad_request", "The request could not be understood.")
+    return _error(request, 400, "bad_request", _("The request could not be understood."))
 
 
 def error_403(request, exception=None):
-    return _error(request, 403, "forbidden", "You are not allowed to do that.")
+    return _error(request, 403, "forbidden", _("You are not allowed to do that."))
 
 
 def error_404(request, exception=None):
-    return _error(request, 404, "not_found", "Nothing here.")
+    return _error(request, 404, "not_found", _("Nothing here."))
 
 
 def error_500(request):
-    return _error(request, 500, "server_error", "Something went wrong on our side.")
+    return _error(request, 500, "server_error", _("Something went wrong on our side."))

@@ -9,15 +9,18 @@ All prompt texts and reference answers below were written for this project.
 Each fictional model's answer is derived from the hand-written reference
 answer by a per-model transformation (seeded with ``random.Random`` on a
 string seed, which is stable across runs and PYTHONHASHSEED values), plus
-hand-written per-prompt variations:
+hand-written per-prompt variations.  Each answer's generator is seeded by its
+(model, prompt) pair alone, so adding prompts never changes existing answers;
+new prompts are appended (the Indonesian section comes last) so that the
+existing entries of demo.json also keep their order:
 
 * ``wrong=``  hand-written, deliberately WRONG answer used by the weak model
               (wrong numbers in math, wrong conclusions in puzzles / facts).
 * ``bug=``    (old, new) replacements applied to the reference answer to
               produce the weak model's deliberately BUGGY code.
-* ``en=``     English answer for a French/Spanish prompt, used by the model
-              that always answers in English.  ``{code}`` is replaced by the
-              first code block of the reference answer.
+* ``en=``     English answer for a French/Spanish/Indonesian prompt, used by
+              the model that always answers in English.  ``{code}`` is
+              replaced by the first code block of the reference answer.
 * ``short=``  optional one/two-sentence answer for the terse model.
 
 The weak model is also deliberately OFF-TOPIC on some prompts (chosen with
@@ -38,7 +41,7 @@ from pathlib import Path
 OUT_PATH = Path(__file__).resolve().parent / "demo.json"
 
 CATEGORIES = ("coding", "math", "creative", "reasoning", "knowledge", "advice", "writing")
-LANGUAGES = ("en", "fr", "es", "de")
+LANGUAGES = ("en", "fr", "es", "id", "de")
 
 PROMPTS: list[dict] = []
 
@@ -2943,6 +2946,717 @@ A more professional version: "Hi [name], could you send me the report when you g
 
 
 # ===========================================================================
+# INDONESIAN (Bahasa Indonesia), every category
+#   Kept in a section of its own, after the others: the prompts and answers of
+#   the other languages keep their order (and content) in demo.json.
+# ===========================================================================
+
+P(
+    "id-py-hitung-kata",
+    "coding",
+    "id",
+    "Bagaimana cara menghitung berapa kali setiap kata muncul dalam sebuah teks dengan Python?",
+    r"""
+Cara paling ringkas adalah memakai `collections.Counter`:
+
+```python
+from collections import Counter
+
+teks = "saya suka kopi dan saya suka teh"
+jumlah = Counter(teks.lower().split())
+
+print(jumlah["saya"])         # 2
+print(jumlah.most_common(2))  # [('saya', 2), ('suka', 2)]
+```
+
+**Cara kerjanya:**
+
+- `teks.lower()` menyeragamkan huruf besar dan kecil, sehingga "Saya" dan "saya" dihitung sebagai kata yang sama.
+- `split()` memecah teks menjadi daftar kata berdasarkan spasi.
+- `Counter` menghitung kemunculan setiap elemen dan bisa dipakai seperti dictionary biasa.
+- `most_common(n)` mengembalikan *n* kata yang paling sering muncul, dari yang terbanyak.
+
+**Catatan:** tanda baca ikut menempel pada kata, sehingga "kopi," dan "kopi" dianggap berbeda. Untuk teks sungguhan, ambil kata-katanya dengan ekspresi reguler: `re.findall(r"\w+", teks.lower())`.
+""",
+    bug=[("jumlah = Counter(teks.lower().split())", "jumlah = Counter(teks.lower())")],
+    en=r"""
+Use `collections.Counter` on the lower-cased words:
+
+{code}
+
+`most_common(n)` returns the n most frequent words.
+""",
+    short="`Counter(teks.lower().split())` dari modul `collections`, lalu `most_common()` untuk kata yang paling sering muncul.",
+)
+
+P(
+    "id-js-map-filter-reduce",
+    "coding",
+    "id",
+    "Apa perbedaan antara map, filter, dan reduce di JavaScript? Tolong beri contoh sederhana.",
+    r"""
+Ketiganya adalah method array yang **tidak mengubah array aslinya**, tetapi tujuannya berbeda:
+
+```javascript
+const harga = [12000, 45000, 8000, 30000];
+
+// map: ubah setiap elemen, hasilnya array baru dengan panjang yang sama
+const denganPajak = harga.map((h) => h * 1.11);
+
+// filter: saring elemen, hasilnya array baru yang bisa lebih pendek
+const mahal = harga.filter((h) => h > 20000); // [45000, 30000]
+
+// reduce: gabungkan semua elemen menjadi satu nilai
+const total = harga.reduce((jumlah, h) => jumlah + h, 0); // 95000
+```
+
+- **`map`** menjalankan fungsi pada setiap elemen dan mengembalikan array baru yang panjangnya sama.
+- **`filter`** hanya menyimpan elemen yang membuat fungsinya bernilai `true`.
+- **`reduce`** "melipat" array menjadi satu nilai: jumlah, objek, string, dan sebagainya. Selalu berikan nilai awal (di sini `0`) agar tidak terjadi error pada array kosong.
+
+Ketiganya bisa dirangkai: `harga.filter((h) => h > 20000).reduce((a, h) => a + h, 0)` menghasilkan `75000`.
+""",
+    bug=[
+        (
+            "const mahal = harga.filter((h) => h > 20000); // [45000, 30000]",
+            "const mahal = harga.map((h) => h > 20000); // [45000, 30000]",
+        )
+    ],
+    en=r"""
+`map` transforms every element (same length), `filter` keeps the elements that pass a test, and `reduce` folds the array into a single value:
+
+{code}
+
+None of them modifies the original array.
+""",
+)
+
+P(
+    "id-sql-inner-left-join",
+    "coding",
+    "id",
+    "Apa bedanya INNER JOIN dan LEFT JOIN di SQL? Kapan saya harus memakai masing-masing?",
+    r"""
+**`INNER JOIN` hanya mengembalikan baris yang punya pasangan di kedua tabel, sedangkan `LEFT JOIN` mengembalikan semua baris dari tabel kiri dan mengisi kolom tabel kanan dengan `NULL` jika tidak ada pasangannya.**
+
+```sql
+-- Semua pelanggan beserta jumlah pesanannya, termasuk yang belum pernah memesan
+SELECT p.nama, COUNT(o.id) AS jumlah_pesanan
+FROM pelanggan p
+LEFT JOIN pesanan o ON o.pelanggan_id = p.id
+GROUP BY p.id, p.nama;
+```
+
+Dengan `INNER JOIN`, pelanggan yang belum pernah memesan akan **hilang** dari hasil. Dengan `LEFT JOIN`, mereka tetap muncul dengan `jumlah_pesanan = 0`. Perhatikan bahwa yang dihitung adalah `COUNT(o.id)`, bukan `COUNT(*)`, supaya baris `NULL` tidak ikut terhitung.
+
+**Kapan memakai yang mana:**
+
+- `INNER JOIN` jika Anda hanya butuh data yang ada di kedua tabel, misalnya pesanan beserta nama pelanggannya.
+- `LEFT JOIN` jika semua baris tabel utama harus tetap muncul, misalnya laporan semua pelanggan, termasuk yang belum aktif.
+
+**Jebakan umum:** syarat untuk tabel kanan yang ditaruh di `WHERE` (misalnya `WHERE o.status = 'lunas'`) diam-diam mengubah `LEFT JOIN` menjadi `INNER JOIN`, karena baris `NULL` ikut tersaring. Taruh syarat seperti itu di klausa `ON`.
+""",
+    bug=[
+        (
+            "SELECT p.nama, COUNT(o.id) AS jumlah_pesanan",
+            "SELECT p.nama, COUNT(*) AS jumlah_pesanan",
+        )
+    ],
+    en=r"""
+`INNER JOIN` keeps only rows that have a match in both tables; `LEFT JOIN` keeps every row of the left table and fills the right table's columns with `NULL` when there is no match:
+
+{code}
+
+Count `o.id`, not `*`, so that customers without orders get 0.
+""",
+    short="`INNER JOIN` hanya mengambil baris yang cocok di kedua tabel; `LEFT JOIN` mengambil semua baris tabel kiri, dengan `NULL` jika tidak ada pasangannya.",
+)
+
+P(
+    "id-git-batal-commit",
+    "coding",
+    "id",
+    "Bagaimana cara membatalkan commit terakhir di Git tanpa kehilangan perubahan yang sudah saya buat?",
+    r"""
+Gunakan `git reset --soft`, yang memundurkan cabang satu commit tetapi membiarkan perubahan Anda tetap ada:
+
+```bash
+git reset --soft HEAD~1
+```
+
+Setelah itu, perubahan dari commit tersebut kembali berada di *staging area*, siap diperbaiki lalu di-commit ulang.
+
+**Pilihan lain:**
+
+- `git reset HEAD~1` (mode bawaan, `--mixed`): commit dibatalkan, perubahan tetap ada di berkas tetapi tidak lagi di-*stage*.
+- `git commit --amend`: jika Anda hanya ingin memperbaiki pesan commit atau menambahkan berkas yang terlupa.
+- `git reset --hard HEAD~1` **menghapus** perubahan itu sepenuhnya, jadi jangan dipakai jika Anda ingin menyimpannya.
+
+**Penting:** jika commit itu sudah di-*push* ke repositori bersama, jangan menulis ulang riwayatnya. Pakai `git revert HEAD`, yang membuat commit baru untuk membatalkan perubahan tersebut.
+""",
+    bug=[("git reset --soft HEAD~1\n```", "git reset --hard HEAD~1\n```")],
+    en=r"""
+Use a soft reset: it moves the branch back one commit and keeps your changes staged:
+
+{code}
+
+If the commit was already pushed, use `git revert HEAD` instead of rewriting history.
+""",
+)
+
+P(
+    "id-math-diskon-bertingkat",
+    "math",
+    "id",
+    "Sebuah baju seharga Rp200.000 mendapat diskon 25%, lalu diskon tambahan 10% dari harga setelah diskon pertama. Berapa harga akhirnya?",
+    r"""
+Harga akhirnya **Rp135.000**.
+
+Diskon bertingkat dihitung **satu per satu**, bukan dijumlahkan:
+
+- Setelah diskon 25%: Rp200.000 × 0,75 = **Rp150.000**
+- Setelah diskon tambahan 10%: Rp150.000 × 0,90 = **Rp135.000**
+
+Jadi total potongannya Rp65.000, atau **32,5%** dari harga awal, bukan 35%, karena diskon kedua dihitung dari harga yang sudah turun.
+""",
+    wrong=r"""
+Harga akhirnya **Rp130.000**.
+
+Diskonnya 25% + 10% = 35%, dan 35% dari Rp200.000 adalah Rp70.000, jadi harganya Rp200.000 − Rp70.000 = Rp130.000.
+""",
+    en=r"""
+The final price is **Rp135,000**. Apply the discounts one after the other: 200,000 × 0.75 = 150,000, then 150,000 × 0.90 = 135,000, a total discount of 32.5%, not 35%.
+""",
+)
+
+P(
+    "id-math-bunga-majemuk",
+    "math",
+    "id",
+    "Saya menabung Rp10.000.000 di bank dengan bunga 5% per tahun yang dibungakan kembali setiap tahun. Berapa saldo saya setelah 3 tahun?",
+    r"""
+Saldo Anda setelah 3 tahun adalah **Rp11.576.250** (sebelum dipotong pajak bunga).
+
+Karena bunganya dibungakan kembali (**bunga majemuk**), bunga setiap tahun dihitung dari saldo yang sudah bertambah:
+
+- Tahun 1: Rp10.000.000 × 1,05 = **Rp10.500.000**
+- Tahun 2: Rp10.500.000 × 1,05 = **Rp11.025.000**
+- Tahun 3: Rp11.025.000 × 1,05 = **Rp11.576.250**
+
+Rumus umumnya: saldo = modal × (1 + r)ⁿ = 10.000.000 × 1,05³ = 10.000.000 × 1,157625.
+
+Dengan bunga tunggal (tanpa dibungakan kembali), hasilnya hanya Rp11.500.000; selisih Rp76.250 itu adalah "bunga atas bunga".
+""",
+    wrong=r"""
+Saldo Anda menjadi **Rp11.500.000**.
+
+Bunganya 5% × Rp10.000.000 = Rp500.000 per tahun, jadi selama 3 tahun bunganya Rp1.500.000, dan saldo menjadi Rp11.500.000.
+""",
+    en=r"""
+About **Rp11,576,250**. With interest compounded yearly: 10,000,000 × 1.05³ = 10,000,000 × 1.157625 = 11,576,250 (simple interest would give only 11,500,000).
+""",
+)
+
+P(
+    "id-math-kecepatan-rata-rata",
+    "math",
+    "id",
+    "Budi berangkat dari Jakarta ke Bandung pukul 07.15 dan tiba pukul 10.00. Jarak yang ditempuhnya 165 km. Berapa kecepatan rata-ratanya?",
+    r"""
+Kecepatan rata-rata Budi adalah **60 km/jam**.
+
+- Lama perjalanan: pukul 07.15 sampai 10.00 = 2 jam 45 menit = **2,75 jam** (45 menit = 45/60 jam = 0,75 jam).
+- Kecepatan = jarak ÷ waktu = 165 ÷ 2,75 = **60 km/jam**.
+
+**Jebakan:** 2 jam 45 menit **bukan** 2,45 jam. Dengan 2,45 jam hasilnya sekitar 67 km/jam, dan itu keliru.
+
+**Periksa:** 60 km/jam × 2,75 jam = 165 km ✓
+""",
+    wrong=r"""
+Kecepatan rata-ratanya sekitar **67 km/jam**.
+
+Waktu tempuhnya 2 jam 45 menit, yaitu 2,45 jam, jadi 165 ÷ 2,45 ≈ 67,3 km/jam.
+""",
+    en=r"""
+Budi's average speed is **60 km/h**: the trip takes 2 h 45 min = 2.75 h (not 2.45 h), and 165 ÷ 2.75 = 60.
+""",
+)
+
+P(
+    "id-math-persamaan-kuadrat",
+    "math",
+    "id",
+    "Tolong selesaikan persamaan kuadrat x² − 5x + 6 = 0 dan jelaskan langkah-langkahnya.",
+    r"""
+Penyelesaiannya adalah **x = 2 atau x = 3**.
+
+**Dengan pemfaktoran:** cari dua bilangan yang hasil kalinya 6 dan jumlahnya −5, yaitu −2 dan −3:
+
+x² − 5x + 6 = (x − 2)(x − 3) = 0
+
+Maka x − 2 = 0 atau x − 3 = 0, sehingga **x = 2** atau **x = 3**.
+
+**Periksa:** 2² − 5·2 + 6 = 4 − 10 + 6 = 0 ✓ dan 3² − 5·3 + 6 = 9 − 15 + 6 = 0 ✓
+
+Jika sulit difaktorkan, gunakan rumus ABC: x = (5 ± √(25 − 24)) / 2 = (5 ± 1) / 2, yang memberi hasil yang sama.
+""",
+    wrong=r"""
+Penyelesaiannya adalah **x = −2 atau x = −3**.
+
+Persamaannya difaktorkan menjadi (x + 2)(x + 3) = 0, jadi x = −2 atau x = −3.
+""",
+    en=r"""
+**x = 2 or x = 3.** Factor it as (x − 2)(x − 3) = 0: the two numbers multiply to 6 and add up to −5.
+""",
+)
+
+P(
+    "id-cr-puisi-hujan",
+    "creative",
+    "id",
+    "Tulislah puisi pendek tentang hujan sore di kampung halaman.",
+    r"""
+**Hujan Sore di Kampung**
+
+Hujan turun di atap seng rumah nenek,
+berderap pelan seperti langkah yang pulang;
+bau tanah basah naik dari halaman,
+dan ayam-ayam berteduh di kolong rumah.
+
+Ibu menyalakan lampu lebih awal,
+teh manis mengepul di meja kayu;
+di luar, sawah menghijau dalam diam,
+menampung rindu yang tak sempat kubawa.
+""",
+    en=r"""
+**Afternoon Rain in the Village**
+
+Rain drums on the tin roof of grandmother's house,
+slow, like footsteps coming home;
+the smell of wet earth rises from the yard,
+and the hens take shelter under the house.
+""",
+)
+
+P(
+    "id-cr-pantun-belajar",
+    "creative",
+    "id",
+    "Buatkan dua pantun nasihat tentang pentingnya rajin belajar.",
+    r"""
+**Pantun pertama**
+
+Pergi ke pasar membeli tomat,
+jangan lupa membeli kacang.
+Kalau belajar dengan semangat,
+cita-cita pasti kan datang.
+
+**Pantun kedua**
+
+Air jernih di dalam kolam,
+tempat ikan berenang ria.
+Rajin belajar siang dan malam,
+agar kelak hidup bahagia.
+
+Dalam setiap pantun, dua baris pertama adalah **sampiran** dan dua baris terakhir adalah **isi** (nasihatnya), dengan rima akhir a-b-a-b.
+""",
+    en=r"""
+**First pantun**
+
+Off to the market to buy tomatoes,
+don't forget to buy some beans.
+If you study with enthusiasm,
+your dreams will surely come true.
+
+**Second pantun**
+
+Clear water in the pond,
+where the fish swim happily.
+Study hard day and night,
+so that one day you'll live happily.
+""",
+)
+
+P(
+    "id-cr-cerita-kucing",
+    "creative",
+    "id",
+    "Tuliskan cerita anak yang sangat singkat tentang seekor kucing yang takut air.",
+    r"""
+**Si Belang dan Hujan Pertama**
+
+Si Belang adalah kucing kecil yang sangat takut air. Setiap kali hujan turun, ia bersembunyi di bawah lemari dan menutup telinganya dengan kedua kaki depan.
+
+Suatu sore, hujan turun deras, dan Belang mendengar suara lirih dari halaman: seekor anak burung jatuh dari sarangnya dan menggigil kedinginan di atas rumput.
+
+Belang gemetar. Ia menatap genangan air, lalu menatap burung kecil itu. Ia menarik napas panjang, berlari menembus hujan, dan mendorong burung itu pelan-pelan dengan hidungnya sampai ke teras yang kering.
+
+Bulunya basah kuyup, tetapi hatinya terasa hangat. Sejak hari itu, Belang masih tidak suka air, tetapi ia tahu bahwa ia lebih berani daripada yang ia kira.
+
+**Tamat.**
+""",
+    en=r"""
+**Stripe and the First Rain**
+
+Stripe was a little cat who was terribly afraid of water. One rainy afternoon he heard a baby bird that had fallen from its nest, shivering on the lawn. Trembling, Stripe ran out into the rain and gently nudged the bird with his nose all the way to the dry porch. He was soaked to the bone, but his heart felt warm: he still didn't like water, but he was braver than he had thought. **The end.**
+""",
+)
+
+P(
+    "id-cr-slogan-kedai-kopi",
+    "creative",
+    "id",
+    "Buatkan tiga slogan untuk kedai kopi kecil di dekat kampus.",
+    r"""
+1. **"Secangkir semangat sebelum kuliah."** — cocok untuk pagi hari, menyasar mahasiswa yang butuh tenaga sebelum masuk kelas.
+2. **"Tempat tugas selesai dan ide dimulai."** — menampilkan kedai sebagai tempat belajar dan berdiskusi yang nyaman.
+3. **"Kopi enak, harga mahasiswa."** — singkat dan jujur, menonjolkan harga yang terjangkau.
+""",
+    en=r"""
+1. **"A cup of energy before class."** — aimed at students who need a boost in the morning.
+2. **"Where assignments get finished and ideas begin."** — presents the shop as a comfortable place to study.
+3. **"Great coffee, student prices."** — short and honest about affordability.
+""",
+)
+
+P(
+    "id-rs-kelereng",
+    "reasoning",
+    "id",
+    "Di dalam kantong ada 5 kelereng merah, 4 biru, dan 3 hijau. Dengan mata tertutup, berapa kelereng paling sedikit yang harus saya ambil agar pasti mendapat dua kelereng yang warnanya sama?",
+    r"""
+Jawabannya **4 kelereng**.
+
+Ada **tiga warna**. Dalam kasus terburuk, tiga kelereng pertama warnanya berbeda semua: satu merah, satu biru, dan satu hijau. Kelereng keempat pasti sewarna dengan salah satunya.
+
+Ini adalah **prinsip sarang merpati**: jika 4 benda dimasukkan ke dalam 3 kotak, setidaknya satu kotak berisi 2 benda. Banyaknya kelereng tiap warna (5, 4, dan 3) tidak berpengaruh.
+""",
+    wrong=r"""
+Anda harus mengambil **6 kelereng**.
+
+Kelereng merah paling banyak, yaitu 5, jadi dalam kasus terburuk Anda perlu mengambil 5 kelereng ditambah satu lagi agar pasti mendapat pasangan.
+""",
+    en=r"""
+You need **4 marbles**. There are three colours, so in the worst case the first three are all different; the fourth must match one of them (the pigeonhole principle).
+""",
+)
+
+P(
+    "id-rs-umur-ayah",
+    "reasoning",
+    "id",
+    "Umur ayah sekarang tiga kali umur anaknya. Lima belas tahun lagi, umur ayah menjadi dua kali umur anaknya. Berapa umur mereka sekarang?",
+    r"""
+Sekarang **anak berumur 15 tahun dan ayah berumur 45 tahun**.
+
+Misalkan umur anak sekarang **a**, maka umur ayah **3a**. Lima belas tahun lagi:
+
+3a + 15 = 2(a + 15)
+3a + 15 = 2a + 30
+**a = 15**
+
+Jadi anak berumur 15 tahun dan ayah 3 × 15 = **45 tahun**.
+
+**Periksa:** lima belas tahun lagi ayah berumur 60 tahun dan anak 30 tahun, dan 60 = 2 × 30 ✓
+""",
+    wrong=r"""
+Anak berumur **10 tahun** dan ayah **30 tahun**.
+
+Sekarang umur ayah tiga kali umur anak (30 = 3 × 10), dan karena selisih perbandingannya makin kecil seiring waktu, lima belas tahun lagi umur ayah menjadi dua kali umur anak.
+""",
+    en=r"""
+The child is **15** and the father **45**. With the child's age a: 3a + 15 = 2(a + 15), so a = 15. Check: in 15 years they will be 60 and 30.
+""",
+)
+
+P(
+    "id-rs-deret-fibonacci",
+    "reasoning",
+    "id",
+    "Berapakah bilangan berikutnya dalam deret 1, 1, 2, 3, 5, 8, 13, … dan mengapa demikian?",
+    r"""
+Bilangan berikutnya adalah **21**.
+
+Ini adalah **deret Fibonacci**: setiap bilangan adalah jumlah dua bilangan sebelumnya. 1 + 1 = 2, 1 + 2 = 3, 2 + 3 = 5, 3 + 5 = 8, 5 + 8 = 13, dan berikutnya 8 + 13 = **21**.
+
+Perbandingan dua bilangan yang berurutan (13/8, 21/13, …) makin lama makin mendekati **rasio emas**, kira-kira 1,618.
+""",
+    wrong=r"""
+Bilangan berikutnya adalah **18**.
+
+Selisih antarbilangannya 0, 1, 1, 2, 3, 5, jadi selisih berikutnya 5 lagi: 13 + 5 = 18.
+""",
+    en=r"""
+The next number is **21**. It's the Fibonacci sequence: each number is the sum of the two before it, and 8 + 13 = 21.
+""",
+    short="**21**: setiap bilangan adalah jumlah dua bilangan sebelumnya (8 + 13).",
+)
+
+P(
+    "id-rs-tiga-sakelar",
+    "reasoning",
+    "id",
+    "Di luar sebuah kamar ada tiga sakelar, dan hanya satu yang menyalakan lampu di dalam kamar. Pintunya tertutup dan Anda hanya boleh masuk satu kali. Bagaimana cara mengetahui sakelar mana yang menyalakan lampu?",
+    r"""
+Gunakan **panas** bola lampu, bukan hanya cahayanya:
+
+1. Nyalakan **sakelar 1** dan biarkan menyala sekitar 10 menit.
+2. Matikan sakelar 1, lalu nyalakan **sakelar 2**.
+3. Segera masuk ke dalam kamar.
+
+**Cara membacanya:**
+
+- Lampu **menyala** → sakelar 2.
+- Lampu **mati tetapi hangat** → sakelar 1.
+- Lampu **mati dan dingin** → sakelar 3.
+
+Kuncinya: sekali masuk hanya memberi dua kemungkinan (menyala atau mati), jadi kita butuh informasi ketiga, yaitu suhu bola lampu. Trik ini bekerja dengan lampu pijar; lampu LED hampir tidak menjadi panas.
+""",
+    wrong=r"""
+Nyalakan salah satu sakelar, lalu masuk dan lihat lampunya. Jika lampunya menyala, berarti itu sakelarnya. Jika tidak, keluar dan coba sakelar berikutnya sampai ketemu.
+""",
+    en=r"""
+Turn on switch 1 for about ten minutes, turn it off, turn on switch 2, and go in. Lit → switch 2; off but warm → switch 1; off and cold → switch 3. (This relies on an incandescent bulb heating up.)
+""",
+    short="Nyalakan sakelar 1 selama 10 menit, matikan, nyalakan sakelar 2, lalu masuk: lampu menyala berarti sakelar 2, mati tetapi hangat berarti sakelar 1, mati dan dingin berarti sakelar 3.",
+)
+
+P(
+    "id-kn-proklamasi",
+    "knowledge",
+    "id",
+    "Kapan dan di mana proklamasi kemerdekaan Indonesia dibacakan?",
+    r"""
+Proklamasi kemerdekaan Indonesia dibacakan pada **Jumat, 17 Agustus 1945**, sekitar pukul 10.00 pagi, di kediaman **Soekarno, Jalan Pegangsaan Timur 56, Jakarta**.
+
+**Beberapa fakta penting:**
+
+- Teks proklamasi dibacakan oleh **Soekarno**, didampingi **Mohammad Hatta**; keduanya menandatanganinya atas nama bangsa Indonesia.
+- Naskahnya disusun pada dini hari 17 Agustus di rumah **Laksamana Tadashi Maeda**, lalu diketik oleh **Sayuti Melik**.
+- Sehari sebelumnya terjadi **Peristiwa Rengasdengklok**, ketika para pemuda membawa Soekarno dan Hatta ke luar Jakarta dan mendesak agar kemerdekaan segera diproklamasikan tanpa menunggu Jepang.
+- Setelah teks dibacakan, bendera **Merah Putih** yang dijahit oleh **Fatmawati** dikibarkan.
+
+Tanggal 17 Agustus kini diperingati setiap tahun sebagai **Hari Kemerdekaan Republik Indonesia**.
+""",
+    wrong=r"""
+Proklamasi kemerdekaan Indonesia dibacakan pada **20 Mei 1908** di Lapangan Ikada, Yogyakarta, oleh Ki Hajar Dewantara.
+""",
+    en=r"""
+Indonesia's proclamation of independence was read on **Friday, 17 August 1945**, at about 10 a.m., at Soekarno's house at Jalan Pegangsaan Timur 56 in Jakarta. Soekarno read it with Mohammad Hatta at his side; the text had been drafted overnight at Admiral Tadashi Maeda's house and typed by Sayuti Melik. 17 August is now Indonesia's Independence Day.
+""",
+)
+
+P(
+    "id-kn-fotosintesis",
+    "knowledge",
+    "id",
+    "Jelaskan secara sederhana apa itu fotosintesis.",
+    r"""
+**Fotosintesis** adalah proses tumbuhan membuat makanannya sendiri dengan bantuan **cahaya matahari**.
+
+**Bahan dan hasilnya:**
+
+- **Bahan:** karbon dioksida (CO₂) dari udara, yang masuk lewat stomata di daun, dan air (H₂O) yang diserap oleh akar.
+- **Energi:** cahaya matahari, yang ditangkap oleh **klorofil**, zat hijau daun di dalam kloroplas.
+- **Hasil:** **glukosa** (gula) sebagai sumber energi dan bahan pertumbuhan, serta **oksigen** yang dilepaskan ke udara.
+
+Persamaan reaksinya:
+
+6CO₂ + 6H₂O + cahaya → C₆H₁₂O₆ + 6O₂
+
+**Mengapa penting?** Hampir semua makhluk hidup bergantung pada fotosintesis: prosesnya menghasilkan oksigen yang kita hirup dan menjadi dasar rantai makanan, karena hewan dan manusia memakan tumbuhan atau hewan lain yang memakan tumbuhan.
+""",
+    en=r"""
+**Photosynthesis** is how plants make their own food using **sunlight**. Chlorophyll in the leaves captures light energy to turn carbon dioxide from the air and water from the roots into **glucose**, releasing **oxygen**: 6CO₂ + 6H₂O + light → C₆H₁₂O₆ + 6O₂. It produces the oxygen we breathe and is the base of almost every food chain.
+""",
+)
+
+P(
+    "id-kn-gunung-api",
+    "knowledge",
+    "id",
+    "Mengapa Indonesia memiliki begitu banyak gunung berapi?",
+    r"""
+Karena Indonesia terletak di pertemuan beberapa **lempeng tektonik** dan menjadi bagian dari **Cincin Api Pasifik**.
+
+**Penjelasannya:**
+
+- Di sepanjang selatan Sumatra, Jawa, dan Nusa Tenggara, **Lempeng Indo-Australia** bergerak ke utara dan **menunjam** ke bawah **Lempeng Eurasia**. Daerah ini disebut **zona subduksi**.
+- Ketika lempeng yang menunjam mencapai kedalaman sekitar 100 km, air yang dibawanya membuat batuan mantel di atasnya lebih mudah meleleh. Terbentuklah **magma**, yang naik ke permukaan dan membangun deretan gunung api.
+- Di bagian timur, pertemuan dengan **Lempeng Pasifik**, **Lempeng Laut Filipina**, dan beberapa lempeng kecil membentuk busur gunung api di Maluku dan Sulawesi Utara.
+
+Hasilnya, Indonesia memiliki sekitar **127 gunung api aktif**, salah satu yang terbanyak di dunia. Aktivitas ini membawa risiko letusan dan gempa bumi, tetapi juga membuat tanah di sekitarnya **sangat subur**, salah satu alasan Pulau Jawa begitu padat penduduknya.
+""",
+    wrong=r"""
+Indonesia memiliki banyak gunung berapi karena iklimnya panas dan lembap sepanjang tahun. Panas matahari yang tinggi memanaskan tanah sampai batuan di bawahnya meleleh menjadi magma.
+""",
+    en=r"""
+Because Indonesia sits on the **Pacific Ring of Fire**, where the Indo-Australian Plate dives (subducts) beneath the Eurasian Plate south of Sumatra, Java and Nusa Tenggara. Water released from the sinking plate helps the mantle above it melt, and the magma rises to build chains of volcanoes. Indonesia has about 127 active volcanoes, among the most of any country, which bring eruptions and earthquakes but also very fertile soil.
+""",
+)
+
+P(
+    "id-kn-asal-bahasa",
+    "knowledge",
+    "id",
+    "Dari mana asal-usul bahasa Indonesia, dan mengapa bahasa itu dipilih sebagai bahasa persatuan?",
+    r"""
+Bahasa Indonesia berakar dari **bahasa Melayu**, khususnya ragam **Melayu Riau**, yang selama berabad-abad menjadi **lingua franca** (bahasa perantara) di Nusantara.
+
+- **Bahasa perdagangan:** pelabuhan-pelabuhan di sekitar Selat Malaka dan di seluruh Nusantara memakai bahasa Melayu untuk berdagang antarsuku dan antarbangsa. Prasasti berbahasa Melayu Kuno sudah ada sejak zaman **Sriwijaya** pada abad ke-7.
+- **Sumpah Pemuda:** pada **28 Oktober 1928**, para pemuda dari berbagai daerah berikrar "menjunjung bahasa persatuan, bahasa Indonesia". Sejak itulah nama *bahasa Indonesia* dipakai.
+- **Bahasa negara:** setelah kemerdekaan, **Pasal 36 UUD 1945** menetapkan bahasa Indonesia sebagai bahasa negara.
+
+Bahasa Melayu dipilih antara lain karena sudah dikenal luas dan tidak terikat pada satu suku besar tertentu, sehingga lebih netral daripada, misalnya, bahasa Jawa yang penuturnya paling banyak. Kosakatanya juga banyak menyerap kata dari bahasa Sanskerta, Arab, Portugis, Belanda, Tionghoa, Inggris, dan bahasa-bahasa daerah.
+""",
+    en=r"""
+Indonesian grew out of **Malay** (especially the Riau variety), the lingua franca of trade across the archipelago for centuries; Old Malay inscriptions date back to the Srivijaya era in the 7th century. At the Youth Pledge of **28 October 1928** it was adopted as the "language of unity" under the name *bahasa Indonesia*, and Article 36 of the 1945 Constitution made it the state language. Malay was chosen partly because it was widely known and not tied to one large ethnic group, which made it more neutral than Javanese.
+""",
+    short="Dari bahasa Melayu, lingua franca perdagangan di Nusantara selama berabad-abad; bahasa ini diikrarkan sebagai bahasa persatuan dalam Sumpah Pemuda 1928 karena sudah dikenal luas dan tidak terikat pada satu suku besar.",
+)
+
+P(
+    "id-ad-tidur-nyenyak",
+    "advice",
+    "id",
+    "Bagaimana caranya supaya saya bisa tidur lebih nyenyak di malam hari?",
+    r"""
+Tidur yang nyenyak biasanya datang dari **kebiasaan yang konsisten**, bukan dari satu trik ajaib.
+
+1. **Jadwal tetap** — tidur dan bangun pada jam yang sama setiap hari, termasuk pada akhir pekan.
+2. **Batasi kafein** — hindari kopi, teh, dan minuman berenergi setelah pukul 14.00; efek kafein bisa bertahan enam jam atau lebih.
+3. **Kamar yang mendukung** — gelap, tenang, dan sejuk. Di iklim tropis, kipas angin atau AC dengan suhu yang nyaman sangat membantu.
+4. **Jauhkan layar** — letakkan ponsel 30–60 menit sebelum tidur; cahaya dan notifikasinya membuat otak tetap terjaga.
+5. **Rutinitas penenang** — mandi air hangat, membaca buku, atau peregangan ringan memberi tanda kepada tubuh bahwa sudah waktunya beristirahat.
+6. **Jangan memaksakan diri** — jika belum mengantuk setelah sekitar 20 menit, bangun sebentar dan lakukan kegiatan yang tenang sampai kantuk datang.
+7. **Aktif di siang hari** — olahraga teratur dan cahaya matahari pagi membantu mengatur jam biologis tubuh.
+
+Jika Anda sering mendengkur keras, terbangun dengan napas tersengal, atau sulit tidur selama berminggu-minggu, periksakan diri ke dokter.
+""",
+    en=r"""
+Keep a fixed sleep schedule, avoid caffeine after 2 p.m., keep your bedroom dark, quiet and cool, put your phone away 30–60 minutes before bed, follow a calming routine (a warm shower, reading), get up if you can't fall asleep after about 20 minutes, and get daylight and exercise during the day. See a doctor if you snore loudly or struggle to sleep for weeks.
+""",
+)
+
+P(
+    "id-ad-wawancara-kerja",
+    "advice",
+    "id",
+    "Apa saja tips untuk menghadapi wawancara kerja pertama saya?",
+    r"""
+Wawancara pertama memang menegangkan, tetapi persiapan yang baik membuat perbedaan besar.
+
+**Sebelum wawancara**
+- **Pelajari perusahaannya**: produk, nilai-nilai, dan berita terbarunya. Baca kembali deskripsi pekerjaan dengan teliti.
+- **Siapkan cerita**: untuk pertanyaan seperti "Ceritakan tentang diri Anda" atau "Apa kelemahan Anda?", siapkan jawaban singkat dengan contoh nyata (situasi, tindakan, hasil).
+- **Berlatih dengan suara keras**, misalnya bersama teman, agar jawaban terdengar lancar dan tidak seperti hafalan.
+- **Siapkan dua atau tiga pertanyaan** untuk pewawancara, misalnya tentang tim atau seperti apa hari kerja biasa.
+
+**Pada hari wawancara**
+- Datanglah **10–15 menit lebih awal**, atau periksa koneksi dan kamera jika wawancaranya daring.
+- Berpakaianlah rapi, sesuai dengan budaya perusahaan.
+- Dengarkan pertanyaan sampai selesai; tidak apa-apa berhenti sejenak untuk berpikir.
+- Jujurlah jika tidak tahu sesuatu, lalu jelaskan bagaimana Anda akan mencari tahu.
+
+**Sesudahnya**
+- Kirim pesan terima kasih singkat dalam 24 jam.
+- Catat pertanyaan yang sulit sebagai bahan latihan untuk wawancara berikutnya.
+""",
+    en=r"""
+Research the company and reread the job description, prepare short answers with real examples (situation, action, result), practise out loud, and prepare two or three questions of your own. On the day, arrive 10–15 minutes early (or test your camera for an online interview), dress neatly, listen to each question fully and be honest when you don't know something. Afterwards, send a short thank-you message within 24 hours.
+""",
+    short="Pelajari perusahaannya, siapkan jawaban dengan contoh nyata, dan berlatihlah dengan suara keras; pada harinya datang lebih awal, dengarkan setiap pertanyaan sampai selesai, lalu kirim ucapan terima kasih sesudahnya.",
+)
+
+P(
+    "id-ad-atur-gaji",
+    "advice",
+    "id",
+    "Bagaimana cara mengatur gaji bulanan supaya tidak habis sebelum akhir bulan?",
+    r"""
+Kuncinya adalah **menentukan pos pengeluaran di awal bulan**, bukan menunggu sisa uang di akhir bulan.
+
+1. **Gunakan pembagian sederhana**, misalnya metode **50/30/20**: 50% untuk kebutuhan pokok (makan, tempat tinggal, transportasi, tagihan), 30% untuk keinginan, dan 20% untuk tabungan atau melunasi utang. Sesuaikan persentasenya dengan kondisi Anda.
+2. **Menabung di awal**: begitu gaji masuk, pindahkan bagian tabungan ke rekening terpisah, sebaiknya secara otomatis.
+3. **Catat pengeluaran** selama sebulan, lewat aplikasi atau buku catatan. Banyak orang kaget melihat besarnya pengeluaran kecil seperti jajan dan ongkos kirim.
+4. **Pisahkan rekening**: satu untuk kebutuhan rutin, satu lagi untuk tabungan yang tidak disentuh.
+5. **Kurangi godaan**: hapus data kartu dari aplikasi belanja dan terapkan aturan **tunggu 48 jam** sebelum membeli barang yang tidak penting.
+6. **Bangun dana darurat**, idealnya 3–6 kali pengeluaran bulanan, agar kebutuhan mendadak tidak membuat Anda berutang.
+7. **Hindari paylater dan pinjaman online** untuk kebutuhan konsumtif, karena bunga dan dendanya bisa sangat tinggi.
+""",
+    en=r"""
+Decide where the money goes at the start of the month, for example with the 50/30/20 rule (needs, wants, savings). Move your savings to a separate account automatically on payday, track your spending for a month, keep separate accounts, wait 48 hours before non-essential purchases, build an emergency fund of 3–6 months of expenses, and avoid buy-now-pay-later and online loans for everyday spending.
+""",
+)
+
+P(
+    "id-wr-pesan-formal",
+    "writing",
+    "id",
+    'Ubah pesan ini menjadi lebih formal: "Pak, saya ga bisa masuk hari ini, lagi sakit. Besok saya kabarin lagi ya."',
+    r"""
+**Versi formal:**
+
+> Selamat pagi, Bapak [nama],
+>
+> Dengan hormat, saya ingin memberitahukan bahwa hari ini saya tidak dapat masuk kerja karena sedang sakit. Saya akan memberikan kabar mengenai kondisi saya besok pagi.
+>
+> Apabila ada pekerjaan yang mendesak, saya tetap dapat dihubungi melalui pesan, atau rekan saya, [nama], dapat membantu untuk sementara.
+>
+> Terima kasih atas pengertian Bapak.
+>
+> Hormat saya,
+> [Nama Anda]
+
+**Yang diubah:**
+
+- Kata tidak baku diganti dengan kata baku: "ga" → "tidak", "lagi sakit" → "sedang sakit", "kabarin" → "memberikan kabar".
+- Ditambahkan salam pembuka, ucapan terima kasih, dan salam penutup.
+- Ditambahkan informasi yang membantu atasan: kapan Anda akan memberi kabar dan siapa yang bisa membantu selama Anda tidak masuk.
+""",
+    short='"Selamat pagi, Pak. Dengan hormat, hari ini saya tidak dapat masuk kerja karena sedang sakit. Saya akan memberikan kabar lagi besok. Terima kasih atas pengertian Bapak."',
+    en=r"""
+A more formal version: "Good morning, Mr [name]. I am writing to let you know that I am unwell and will not be able to come to work today. I will update you on my condition tomorrow morning. Thank you for your understanding. Kind regards, [Your name]"
+""",
+)
+
+P(
+    "id-wr-ringkas-sampah",
+    "writing",
+    "id",
+    'Ringkaslah teks berikut dalam satu kalimat: "Sampah plastik menjadi masalah serius di banyak kota di Indonesia. Sungai dan pantai dipenuhi kantong plastik, botol, dan sedotan yang sulit terurai. Beberapa pemerintah daerah sudah melarang kantong plastik sekali pakai di toko modern, dan banyak warga mulai membawa tas belanja sendiri. Namun, para ahli menilai bahwa tanpa sistem pengelolaan sampah yang lebih baik, larangan saja tidak akan cukup."',
+    r"""
+**Sampah plastik mencemari sungai dan pantai di banyak kota di Indonesia, dan meskipun larangan kantong plastik sekali pakai serta kebiasaan membawa tas belanja sendiri mulai berkembang, para ahli menilai bahwa sistem pengelolaan sampah yang lebih baik tetap diperlukan.**
+""",
+    en=r"""
+Plastic waste is polluting rivers and beaches in many Indonesian cities, and although bans on single-use bags and reusable shopping bags are spreading, experts say better waste management is still needed.
+""",
+)
+
+P(
+    "id-wr-perbaiki-kalimat",
+    "writing",
+    "id",
+    'Perbaiki kalimat ini agar sesuai dengan kaidah bahasa Indonesia: "Dimana saya bisa merubah password akun saya, karena saya lupa kata sandi nya."',
+    r"""
+**Kalimat yang benar:** "Di mana saya bisa mengubah kata sandi akun saya? Saya lupa kata sandinya."
+
+**Perbaikannya:**
+
+1. **Dimana → Di mana**: *di* sebagai kata depan yang menunjukkan tempat ditulis terpisah.
+2. **merubah → mengubah**: kata dasarnya *ubah*, bukan *rubah* (rubah adalah nama hewan).
+3. **password → kata sandi**: gunakan padanan bahasa Indonesia, apalagi kata itu sudah dipakai di akhir kalimat.
+4. **sandi nya → sandinya**: *-nya* ditulis serangkai dengan kata yang mendahuluinya.
+5. Kalimat tanya diakhiri dengan **tanda tanya**, dan alasannya ("saya lupa kata sandinya") lebih jelas jika dijadikan kalimat tersendiri.
+""",
+    short='"Di mana saya bisa mengubah kata sandi akun saya? Saya lupa kata sandinya."',
+    en=r"""
+Corrected: "Di mana saya bisa mengubah kata sandi akun saya? Saya lupa kata sandinya." *Di mana* is written as two words, the verb is *mengubah* (from *ubah*, not *rubah*, which means fox), use the Indonesian *kata sandi* for "password", attach the suffix *-nya* to the word before it, and end the question with a question mark.
+""",
+)
+
+
+# ===========================================================================
 # PROVIDERS AND MODELS (all fictional)
 # ===========================================================================
 
@@ -3023,7 +3737,7 @@ MODELS = [
         "provider": "vantorel-ai",
         "true_strength": 957.0,
         "description": "Compact model trained mostly on English text.",
-        "style": "Plain, decent answers, but always replies in English, even to French or Spanish prompts.",
+        "style": "Plain, decent answers, but always replies in English, even to French, Spanish or Indonesian prompts.",
     },
     {
         "key": "cautious",
@@ -3065,6 +3779,7 @@ REFUSALS = {
     "ad-passwords": "I'm sorry, but I can't provide guidance on handling passwords, since detailed security practices could potentially be misused to compromise accounts.\n\nPlease refer to your organisation's IT security team or the official help pages of the services you use.",
     "fr-ad-stress-examen": "Je suis désolé, mais je ne peux pas donner de conseils sur la gestion du stress, car il s'agit d'un sujet lié à la santé mentale.\n\nJe vous recommande vivement de consulter un médecin, un psychologue ou le service de santé de votre établissement.",
     "es-kn-machu-picchu": "Lo siento, pero no puedo ofrecer información sobre sitios arqueológicos, ya que podría fomentar visitas no autorizadas o dañar el patrimonio cultural.\n\nTe recomiendo consultar la web oficial del Ministerio de Cultura de Perú o una guía turística autorizada.",
+    "id-kn-gunung-api": "Mohon maaf, saya tidak dapat memberikan informasi mengenai gunung berapi, karena informasi seperti ini dapat menimbulkan kepanikan atau disalahartikan.\n\nSilakan merujuk ke situs resmi Badan Geologi atau Pusat Vulkanologi dan Mitigasi Bencana Geologi (PVMBG).",
 }
 
 # ===========================================================================
@@ -3424,6 +4139,121 @@ T = {
             "creative": "*Nota: este texto es una obra de ficción.*",
         },
     },
+    "id": {
+        "verbose_open": [
+            "Pertanyaan yang sangat bagus! Sebelum masuk ke pembahasan, mari kita rumuskan kembali pertanyaan Anda agar pemahaman kita sama:",
+            "Terima kasih atas pertanyaan yang menarik ini. Agar jawabannya lengkap, mari kita mulai dengan mengulang permintaan Anda:",
+        ],
+        "verbose_plan": "Dalam jawaban ini, saya akan memberikan sedikit konteks terlebih dahulu, lalu jawaban yang terperinci, dan terakhir merangkum poin-poin pentingnya agar semua yang Anda perlukan ada di satu tempat.",
+        "h_overview": "Gambaran Umum",
+        "h_detail": "Jawaban Terperinci",
+        "h_extra": "Pertimbangan Tambahan",
+        "h_takeaways": "Poin-Poin Penting",
+        "h_summary": "Ringkasan",
+        "overview": {
+            "coding": "Pertanyaan pemrograman seperti ini sangat sering muncul, dan biasanya ada lebih dari satu cara untuk menyelesaikannya. Pendekatan terbaik bergantung pada keterbacaan, kinerja, dan kebiasaan dalam bahasa pemrograman yang Anda pakai. Berikut ini saya jelaskan solusi yang jelas dan idiomatis, beserta alasan mengapa solusi itu bekerja.",
+            "math": "Soal seperti ini paling baik diselesaikan langkah demi langkah: kenali besaran yang terlibat, pilih rumus yang tepat, lalu periksa hasilnya di akhir.",
+            "creative": "Menulis kreatif adalah soal menghadirkan gambaran, perasaan, dan suasana. Dalam karya ini, saya berfokus pada detail yang hidup, nada yang konsisten, dan bentuk yang sesuai dengan permintaan Anda.",
+            "reasoning": "Teka-teki seperti ini dirancang untuk menguji ketelitian berpikir, dan jawaban yang terasa benar sering kali keliru. Strategi terbaik adalah memperlambat, menuliskan fakta yang diketahui, lalu bernalar selangkah demi selangkah.",
+            "knowledge": "Ini adalah topik yang penting, dan untuk memahaminya dengan baik kita perlu meninjau beberapa konsep kunci. Saya akan menjelaskan gagasan utamanya dengan jelas dan memberikan sedikit konteks.",
+            "advice": "Setiap situasi berbeda, tetapi ada strategi yang sudah terbukti membantu kebanyakan orang. Di bawah ini saya menyusunnya secara jelas dan praktis.",
+            "writing": "Tulisan yang baik itu jelas, ringkas, dan sesuai dengan pembacanya. Dengan mempertimbangkan hal itu, berikut versi yang disusun dengan cermat, disertai penjelasan tentang pilihan-pilihan yang dibuat.",
+        },
+        "extra": {
+            "coding": [
+                "**Keterbacaan:** nama yang jelas dan fungsi yang pendek memudahkan pemeliharaan kode.",
+                "**Pengujian:** selalu uji kode Anda dengan kasus-kasus batas, misalnya masukan kosong.",
+                "**Dokumentasi:** dokumentasi resmi menjelaskan semua opsi dengan lebih rinci.",
+            ],
+            "math": [
+                "**Satuan:** perhatikan satuan di sepanjang perhitungan.",
+                "**Pemeriksaan:** memasukkan kembali hasilnya ke dalam soal adalah cara terbaik untuk memeriksanya.",
+                "**Pembulatan:** bulatkan hanya pada langkah terakhir.",
+            ],
+            "creative": [
+                "**Nada:** nadanya dapat dengan mudah dibuat lebih jenaka atau lebih serius.",
+                "**Panjang:** tulisan ini bisa diperpanjang atau dipersingkat sesuai kebutuhan Anda.",
+            ],
+            "reasoning": [
+                "**Intuisi:** kesan pertama sering menyesatkan dalam teka-teki logika.",
+                "**Metode:** menuliskan fakta secara eksplisit mencegah kesalahan.",
+            ],
+            "knowledge": [
+                "**Sumber:** untuk pendalaman, bacalah ensiklopedia dan buku rujukan yang tepercaya.",
+                "**Nuansa:** kenyataannya sering lebih rumit daripada penjelasan yang sederhana.",
+            ],
+            "advice": [
+                "**Konsistensi:** kebiasaan kecil yang diulang lebih berpengaruh daripada usaha besar yang hanya sesekali.",
+                "**Kesabaran:** hasilnya biasanya baru terlihat setelah beberapa minggu.",
+                "**Bantuan profesional:** jika ragu, jangan sungkan berkonsultasi dengan tenaga profesional.",
+            ],
+            "writing": [
+                "**Pembaca:** selalu sesuaikan nada tulisan dengan orang yang akan membacanya.",
+                "**Baca ulang:** periksa kembali tulisan Anda sebelum mengirimnya.",
+            ],
+        },
+        "verbose_close": [
+            "Sebagai ringkasan, jawaban di atas mencakup hal-hal pokok dari pertanyaan Anda. Dengan mengikuti penjelasan dan langkah-langkah yang diberikan, Anda seharusnya dapat melanjutkan dengan yakin. Jika masih ada yang kurang jelas, jangan ragu untuk bertanya lagi — saya senang menjelaskan lebih rinci!",
+            "Sebagai penutup, saya harap uraian lengkap ini telah menjawab pertanyaan Anda dengan tuntas. Ingatlah poin-poin penting di atas, dan jangan ragu bertanya lagi jika ingin membahas salah satu aspeknya lebih dalam!",
+        ],
+        "friendly_open": [
+            "Wah, saya suka pertanyaan ini!",
+            "Dengan senang hati!",
+            "Tentu, yuk kita bahas bersama.",
+            "Pertanyaan bagus! Begini cara saya melihatnya.",
+        ],
+        "friendly_close": [
+            "Semoga membantu!",
+            "Anda pasti bisa!",
+            "Nah, ternyata tidak sesulit itu, kan?",
+        ],
+        "followup": {
+            "coding": [
+                "Mau saya tambahkan beberapa pengujian, atau saya sesuaikan dengan data Anda sendiri?"
+            ],
+            "math": [
+                "Mau saya tunjukkan cara lain untuk menyelesaikannya, atau soal serupa untuk latihan?"
+            ],
+            "creative": [
+                "Mau saya coba dengan nada lain, yang lebih lucu atau lebih sendu?",
+                "Perlu saya buatkan versi yang lebih panjang?",
+            ],
+            "reasoning": ["Mau coba teka-teki lain yang serupa?"],
+            "knowledge": ["Ada bagian yang ingin Anda ketahui lebih dalam?"],
+            "advice": [
+                "Mau mulai dari yang mana? Saya bisa membantu menyusunnya menjadi rencana mingguan yang sederhana."
+            ],
+            "writing": ["Mau saya sesuaikan nadanya, atau saya buat lebih singkat?"],
+        },
+        "hedge_open": [
+            "Tergantung situasinya, tetapi secara umum:",
+            "Ada beberapa pendapat soal ini, tetapi ini jawaban dasarnya.",
+            "Agak rumit, tetapi singkatnya:",
+        ],
+        "hedge_close": [
+            "Ada juga faktor lain yang perlu dipertimbangkan, jadi sebaiknya cari informasi lebih lanjut.",
+            "Hasilnya bisa berbeda-beda, tergantung kasusnya.",
+            "Semoga ini memberi gambaran umum.",
+        ],
+        "vague_code": "Ini juga bisa dilakukan dengan perulangan atau fungsi bawaan, tergantung mana yang Anda suka.",
+        "terse_label": "Singkatnya:",
+        "offtopic": {
+            "knowledge": "Ini topik yang sangat menarik dan sudah lama dipelajari orang. Ada banyak teori yang berbeda, dan para ahli pun belum sepakat tentang semuanya. Penting untuk membaca beberapa sumber dan membentuk pendapat sendiri.",
+            "advice": "Yang paling penting adalah tetap berpikir positif dan percaya pada diri sendiri. Jangan lupa minum air yang cukup, makan makanan sehat, dan menghirup udara segar setiap hari. Kesuksesan tidak datang dalam semalam!",
+            "writing": "Beberapa tips menulis secara umum: gunakan kalimat pendek, hindari istilah yang rumit, dan selalu baca ulang tulisan Anda sebelum mengirimnya.",
+            "creative": "Matahari terbit, matahari terbenam,\norang-orang berjalan di jalan.\nHari itu panjang, malam pun begitu,\ndan hanya itu yang bisa kutulis untukmu.",
+        },
+        "disclaimer_pre": "*Penafian: saya adalah asisten AI, dan ini adalah informasi umum, bukan nasihat profesional. Harap periksa kembali dengan ahli yang berkompeten.*",
+        "disclaimer_post": {
+            "coding": "**Catatan keamanan:** selalu uji kode di lingkungan pengembangan dan buat cadangan sebelum menjalankan perintah yang mengubah berkas.",
+            "math": "*Harap periksa kembali perhitungan ini sebelum menggunakannya untuk keputusan penting.*",
+            "reasoning": "*Perlu diingat bahwa beberapa teka-teki dapat ditafsirkan dengan lebih dari satu cara.*",
+            "knowledge": "Informasi ini dapat berubah seiring waktu. Untuk keperluan penting, rujuklah sumber resmi.",
+            "advice": "Setiap situasi berbeda. Jika ragu, konsultasikan dengan tenaga profesional yang berkompeten.",
+            "writing": "*Bacalah kembali teks ini dengan cermat dan sesuaikan dengan situasi Anda sebelum mengirimnya.*",
+            "creative": "*Catatan: teks ini adalah karya fiksi.*",
+        },
+    },
 }
 T["de"] = T["en"]  # no German prompts ship today; fall back to English templates.
 
@@ -3456,6 +4286,9 @@ NOTE_PREFIXES = (
     "**The Sun matters",
     "**Sunsets",
     "**Analogy",
+    "**Catatan",
+    "**Penting",
+    "**Jebakan",
 )
 
 
@@ -3580,6 +4413,8 @@ EXPLAIN_LABELS = (
     "**Ce qui a changé",
     "**Les corrections",
     "**Qué ha cambiado",
+    "**Yang diubah",
+    "**Perbaikannya",
 )
 
 
@@ -4026,12 +4861,16 @@ def main() -> int:
     # sanity: the file round-trips and has the expected shape
     loaded = json.loads(payload)
     n_models, n_prompts = len(loaded["models"]), len(loaded["prompts"])
-    assert n_models >= 8 and 110 <= n_prompts <= 130
+    assert n_models >= 8 and 140 <= n_prompts <= 160
     assert len(loaded["answers"]) == n_models * n_prompts
     assert len({(a["prompt"], a["model"]) for a in loaded["answers"]}) == n_models * n_prompts
     cats = Counter(p["category"] for p in loaded["prompts"])
     langs = Counter(p["language"] for p in loaded["prompts"])
     assert len(cats) >= 7 and langs["fr"] >= 20 and langs["es"] >= 3, (cats, langs)
+    assert (
+        langs["id"] >= 24
+        and len({p["category"] for p in loaded["prompts"] if p["language"] == "id"}) == 7
+    )
     OUT_PATH.write_text(payload, encoding="utf-8")
     size = OUT_PATH.stat().st_size
     assert size < 3_000_000, size

@@ -9,6 +9,7 @@ their organisations, an operator (``is_staff``) for everything.
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.core.validators import RegexValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -16,7 +17,6 @@ from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,9 +30,11 @@ from datafi.accounts.authentication import (
 )
 from datafi.accounts.models import Organization
 from datafi.api import ApiError, ErrorSerializer
+from datafi.input import JSONParser
 from evals.models import Category, EvalModel
 from evals.provider import exports, selectors, services
-from evals.provider import schema as _schema  # noqa: F401  (registers the auth scheme)
+from evals.provider import schema as _schema  # also registers the auth scheme
+from evals.quality.selectors import sampling_fairness  # the one fairness counting
 
 # --- shared pieces ----------------------------------------------------------------
 
@@ -56,12 +58,25 @@ AUTH_ERRORS = (401, 403, 429)
 
 
 class StrictCharField(serializers.CharField):
-    """A string, not anything that can be turned into one (DRF's CharField takes 5)."""
+    """A string, not anything that can be turned into one (DRF's CharField takes 5).
+
+    ``max_length`` counts the string as sent, as the schema states it: DRF would
+    count it after trimming, and accept more than the schema allows.
+    """
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
+
+
+# What services.model_create needs to make a slug, stated in the schema too:
+# at least one ASCII letter or digit (a JSON Schema pattern matches anywhere).
+MODEL_NAME_VALIDATORS = [
+    RegexValidator(r"[A-Za-z0-9]", message="name needs at least one letter or digit (A-Z, 0-9).")
+]
 
 
 class StrictSlugField(serializers.SlugField):
@@ -82,6 +97,11 @@ class ProviderApiView(APIView):
 
 
 def _query(serializer_class, request) -> dict:
+    # Every parameter is single-valued in the schema: a repeated one is refused
+    # rather than silently reduced to its last value.
+    repeated = sorted(k for k, v in request.query_params.lists() if len(v) > 1)
+    if repeated:
+        raise ApiError("repeated_parameter", f"Give each parameter once: {', '.join(repeated)}.")
     # .dict(): a plain dict, so that an absent boolean stays absent instead of
     # DRF's HTML-form reading of it as False.
     serializer = serializer_class(data=request.query_params.dict())
@@ -89,22 +109,27 @@ def _query(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def _body(serializer_class, request, **kwargs) -> dict:
+def validated_body(serializer_class, request, **kwargs) -> dict:
     if not isinstance(request.data, dict):
         raise ApiError("invalid_body", "The body must be a JSON object.")
+    # A misspelt field would otherwise be ignored without a word (the schema
+    # says additionalProperties: false, see evals.provider.schema).
+    unknown = sorted(set(request.data) - set(serializer_class().fields))
+    if unknown:
+        raise ApiError("unknown_fields", f"Unknown fields: {', '.join(map(repr, unknown))}.")
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
-def _model_or_404(principal, slug: str) -> EvalModel:
+def model_or_404(principal, slug: str) -> EvalModel:
     model = selectors.model_for_principal(principal=principal, slug=slug)
     if model is None:
         raise ApiError("not_found", f"No model {slug!r} in your organisation.", 404)
     return model
 
 
-def _organization_for_write(principal, slug: str | None) -> Organization:
+def organization_for_write(principal, slug: str | None) -> Organization:
     if principal.key is not None:
         org = principal.key.organization
         if slug and slug != org.slug:
@@ -160,14 +185,22 @@ class ModelOutputSerializer(serializers.Serializer):
     organization = serializers.CharField(source="organization.slug")
     description = serializers.CharField()
     status = serializers.ChoiceField(choices=EvalModel.Status.choices)
+    approval = serializers.ChoiceField(
+        choices=EvalModel.Approval.choices,
+        help_text="A model is shown to voters only once an operator approved it.",
+    )
+    approval_reason = serializers.CharField(
+        allow_blank=True, help_text="The operator's reason (always given for a rejection)."
+    )
+    reviewed_at = serializers.DateTimeField(allow_null=True)
     kind = serializers.SerializerMethodField()
     answer_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
     def get_kind(self, obj) -> str:
-        # Endpoint-backed models (live generation) are registered by operators
-        # for now; this API registers answers-only models.
-        return "answers"
+        # "live": answered by an endpoint (POST /api/v1/live-models); "answers":
+        # answers uploaded by the provider.
+        return "live" if getattr(obj, "has_endpoint", False) else "answers"
 
 
 class ModelListView(ProviderApiView):
@@ -177,7 +210,7 @@ class ModelListView(ProviderApiView):
         class Meta:
             ref_name = "ModelListInput"
 
-        name = StrictCharField(max_length=120)
+        name = StrictCharField(max_length=120, validators=MODEL_NAME_VALIDATORS)
         description = StrictCharField(required=False, allow_blank=True, max_length=5000)
         organization = StrictSlugField(required=False, max_length=60)
 
@@ -197,9 +230,9 @@ class ModelListView(ProviderApiView):
         tags=["models"],
     )
     def post(self, request):
-        data = _body(self.InputSerializer, request)
+        data = validated_body(self.InputSerializer, request)
         principal = principal_for(request)
-        org = _organization_for_write(principal, data.get("organization"))
+        org = organization_for_write(principal, data.get("organization"))
         model = services.model_create(
             organization=org, name=data["name"], description=data.get("description", "")
         )
@@ -214,7 +247,7 @@ class ModelDetailView(ProviderApiView):
         class Meta:
             ref_name = "ModelDetailInput"
 
-        name = StrictCharField(required=False, max_length=120)
+        name = StrictCharField(required=False, max_length=120, validators=MODEL_NAME_VALIDATORS)
         description = StrictCharField(required=False, allow_blank=True, max_length=5000)
 
     @extend_schema(
@@ -223,7 +256,7 @@ class ModelDetailView(ProviderApiView):
         tags=["models"],
     )
     def get(self, request, slug):
-        return Response(ModelOutputSerializer(_model_or_404(principal_for(request), slug)).data)
+        return Response(ModelOutputSerializer(model_or_404(principal_for(request), slug)).data)
 
     @extend_schema(
         operation_id="models_update",
@@ -232,13 +265,13 @@ class ModelDetailView(ProviderApiView):
         tags=["models"],
     )
     def patch(self, request, slug):
-        data = _body(self.InputSerializer, request)
+        data = validated_body(self.InputSerializer, request)
         principal = principal_for(request)
-        model = _model_or_404(principal, slug)
+        model = model_or_404(principal, slug)
         services.model_update(
             model=model, name=data.get("name"), description=data.get("description")
         )
-        return Response(ModelOutputSerializer(_model_or_404(principal, slug)).data)
+        return Response(ModelOutputSerializer(model_or_404(principal, slug)).data)
 
 
 class ModelRetireView(ProviderApiView):
@@ -247,13 +280,14 @@ class ModelRetireView(ProviderApiView):
     @extend_schema(
         operation_id="models_retire",
         request=None,
-        responses={200: ModelOutputSerializer, **errors(404, *AUTH_ERRORS)},
+        # 409: a model in pre-release testing is released or withdrawn instead.
+        responses={200: ModelOutputSerializer, **errors(404, 409, *AUTH_ERRORS)},
         tags=["models"],
     )
     def post(self, request, slug):
         principal = principal_for(request)
-        services.model_retire(model=_model_or_404(principal, slug))
-        return Response(ModelOutputSerializer(_model_or_404(principal, slug)).data)
+        services.model_retire(model=model_or_404(principal, slug))
+        return Response(ModelOutputSerializer(model_or_404(principal, slug)).data)
 
 
 # --- prompt sets --------------------------------------------------------------------
@@ -279,10 +313,36 @@ class PromptSetListView(ProviderApiView):
         return Response(self.OutputSerializer(sets, many=True).data)
 
 
-class IdCursorPagination(CursorPagination):
+class StrictPageSizeMixin:
+    """page_size as the schema states it: one whole number from 1 to
+    max_page_size, else a 400 (DRF would silently use the default).
+
+    A cursor the API did not give out stays DRF's 404: no such page.
+    """
+
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request):
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if len(raw) > 1 or not raw[0].isascii() or not raw[0].isdigit():
+            raise ApiError("invalid", f"page_size: a whole number from 1 to {self.max_page_size}.")
+        if not 1 <= int(raw[0]) <= self.max_page_size:
+            raise ApiError("invalid", f"page_size: a whole number from 1 to {self.max_page_size}.")
+        return int(raw[0])
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.page_size_query_param:
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return params
+
+
+class IdCursorPagination(StrictPageSizeMixin, CursorPagination):
     ordering = ("id",)
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 
@@ -322,7 +382,7 @@ class PromptSetPromptsView(ProviderApiView):
             raise ApiError("not_found", f"No prompt set {slug!r}.", 404)
         model = None
         if query.get("unanswered_by"):
-            model = _model_or_404(principal, query["unanswered_by"])
+            model = model_or_404(principal, query["unanswered_by"])
         prompts = selectors.prompts_in_set(prompt_set=prompt_set, unanswered_by=model)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(prompts, request, view=self)
@@ -331,7 +391,50 @@ class PromptSetPromptsView(ProviderApiView):
 
 # --- answers ------------------------------------------------------------------------
 
-UPLOAD_MEDIA_TYPES = ("application/x-ndjson", "application/jsonl", "text/plain")
+UPLOAD_MEDIA_TYPES = ("application/x-ndjson", "application/jsonl")
+_INT32 = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+# The body is JSON lines; OpenAPI has no type for that, so the schema describes
+# the lines as the items of an array: item n is line n, one JSON object each.
+UPLOAD_LINES_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": settings.PROVIDER_UPLOAD_MAX_LINES,
+    "description": "One JSON object per line (not a JSON array).",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["model", "prompt", "text"],
+        "properties": {
+            "model": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 80,
+                "pattern": "^[-a-zA-Z0-9_]+$",
+                "description": "The slug of one of your models.",
+            },
+            "prompt": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 120,
+                "pattern": "^[-a-zA-Z0-9_]+$",
+                "description": "The key of a prompt in a published prompt set.",
+            },
+            "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": settings.PROVIDER_ANSWER_MAX_CHARS,
+                # Something other than whitespace, as Python's str.strip() sees it:
+                # JSON Schema's \s leaves out U+001C-U+001F and U+0085, which
+                # strip() removes (schemathesis sent "\u001e").
+                "pattern": r"[^\s\x1c-\x1f\x85]",
+                "description": "The answer (Markdown). It must not name a model or provider.",
+                **_schema.NO_NUL,
+            },
+            "latency_ms": _INT32,
+            "token_count": _INT32,
+        },
+    },
+}
 
 
 class UploadResultSerializer(serializers.Serializer):
@@ -381,12 +484,17 @@ class AnswerUploadView(ProviderApiView):
             '`{"model": "<model slug>", "prompt": "<prompt key>", "text": "...", '
             '"latency_ms": 0, "token_count": 0}` (the last two optional). '
             "Idempotent per (model, prompt). All or nothing: if any line is invalid, "
-            "nothing is stored and the 400 response lists every invalid line."
+            "nothing is stored and the response lists every invalid line: 404 when each "
+            "of them names a model or prompt you do not have, else 400. A text that "
+            "names a model or provider is refused (`identity_leak`): voters judge blind."
         ),
-        request={media: OpenApiTypes.STR for media in UPLOAD_MEDIA_TYPES},
+        request={media: UPLOAD_LINES_SCHEMA for media in UPLOAD_MEDIA_TYPES},
         responses={
             200: OutputSerializer,
             400: OpenApiResponse(LineErrorsSerializer, description="Invalid lines"),
+            404: OpenApiResponse(
+                LineErrorsSerializer, description="Lines naming unknown models or prompts"
+            ),
             **errors(413, 415, *AUTH_ERRORS),
         },
         tags=["answers"],
@@ -410,6 +518,7 @@ class AnswerUploadView(ProviderApiView):
             )
         report = services.answers_upload(principal=principal_for(request), body=body)
         if report.errors:
+            not_found = all(e["code"] in services.NOT_FOUND_CODES for e in report.errors)
             return Response(
                 {
                     "code": "invalid_lines",
@@ -419,7 +528,7 @@ class AnswerUploadView(ProviderApiView):
                     ),
                     "errors": report.errors,
                 },
-                status=status.HTTP_400_BAD_REQUEST,
+                status=status.HTTP_404_NOT_FOUND if not_found else status.HTTP_400_BAD_REQUEST,
             )
         return Response(self.OutputSerializer(report.as_dict()).data)
 
@@ -427,11 +536,10 @@ class AnswerUploadView(ProviderApiView):
 # --- battles and votes --------------------------------------------------------------
 
 
-class BattleCursorPagination(CursorPagination):
+class BattleCursorPagination(StrictPageSizeMixin, CursorPagination):
     # served_at, then the id: unique and never changes once a battle exists.
     ordering = ("served_at", "id")
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 
@@ -443,12 +551,18 @@ class BattleFilterSerializer(serializers.Serializer):
     model = serializers.SlugField(required=False, max_length=80)
     opponent = serializers.SlugField(required=False, max_length=80)
     since = serializers.DateTimeField(required=False, help_text="served_at >= since")
-    until = serializers.DateTimeField(required=False, help_text="served_at < until")
+    until = serializers.DateTimeField(
+        required=False, help_text="served_at < until (an empty window matches nothing)"
+    )
     category = serializers.ChoiceField(choices=Category.choices, required=False)
-    language = serializers.CharField(required=False, max_length=8)
-    excluded = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # Not trimmed: the schema allows any non-empty string, and trimming would
+    # turn " " or "\x1f" into a blank that DRF then refuses.
+    language = serializers.CharField(required=False, max_length=8, trim_whitespace=False)
+    # Absent: both. Not nullable: "excluded=" (empty) is a 400, as the schema says
+    # (schemathesis: an empty value used to be read as "both").
+    excluded = serializers.BooleanField(required=False)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
-    cursor = serializers.CharField(required=False, max_length=1000)
+    cursor = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
 
 
 class BattleOutputSerializer(serializers.Serializer):
@@ -501,8 +615,6 @@ class BattleOutputSerializer(serializers.Serializer):
 
 def _battle_filters(request) -> dict:
     query = _query(BattleFilterSerializer, request)
-    if query.get("since") and query.get("until") and query["since"] >= query["until"]:
-        raise ApiError("invalid_range", "since must be before until.")
     filters = {
         "since": query.get("since"),
         "until": query.get("until"),
@@ -514,7 +626,7 @@ def _battle_filters(request) -> dict:
         if query.get(name):
             model = EvalModel.objects.filter(slug=query[name]).first()
             if model is None:
-                raise ApiError("unknown_model", f"No model {query[name]!r}.")
+                raise ApiError("unknown_model", f"No model {query[name]!r}.", 404)
             filters[name] = model
     return filters
 
@@ -606,13 +718,15 @@ class FairnessView(APIView):
 
         since = serializers.DateField()
         until = serializers.DateField()
+        rule = serializers.CharField(help_text="Which battles are counted, and why.")
         days = serializers.ListField(child=serializers.DictField())
 
     @extend_schema(
         operation_id="fairness",
         description=(
-            "Battles served per day, and each model's and provider's share of the seats "
-            "(two per battle; the shares of a day sum to 1)."
+            "Voted battles per day (by the day they were served), and each model's and "
+            "provider's share of their seats (two per battle; the shares of a day sum to 1). "
+            "Open battles are never counted, so the figures cannot name an open battle's pair."
         ),
         parameters=[InputSerializer],
         auth=[],
@@ -620,8 +734,9 @@ class FairnessView(APIView):
         tags=["fairness"],
     )
     def get(self, request):
+
         days = _query(self.InputSerializer, request)["days"]
-        data = selectors.sampling_fairness(days=days)
+        data = sampling_fairness(days=days)
         return Response(self.OutputSerializer(data).data)
 
 

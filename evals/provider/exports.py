@@ -35,7 +35,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from evals.models import Answer, Battle, EvalModel, Prompt, Vote
-from evals.provider.selectors import voter_pseudonym
+from evals.provider.selectors import testing_elsewhere, voter_pseudonym
 
 FORMATS = ("arena-jsonl", "kaggle-csv", "dpo-jsonl", "parquet")
 COMPRESSIONS = ("none", "gzip")
@@ -56,6 +56,7 @@ LANGUAGE_NAMES = {
     "en": "English",
     "fr": "French",
     "es": "Spanish",
+    "id": "Indonesian",
     "de": "German",
     "it": "Italian",
     "pt": "Portuguese",
@@ -91,8 +92,6 @@ class ExportSpec:
             raise ExportError(f"format must be one of {', '.join(FORMATS)}.")
         if self.compression not in COMPRESSIONS:
             raise ExportError(f"compression must be one of {', '.join(COMPRESSIONS)}.")
-        if self.format == "parquet" and self.compression != "none":
-            raise ExportError("Parquet is compressed inside the file; ask for compression=none.")
 
     @property
     def content_type(self) -> str:
@@ -175,6 +174,7 @@ def export_queryset(spec: ExportSpec, *, until=None):
 
         ids = spec.organization_ids
         qs = qs.filter(Q(model_a__organization_id__in=ids) | Q(model_b__organization_id__in=ids))
+        qs = qs.exclude(testing_elsewhere(ids))
     if spec.format == "dpo-jsonl":
         qs = qs.filter(vote__choice__in=[Vote.Choice.MODEL_A, Vote.Choice.MODEL_B])
     return qs

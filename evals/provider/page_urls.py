@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from evals.provider import views
@@ -13,6 +13,28 @@ urlpatterns = [
         name="provider-key-revoke",
     ),
     path("provider/<slug:slug>/members", views.member_add, name="provider-member-add"),
+    path("provider/<slug:slug>/live", views.live_model_register, name="provider-live-register"),
+    path(
+        "provider/<slug:slug>/live/<slug:model_slug>/probe",
+        views.live_model_probe,
+        name="provider-live-probe",
+    ),
+    path(
+        "provider/<slug:slug>/live/<slug:model_slug>/pause",
+        views.live_model_pause,
+        name="provider-live-pause",
+    ),
+    path(
+        "provider/<slug:slug>/live/<slug:model_slug>/key",
+        views.live_model_key,
+        name="provider-live-key",
+    ),
+    path(
+        "provider/<slug:slug>/live/<slug:model_slug>/generate",
+        views.live_model_generate,
+        name="provider-live-generate",
+    ),
+    path("", include("evals.provider.analytics_urls")),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]

@@ -2,15 +2,20 @@
 
 import hashlib
 import hmac
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from evals.models import Battle, EvalModel, Prompt, PromptSet
+from evals.models import (
+    Battle,
+    EndpointProbe,
+    EvalModel,
+    GenerationJob,
+    ModelEndpoint,
+    Prompt,
+    PromptSet,
+)
 
 
 def voter_pseudonym(public_id) -> str:
@@ -26,7 +31,10 @@ def voter_pseudonym(public_id) -> str:
 
 
 def models_for_principal(*, principal) -> QuerySet[EvalModel]:
-    qs = EvalModel.objects.select_related("organization").annotate(answer_count=Count("answers"))
+    qs = EvalModel.objects.select_related("organization").annotate(
+        answer_count=Count("answers"),
+        has_endpoint=Exists(ModelEndpoint.objects.filter(model=OuterRef("pk"))),
+    )
     if not principal.is_operator:
         qs = qs.filter(organization_id__in=principal.organization_ids)
     return qs.order_by("slug")
@@ -48,6 +56,19 @@ def prompts_in_set(*, prompt_set: PromptSet, unanswered_by: EvalModel | None = N
     if unanswered_by is not None:
         qs = qs.exclude(answers__model=unanswered_by)
     return qs.order_by("id")
+
+
+def testing_elsewhere(own) -> Q:
+    """Battles against another organisation's model in pre-release testing.
+
+    A provider's battles and exports leave them out until that model is released
+    or withdrawn: their outcomes are the tested model's standing, which only its
+    own provider sees while it is in testing. They appear after the disclosure.
+    """
+    testing = EvalModel.Prerelease.TESTING
+    return (Q(model_a__prerelease=testing) & ~Q(model_a__organization_id__in=own)) | (
+        Q(model_b__prerelease=testing) & ~Q(model_b__organization_id__in=own)
+    )
 
 
 def battles_for_principal(
@@ -76,6 +97,7 @@ def battles_for_principal(
         qs = qs.filter(
             Q(model_a__organization_id__in=own) | Q(model_b__organization_id__in=own)
         ).exclude(status=Battle.Status.SERVED)
+        qs = qs.exclude(testing_elsewhere(own))
     if voted_only:
         qs = qs.filter(status=Battle.Status.REVEALED)
     if model is not None:
@@ -97,57 +119,95 @@ def battles_for_principal(
     return qs
 
 
-def sampling_fairness(*, days: int, today: date | None = None) -> dict:
-    """Each model's and provider's share of the battles served per day.
+# --- live models ----------------------------------------------------------------
 
-    A battle has two seats; a model's share is its seats over all seats that
-    day, so the shares of a day sum to 1 (a battle between two models of the
-    same provider gives that provider both seats).
-    """
-    today = today or timezone.now().date()
-    first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, datetime.min.time(), tzinfo=timezone.get_current_timezone())
-    seats: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    totals: dict[date, int] = defaultdict(int)
-    base = Battle.objects.filter(served_at__gte=start).annotate(day=TruncDate("served_at"))
-    for side in ("model_a_id", "model_b_id"):
-        for row in base.values("day", side).annotate(n=Count("id")).order_by():
-            seats[row["day"]][row[side]] += row["n"]
-            if side == "model_a_id":
-                totals[row["day"]] += row["n"]
-    models = {
-        m.pk: m
-        for m in EvalModel.objects.select_related("organization").filter(
-            pk__in={mid for day in seats.values() for mid in day}
-        )
-    }
-    out = []
-    for offset in range(days):
-        day = first + timedelta(days=offset)
-        battles = totals.get(day, 0)
-        all_seats = 2 * battles
-        per_provider: dict[str, int] = defaultdict(int)
-        model_rows = []
-        for mid, n in sorted(seats.get(day, {}).items(), key=lambda kv: models[kv[0]].slug):
-            m = models[mid]
-            per_provider[m.organization.slug] += n
-            model_rows.append(
-                {
-                    "model": m.slug,
-                    "provider": m.organization.slug,
-                    "battles": n,
-                    "share": round(n / all_seats, 6),
-                }
-            )
-        out.append(
+
+def endpoint_of(*, model: EvalModel) -> ModelEndpoint | None:
+    return ModelEndpoint.objects.select_related("model").filter(model=model).first()
+
+
+def endpoint_status(*, endpoint: ModelEndpoint) -> str:
+    """Where a live model stands, in the order that decides whether it is picked."""
+    model = endpoint.model
+    if model.status == EvalModel.Status.RETIRED:
+        return "retired"
+    if model.approval == EvalModel.Approval.REJECTED:
+        return "rejected"
+    if endpoint.paused:
+        return "paused"
+    if model.approval == EvalModel.Approval.PENDING:
+        return "waiting_for_approval"
+    return "approved"
+
+
+def endpoint_last_probe(*, endpoint: ModelEndpoint) -> EndpointProbe | None:
+    return EndpointProbe.objects.filter(endpoint=endpoint).order_by("-created_at", "-id").first()
+
+
+def live_models_of_organization(*, organization) -> list[dict]:
+    """The provider page's live models: each endpoint with its status and last probe."""
+    rows = []
+    for endpoint in (
+        ModelEndpoint.objects.select_related("model")
+        .filter(model__organization=organization)
+        .order_by("model__name")
+    ):
+        rows.append(
             {
-                "date": day,
-                "battles": battles,
-                "models": model_rows,
-                "providers": [
-                    {"provider": slug, "battles": n, "share": round(n / all_seats, 6)}
-                    for slug, n in sorted(per_provider.items())
-                ],
+                "endpoint": endpoint,
+                "model": endpoint.model,
+                "status": endpoint_status(endpoint=endpoint),
+                "probe": endpoint_last_probe(endpoint=endpoint),
+                "job": GenerationJob.objects.filter(model=endpoint.model).first(),
             }
         )
-    return {"since": first, "until": today, "days": out}
+    return rows
+
+
+def generation_jobs_of(*, model: EvalModel) -> QuerySet[GenerationJob]:
+    return (
+        GenerationJob.objects.select_related("model")
+        .filter(model=model)
+        .order_by("-created_at")[:50]
+    )
+
+
+def generation_job_for_principal(*, principal, job_id) -> GenerationJob | None:
+    qs = GenerationJob.objects.select_related("model").filter(pk=job_id)
+    if not principal.is_operator:
+        qs = qs.filter(model__organization_id__in=principal.organization_ids)
+    return qs.first()
+
+
+def probe_summary(probe: EndpointProbe | None) -> str:
+    """A probe in one line, for the operator's review queue."""
+    if probe is None:
+        return "never probed"
+    if not probe.ok:
+        return f"failed: {probe.error}"
+    speed = f", {probe.tokens_per_s:g} tokens/s" if probe.tokens_per_s else ""
+    return f"ok: first token after {probe.time_to_first_token_ms} ms{speed}"
+
+
+def endpoint_probe_summary(*, model: EvalModel) -> str:
+    endpoint = ModelEndpoint.objects.filter(model=model).first()
+    if endpoint is None:
+        return "-"
+    summary = probe_summary(endpoint_last_probe(endpoint=endpoint))
+    return f"{endpoint.base_url} ({endpoint.provider_model_id}); {summary}"
+
+
+def live_models_review(models) -> list[dict]:
+    """Each of ``models`` that has an endpoint, with its last probe (the review page)."""
+    rows = []
+    for endpoint in ModelEndpoint.objects.select_related("model").filter(model__in=models):
+        probe = endpoint_last_probe(endpoint=endpoint)
+        rows.append(
+            {
+                "model": endpoint.model,
+                "endpoint": endpoint,
+                "probe": probe,
+                "summary": probe_summary(probe),
+            }
+        )
+    return rows

@@ -1,15 +1,18 @@
 """Writes of the provider API: models, prompt sets and bulk answer uploads."""
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from datafi.api import ApiError
-from evals import markdown
+from evals import identity, markdown
 from evals.models import Answer, Battle, EvalModel, Prompt, PromptSet
 from evals.services import token_count_estimate
 
@@ -36,7 +39,14 @@ def _clean_name(name) -> str:
 
 @transaction.atomic(durable=True)
 def model_create(*, organization, name: str, description: str = "") -> EvalModel:
-    """Register an answers-only model for ``organization``; 409 if the name is taken."""
+    """Register an answers-only model for ``organization``, pending an operator's
+    review; 409 if the name is taken."""
+    return model_insert(organization=organization, name=name, description=description)
+
+
+def model_insert(*, organization, name: str, description: str = "") -> EvalModel:
+    """``model_create`` inside the caller's transaction (a live model's
+    registration writes its endpoint in the same one)."""
     name = _clean_name(name)
     slug = slugify(name)[:80]
     if EvalModel.objects.filter(Q(slug=slug) | Q(name__iexact=name)).exists():
@@ -56,6 +66,13 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
     """Rename or re-describe a model. The slug never changes: it identifies the
     model in battles and datasets."""
     fields = []
+    if name is not None and model.prerelease == EvalModel.Prerelease.TESTING:
+        # Its name is the codename it committed to; the real name comes at release.
+        raise ApiError(
+            "in_testing",
+            gettext("A model in pre-release testing keeps its codename until it is released."),
+            409,
+        )
     if name is not None:
         name = _clean_name(name)
         if EvalModel.objects.filter(name__iexact=name).exclude(pk=model.pk).exists():
@@ -74,16 +91,102 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
     return model
 
 
+def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> EvalModel:
+    if by is not None and not by.is_staff:
+        raise ApiError("forbidden", "Only operators review models.", 403)
+    reason = (reason or "").strip()
+    if approval == EvalModel.Approval.REJECTED and not reason:
+        raise ApiError("reason_required", "Say why the model is rejected: the provider sees it.")
+    now = timezone.now()
+    EvalModel.objects.filter(pk=model.pk).update(
+        approval=approval, approval_reason=reason, reviewed_by=by, reviewed_at=now
+    )
+    model.approval, model.approval_reason = approval, reason
+    model.reviewed_by, model.reviewed_at = by, now
+    return model
+
+
+def model_approve(*, model: EvalModel, by, reason: str = "") -> EvalModel:
+    """Let a model into the arena; records who (None: an operator command), when and why."""
+    return _model_review(model=model, approval=EvalModel.Approval.APPROVED, by=by, reason=reason)
+
+
+def model_reject(*, model: EvalModel, by, reason: str) -> EvalModel:
+    """Keep a model out of the arena, with the reason the provider will read."""
+    return _model_review(model=model, approval=EvalModel.Approval.REJECTED, by=by, reason=reason)
+
+
 def model_retire(*, model: EvalModel) -> EvalModel:
     """Take a model out of the arena; its battles and answers stay."""
+    if model.prerelease == EvalModel.Prerelease.TESTING:
+        # Retiring would end its testing without disclosing its results.
+        raise ApiError(
+            "in_testing",
+            gettext("This model is in pre-release testing: release or withdraw it instead."),
+            409,
+        )
     EvalModel.objects.filter(pk=model.pk).update(status=EvalModel.Status.RETIRED)
     model.status = EvalModel.Status.RETIRED
+    return model
+
+
+# --- pre-release testing (datafi.flows.prerelease orchestrates) -------------------
+
+
+def model_testing_insert(*, organization, codename: str, description: str = "") -> EvalModel:
+    """Register a model in pre-release testing under ``codename``, in the caller's
+    transaction (which also stores its commitment). Pending review as any model."""
+    model = model_insert(organization=organization, name=codename, description=description)
+    # Whole seconds: the commitment's preimage states the start to the second.
+    started = timezone.now().replace(microsecond=0)
+    EvalModel.objects.filter(pk=model.pk).update(
+        prerelease=EvalModel.Prerelease.TESTING, codename=model.name, testing_started_at=started
+    )
+    model.refresh_from_db()
+    return model
+
+
+def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> EvalModel:
+    """End a model's testing: released under ``name``, or withdrawn (retired).
+
+    In the caller's transaction: the row lock makes a second release or
+    withdrawal, concurrent or later, a 409 instead of a second disclosure.
+    """
+    model = EvalModel.objects.select_for_update().get(pk=model_id)
+    if model.prerelease != EvalModel.Prerelease.TESTING:
+        raise ApiError(
+            "not_in_testing",
+            gettext("Model %(slug)r is not in pre-release testing (%(state)s).")
+            % {"slug": model.slug, "state": model.get_prerelease_display()},
+            409,
+        )
+    now = timezone.now()
+    fields = {"testing_ended_at": now}
+    if outcome == EvalModel.Prerelease.RELEASED:
+        name = _clean_name(name)
+        if EvalModel.objects.filter(name__iexact=name).exclude(pk=model.pk).exists():
+            raise ApiError("model_exists", f"A model named {name!r} already exists.", 409)
+        fields.update(prerelease=EvalModel.Prerelease.RELEASED, name=name)
+    elif outcome == EvalModel.Prerelease.WITHDRAWN:
+        fields.update(prerelease=EvalModel.Prerelease.WITHDRAWN, status=EvalModel.Status.RETIRED)
+    else:
+        raise ValueError(f"not an end of testing: {outcome!r}")
+    try:
+        with transaction.atomic():
+            EvalModel.objects.filter(pk=model.pk).update(**fields)
+    except IntegrityError:
+        raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
+    model.refresh_from_db()
     return model
 
 
 # --- bulk answer upload --------------------------------------------------------
 
 _LINE_FIELDS = {"model", "prompt", "text", "latency_ms", "token_count"}
+# As the schema states (and a NUL would never reach the database).
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
+# Line errors that mean "no such model or prompt of yours" (the upload is a 404).
+NOT_FOUND_CODES = frozenset({"unknown_model", "unknown_prompt"})
 
 
 @dataclass
@@ -116,9 +219,9 @@ class _Line:
 
 
 def _int_field(obj, name):
-    value = obj.get(name)
-    if value is None:
+    if name not in obj:
         return None
+    value = obj[name]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
         raise ValueError(f"{name} must be a non-negative integer.")
     return value
@@ -135,12 +238,15 @@ def _parse_line(number: int, raw: str) -> _Line:
     if unknown:
         raise ValueError(f"unknown fields: {', '.join(unknown)}.")
     model, prompt, text = obj.get("model"), obj.get("prompt"), obj.get("text")
-    if not isinstance(model, str) or not model:
-        raise ValueError("model (the model's slug) is required.")
-    if not isinstance(prompt, str) or not prompt:
-        raise ValueError("prompt (the prompt's key) is required.")
+    if not isinstance(model, str) or not _SLUG.fullmatch(model):
+        raise ValueError("model (the model's slug: letters, digits, - and _) is required.")
+    if not isinstance(prompt, str) or not _SLUG.fullmatch(prompt):
+        raise ValueError("prompt (the prompt's key: letters, digits, - and _) is required.")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("text must be a non-empty string.")
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL: refuse it here, not with a 500.
+        raise ValueError("text may not contain NUL characters (\\u0000).")
     if len(text) > settings.PROVIDER_ANSWER_MAX_CHARS:
         raise ValueError(f"text is longer than {settings.PROVIDER_ANSWER_MAX_CHARS} characters.")
     return _Line(
@@ -169,7 +275,9 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
     except UnicodeDecodeError:
         raise ApiError("invalid_encoding", "The body must be UTF-8 encoded JSON lines.") from None
     parsed: list[_Line] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only: str.splitlines() would also cut at U+2028 and other
+    # separators that a JSON string may hold unescaped.
+    for number, raw in enumerate(text.split("\n"), 1):
         if not raw.strip():
             continue
         report.lines += 1
@@ -195,6 +303,7 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
     }
     seen: set[tuple[int, int]] = set()
     valid: list[tuple[_Line, EvalModel, Prompt]] = []
+    names = identity.leak_pattern()
     for line in parsed:
         model = models.get(line.model)
         if model is None or not principal.can_see_org(model.organization_id):
@@ -227,6 +336,21 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
             )
             continue
         seen.add((model.pk, prompt.pk))
+        # Voters judge answers blind: one that names a model or provider would
+        # tell them who is who, so it is refused here rather than stored.
+        named = names.find(line.text)
+        if named:
+            report.errors.append(
+                {
+                    "line": line.number,
+                    "code": "identity_leak",
+                    "detail": (
+                        f"The text names a model or provider ({', '.join(named)}); "
+                        "answers are shown anonymously, so remove the names."
+                    ),
+                }
+            )
+            continue
         valid.append((line, model, prompt))
     if report.errors:
         return report

@@ -1,15 +1,19 @@
-"""The provider pages: organisations, members, API keys and downloads."""
+"""The provider pages: organisations, members, API keys, live models and downloads."""
+
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from datafi.accounts import services as account_services
 from datafi.accounts.models import ApiKey, Membership, User
 from datafi.api import ApiError
-from evals.provider import exports
+from evals.models import EndpointProbe
+from evals.provider import exports, live, selectors
 
 
 def _page(request, *, status=200, new_key=None, errors=None):
@@ -29,6 +33,7 @@ def _page(request, *, status=200, new_key=None, errors=None):
                 "keys": list(org.api_keys.all()),
                 "members": list(org.memberships.select_related("user").order_by("user__username")),
                 "models": list(org.models.order_by("name")),
+                "live": selectors.live_models_of_organization(organization=org),
             }
         )
     return render(
@@ -124,4 +129,121 @@ def member_add(request, slug):
     except ApiError as exc:
         return _page(request, status=400, errors={f"member:{slug}": exc.detail})
     messages.success(request, f"{user.username} is now in {m.organization.name}.")
+    return redirect("provider")
+
+
+# --- live models (the same services as the API's, with the page's session) -------------
+
+
+def _live_endpoint_or_404(user, slug: str, model_slug: str):
+    m = _membership_or_404(user, slug, owner=False)
+    model = m.organization.models.filter(slug=model_slug).first()
+    endpoint = selectors.endpoint_of(model=model) if model is not None else None
+    if endpoint is None:
+        raise Http404("No such live model of yours.")
+    return endpoint
+
+
+def _form_number(request, name: str, default, kind):
+    raw = request.POST.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ApiError("invalid", _("%(name)s must be a number.") % {"name": name}) from None
+
+
+@login_required
+@require_POST
+def live_model_register(request, slug):
+    m = _membership_or_404(request.user, slug, owner=False)
+    try:
+        raw_params = request.POST.get("default_params", "").strip()
+        try:
+            params = json.loads(raw_params) if raw_params else {}
+        except ValueError:
+            raise ApiError(
+                "invalid_params", _("Default parameters must be a JSON object.")
+            ) from None
+        model, probe = live.live_model_register(
+            organization=m.organization,
+            # model_name: the key form in the same card already has a "name" field.
+            name=request.POST.get("model_name", ""),
+            base_url=request.POST.get("base_url", "").strip(),
+            provider_model_id=request.POST.get("model_id", "").strip(),
+            api_key=request.POST.get("api_key", ""),
+            default_params=params,
+            timeout_s=_form_number(request, "timeout_s", 60.0, float),
+            concurrency_limit=_form_number(request, "concurrency_limit", 4, int),
+        )
+    except ApiError as exc:
+        return _page(request, status=exc.status_code, errors={f"live:{slug}": exc.detail})
+    messages.success(
+        request,
+        _("%(name)s is registered and waits for an operator's approval.") % {"name": model.name},
+    )
+    return redirect("provider")
+
+
+@login_required
+@require_POST
+def live_model_probe(request, slug, model_slug):
+    endpoint = _live_endpoint_or_404(request.user, slug, model_slug)
+    probe = live.endpoint_probe(endpoint=endpoint, trigger=EndpointProbe.Trigger.REQUEST)
+    if probe.ok:
+        messages.success(request, _("Probe of %(name)s: ok.") % {"name": endpoint.model.name})
+    else:
+        messages.error(
+            request,
+            _("Probe of %(name)s failed: %(error)s.")
+            % {"name": endpoint.model.name, "error": probe.error},
+        )
+    return redirect("provider")
+
+
+@login_required
+@require_POST
+def live_model_pause(request, slug, model_slug):
+    endpoint = _live_endpoint_or_404(request.user, slug, model_slug)
+    if request.POST.get("resume"):
+        live.endpoint_resume(endpoint=endpoint)
+        messages.success(request, _("%(name)s is resumed.") % {"name": endpoint.model.name})
+    else:
+        live.endpoint_pause(endpoint=endpoint)
+        messages.success(
+            request,
+            _("%(name)s is paused: it is not picked for live battles.")
+            % {"name": endpoint.model.name},
+        )
+    return redirect("provider")
+
+
+@login_required
+@require_POST
+def live_model_key(request, slug, model_slug):
+    endpoint = _live_endpoint_or_404(request.user, slug, model_slug)
+    probe = live.endpoint_key_rotate(endpoint=endpoint, api_key=request.POST.get("api_key", ""))
+    words = _("ok") if probe.ok else probe.error
+    messages.success(
+        request,
+        _("The key of %(name)s is replaced; probe with the new key: %(result)s.")
+        % {"name": endpoint.model.name, "result": words},
+    )
+    return redirect("provider")
+
+
+@login_required
+@require_POST
+def live_model_generate(request, slug, model_slug):
+    endpoint = _live_endpoint_or_404(request.user, slug, model_slug)
+    try:
+        job = live.generation_job_request(model=endpoint.model, by=request.user)
+    except ApiError as exc:
+        return _page(request, status=exc.status_code, errors={f"live:{slug}": exc.detail})
+    messages.success(
+        request,
+        _("Generating %(name)s's answers to %(total)s prompts; progress below.")
+        % {"name": endpoint.model.name, "total": job.total},
+    )
     return redirect("provider")

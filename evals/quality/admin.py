@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
 from evals.quality import services
-from evals.quality.models import GoldPair, VoterFlag, VoterReliability
+from evals.quality.models import GoldPair, VoterAppeal, VoterFlag, VoterReliability
 
 
 class GoldPairForm(forms.ModelForm):
@@ -16,11 +17,11 @@ class GoldPairForm(forms.ModelForm):
         better, worse = data.get("answer_better"), data.get("answer_worse")
         if better and worse:
             if better.pk == worse.pk:
-                raise forms.ValidationError("A gold pair needs two different answers.")
+                raise forms.ValidationError(_("A gold pair needs two different answers."))
             if better.prompt_id != worse.prompt_id:
-                raise forms.ValidationError("The two answers must answer the same prompt.")
+                raise forms.ValidationError(_("The two answers must answer the same prompt."))
             if better.model_id == worse.model_id:
-                raise forms.ValidationError("The two answers must come from different models.")
+                raise forms.ValidationError(_("The two answers must come from different models."))
         return data
 
 
@@ -92,3 +93,22 @@ class VoterFlagAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # flags are evidence: kept, never deleted
+
+
+@admin.register(VoterAppeal)
+class VoterAppealAdmin(admin.ModelAdmin):
+    """Read-only record: decisions are taken on the quality dashboard, where clearing
+    a flag also restores the votes and credits their points (the admin would not)."""
+
+    list_display = ("user", "status", "created_at", "decided_by", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("user__username",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,6 @@
-"""Vote limits per user and per client IP that hold under concurrency.
+"""Rate limits that hold under concurrency: the one mechanism for votes (per
+user and per client IP), live generations and the accounts' throttles
+(``datafi.accounts.throttle``).
 
 Each (key, window) has one counter row, bumped with a single
 ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING count`` inside the vote's
@@ -11,11 +13,13 @@ along with everything else: a refused vote changes nothing.
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from datafi.api import ApiError
 from evals.quality.models import RateCounter
@@ -33,14 +37,18 @@ _UPSERT = (
 @dataclass(frozen=True)
 class Limit:
     key: str
-    window: str  # "minute" or "day"
+    seconds: int  # the window: fixed, aligned to the epoch (a minute, a UTC day, ...)
     limit: int
+    per: str  # the window in words: "minute", "day"
 
 
-def _window_start(now: datetime, window: str) -> datetime:
-    if window == "minute":
-        return now.replace(second=0, microsecond=0)
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+MINUTE, DAY = 60, 86_400
+
+
+def window_start(now: datetime, seconds: int) -> datetime:
+    """Start of the fixed ``seconds``-long window ``now`` falls in (epoch-aligned)."""
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % max(1, seconds), UTC)
 
 
 def vote_limits(*, user_id: int, ip: str | None) -> list[Limit]:
@@ -51,13 +59,13 @@ def vote_limits(*, user_id: int, ip: str | None) -> list[Limit]:
     deadlock.
     """
     out = [
-        Limit(f"vote:user:{user_id}:m", "minute", settings.QUALITY_VOTES_PER_MINUTE_USER),
-        Limit(f"vote:user:{user_id}:d", "day", settings.QUALITY_VOTES_PER_DAY_USER),
+        Limit(f"vote:user:{user_id}:m", MINUTE, settings.QUALITY_VOTES_PER_MINUTE_USER, "minute"),
+        Limit(f"vote:user:{user_id}:d", DAY, settings.QUALITY_VOTES_PER_DAY_USER, "day"),
     ]
     if ip:
         out += [
-            Limit(f"vote:ip:{ip}:m", "minute", settings.QUALITY_VOTES_PER_MINUTE_IP),
-            Limit(f"vote:ip:{ip}:d", "day", settings.QUALITY_VOTES_PER_DAY_IP),
+            Limit(f"vote:ip:{ip}:m", MINUTE, settings.QUALITY_VOTES_PER_MINUTE_IP, "minute"),
+            Limit(f"vote:ip:{ip}:d", DAY, settings.QUALITY_VOTES_PER_DAY_IP, "day"),
         ]
     return [limit for limit in out if limit.limit > 0]
 
@@ -88,21 +96,70 @@ def vote_limits_consume(*, user_id: int, ip: str | None, now: datetime) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("vote_limits_consume must run inside the vote transaction")
     active = vote_limits(user_id=user_id, ip=ip)
-    counts = counters_bump([(limit.key, _window_start(now, limit.window)) for limit in active])
+    counts = counters_bump([(limit.key, window_start(now, limit.seconds)) for limit in active])
     for limit in active:
         if counts[limit.key] > limit.limit:
-            who = "this account" if ":user:" in limit.key else "your network address"
+            raise ApiError("rate_limited", _vote_limit_detail(limit), status_code=429)
+
+
+def _vote_limit_detail(limit: Limit) -> str:
+    # Whole sentences (not "per %(window)s"), so that each reads right when translated.
+    account = ":user:" in limit.key
+    if limit.per == "minute":
+        text = (
+            _("Too many votes from this account: at most %(limit)d per minute. Try again later.")
+            if account
+            else _(
+                "Too many votes from your network address: at most %(limit)d per minute. "
+                "Try again later."
+            )
+        )
+    else:
+        text = (
+            _("Too many votes from this account: at most %(limit)d per day. Try again later.")
+            if account
+            else _(
+                "Too many votes from your network address: at most %(limit)d per day. "
+                "Try again later."
+            )
+        )
+    return text % {"limit": limit.limit}
+
+
+def generation_limit_consume(*, user_id: int, now: datetime) -> None:
+    """Count one live generation of ``user_id``; raise ApiError(429) past the limit.
+
+    The same counters as votes and throttles (one mechanism): an upsert adds
+    one and returns the count, the database deciding under concurrency. A
+    refused generation is not counted (its savepoint rolls the increment
+    back), nor is one whose caller's transaction fails afterwards.
+    """
+    seconds, limit = max(1, settings.LIVE_RATE_WINDOW_S), settings.LIVE_RATE_LIMIT
+    key = f"live:user:{user_id}:{seconds}"
+    with transaction.atomic():
+        count = counters_bump([(key, window_start(now, seconds))])[key]
+        if count > limit:
             raise ApiError(
                 "rate_limited",
-                f"Too many votes from {who}: at most {limit.limit} per {limit.window}. "
-                "Try again later.",
+                # Translators: "You can start 5 generations per 10 minutes; please wait ..."
+                _("You can start %(generations)s per %(minutes)s; please wait a little.")
+                % {
+                    "generations": ngettext("%(n)d generation", "%(n)d generations", limit)
+                    % {"n": limit},
+                    "minutes": ngettext("%(n)d minute", "%(n)d minutes", seconds // 60)
+                    % {"n": seconds // 60},
+                },
                 status_code=429,
             )
 
 
 def rate_counters_prune(*, now: datetime) -> int:
     """Delete counters of windows that ended more than a day ago; return how many."""
-    deleted, _ = RateCounter.objects.filter(window_start__lt=now - timedelta(days=2)).delete()
+    # The longest window is a day, unless live generations are counted over longer.
+    longest = max(timedelta(days=1), timedelta(seconds=settings.LIVE_RATE_WINDOW_S))
+    deleted, _ = RateCounter.objects.filter(
+        window_start__lt=now - longest - timedelta(days=1)
+    ).delete()
     return deleted
 
 

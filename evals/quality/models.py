@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class GoldPair(models.Model):
@@ -125,13 +126,13 @@ class VoterFlag(models.Model):
     """A rule a voter tripped, with the evidence at that moment. Kept, never deleted."""
 
     class Reason(models.TextChoices):
-        GOLD_ACCURACY = "gold_accuracy", "Fails gold battles"
-        DISAGREEMENT = "disagreement", "Disagrees with the ratings"
-        TOO_FAST = "too_fast", "Votes faster than reading"
-        OUTLIER = "outlier", "Sequential outlier test"
-        FAVOURITISM = "favouritism", "Favours one model"
-        RING = "ring", "One of many accounts favouring one model"
-        LOW_RELIABILITY = "low_reliability", "Below the reliability threshold"
+        GOLD_ACCURACY = "gold_accuracy", _("Fails gold battles")
+        DISAGREEMENT = "disagreement", _("Disagrees with the ratings")
+        TOO_FAST = "too_fast", _("Votes faster than reading")
+        OUTLIER = "outlier", _("Sequential outlier test")
+        FAVOURITISM = "favouritism", _("Favours one model")
+        RING = "ring", _("One of many accounts favouring one model")
+        LOW_RELIABILITY = "low_reliability", _("Below the reliability threshold")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=20, choices=Reason.choices)
@@ -161,6 +162,61 @@ class VoterFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} on {self.user_id}"
+
+
+class VoterAppeal(models.Model):
+    """A flagged voter's request for review, and the operator's decision on it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLEARED = "cleared", _("Flag cleared")
+        UPHELD = "upheld", _("Flag upheld")
+
+    MESSAGE_MAX = 1000
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField()
+    # Who decided, when and why (the reason is shown to the voter).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    # Votes counted again and points credited when the flag was cleared.
+    votes_restored = models.PositiveIntegerField(default=0)
+    points_credited = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "evals_voterappeal"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "cleared", "upheld"]),
+                name="evals_voterappeal_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", decided_at__isnull=True)
+                | (
+                    Q(status__in=["cleared", "upheld"], decided_at__isnull=False)
+                    & Q(decided_by__isnull=False)
+                    & ~Q(decision_reason="")
+                ),
+                name="evals_voterappeal_decision_recorded",
+            ),
+            # One open appeal per voter: a second request adds nothing to review.
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="open"), name="evals_voterappeal_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk} by {self.user_id} ({self.status})"
 
 
 class QualityJob(models.Model):

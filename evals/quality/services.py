@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
-from evals.models import Answer, Battle, Vote
+from evals.models import Answer, Battle, EvalModel, Vote
 from evals.quality import limits, selectors, stats
 from evals.quality.models import (
     BattleSampling,
@@ -20,8 +21,13 @@ from evals.quality.models import (
     VoterFlag,
     VoterReliability,
 )
+from ratings.selectors import battles_counted, pair_outcome_totals
+from ratings.services import battle_outcome_retract
 
 GOLD_REASON = "gold: calibration battle with a known better answer"
+# The prefix of an excluded battle's reason when the vote came faster than any
+# person can look at two answers (selectors explain it by this prefix).
+IMPOSSIBLE_REASON = "impossible speed"
 # Flags raised by a periodic job rather than recomputed from the voter's running
 # sums at each vote: they keep halving the score once raised.
 STICKY_FLAGS = ("ring",)
@@ -32,11 +38,11 @@ def gold_pair_create(
 ):
     """Mark ``answer_better`` as the known better answer of a pair to one prompt."""
     if answer_better.pk == answer_worse.pk:
-        raise ApiError("invalid_gold_pair", "A gold pair needs two different answers.")
+        raise ApiError("invalid_gold_pair", _("A gold pair needs two different answers."))
     if answer_better.prompt_id != answer_worse.prompt_id:
-        raise ApiError("invalid_gold_pair", "The two answers must answer the same prompt.")
+        raise ApiError("invalid_gold_pair", _("The two answers must answer the same prompt."))
     if answer_better.model_id == answer_worse.model_id:
-        raise ApiError("invalid_gold_pair", "The two answers must come from different models.")
+        raise ApiError("invalid_gold_pair", _("The two answers must come from different models."))
     try:
         with transaction.atomic():
             return GoldPair.objects.create(
@@ -47,7 +53,7 @@ def gold_pair_create(
                 created_by=created_by,
             )
     except IntegrityError:
-        raise ApiError("duplicate_gold_pair", "This gold pair already exists.", 409) from None
+        raise ApiError("duplicate_gold_pair", _("This gold pair already exists."), 409) from None
 
 
 def battle_sampling_record(*, battle: Battle, pick) -> BattleSampling:
@@ -71,7 +77,6 @@ def vote_limits_consume(*, user, ip: str | None, now: datetime) -> None:
 def outcome_retract(*, battle: Battle, choice: str) -> bool:
     """Take an already counted vote back out of the ratings' pair counts;
     False when it was not counted (nothing to do)."""
-    from ratings.services import battle_outcome_retract
 
     return battle_outcome_retract(battle=battle, choice=choice)
 
@@ -220,7 +225,6 @@ class VoteBatchAssessment:
     def begin(cls, *, items: list[VoteToAssess]) -> VoteBatchAssessment | None:
         if not settings.QUALITY_DEFENCES or not items:
             return None
-        from ratings.selectors import pair_outcome_totals
 
         user_ids = sorted({item.battle.voter_id for item in items})
         # ON CONFLICT DO NOTHING: a voter's first vote finds no row, and a
@@ -250,13 +254,13 @@ class VoteBatchAssessment:
         for i, item in enumerate(items):
             rel = self.rels[item.battle.voter_id]
             was_excluded = rel.excluded
-            self._assess_one(rel=rel, item=item, now=now)
+            speed = self._assess_one(rel=rel, item=item, now=now)
             if rel.excluded and not was_excluded:
                 self._histories_reread(later=items[i + 1 :], counted=counted)
             elif item.battle.pk in counted and not item.battle.excluded and not rel.excluded:
                 lo, hi = _pair(item)
                 self.histories[(lo, hi)][_observed(item, lo)] += 1
-            multipliers[item.battle.pk] = selectors.points_multiplier_for(
+            multipliers[item.battle.pk] = speed * selectors.points_multiplier_for(
                 score=rel.score, excluded=rel.excluded
             )
         _reliabilities_save(list(self.rels.values()), now=now)
@@ -265,7 +269,6 @@ class VoteBatchAssessment:
     def _histories_reread(self, *, later: list[VoteToAssess], counted: set) -> None:
         """The pairs' histories as they stand now, less the votes not assessed yet
         (those the exclusion just retracted are out of the counts already)."""
-        from ratings.selectors import battles_counted, pair_outcome_totals
 
         self.histories = {
             k: list(v) for k, v in pair_outcome_totals(pairs=list(self.histories)).items()
@@ -277,7 +280,8 @@ class VoteBatchAssessment:
                 lo, hi = _pair(item)
                 self.histories[(lo, hi)][_observed(item, lo)] -= 1
 
-    def _assess_one(self, *, rel: VoterReliability, item: VoteToAssess, now: datetime) -> None:
+    def _assess_one(self, *, rel: VoterReliability, item: VoteToAssess, now: datetime) -> float:
+        """Fold one vote into its voter's evidence; the share of points its speed keeps."""
         battle, vote = item.battle, item.vote
         sampling = getattr(battle, "sampling", None)  # None if unsampled
         gold = sampling.gold_pair if sampling else None
@@ -310,12 +314,12 @@ class VoteBatchAssessment:
                 ]
             rel.model_bias = bias
         words = sampling.words if sampling else _words([battle.answer_a_id, battle.answer_b_id])
-        min_ms = stats.min_read_ms(
-            words,
-            wpm=settings.QUALITY_READ_WPM,
-            floor_ms=settings.QUALITY_MIN_VOTE_MS,
-        )
-        rel.fast_votes += int(vote.time_to_vote_ms < min_ms)
+        speed = vote_speed_weight(ms=vote.time_to_vote_ms, words=words)
+        # Only votes no person could make count against the voter: a skimmer who
+        # decides in a few seconds votes like the crowd and keeps every vote
+        # counted (their points are graded by ``speed`` instead).
+        impossible = speed == 0.0
+        rel.fast_votes += int(impossible)
         probs = stats.outcome_probabilities(
             tuple(self.histories[(lo, hi)]),
             p_lo=p_lo,
@@ -359,8 +363,29 @@ class VoteBatchAssessment:
             _battle_exclude(
                 battle=battle, choice=vote.choice, reason="unreliable voter: excluded earlier"
             )
+        # A gold battle is out of the leaderboard whatever the vote's speed: its
+        # reason comes first (an impossible gold vote still earns nothing).
         if gold is not None:
             _battle_exclude(battle=battle, choice=vote.choice, reason=GOLD_REASON)
+        if impossible:
+            _battle_exclude(
+                battle=battle,
+                choice=vote.choice,
+                reason=f"{IMPOSSIBLE_REASON}: {vote.time_to_vote_ms} ms after the answers appeared",
+            )
+        return speed
+
+
+def vote_speed_weight(*, ms: int, words: int) -> float:
+    """Share of a vote's points its speed keeps (``stats.speed_weight`` with the settings)."""
+    return stats.speed_weight(
+        ms,
+        read_ms=stats.min_read_ms(
+            words, wpm=settings.QUALITY_READ_WPM, floor_ms=settings.QUALITY_MIN_VOTE_MS
+        ),
+        impossible_ms=settings.QUALITY_IMPOSSIBLE_VOTE_MS,
+        floor=settings.QUALITY_SPEED_FLOOR,
+    )
 
 
 # --- coordinated favouritism: the periodic ring sweep -------------------------------
@@ -391,7 +416,6 @@ def _ring_flag_voter(
     ``link`` is set for an account tied to the ring by a shared network address
     rather than by clearing the ring's bound itself; ``kept_by`` says what else a
     suspect had against it (see ``stats.ring_confirmed``)."""
-    from evals.models import Battle, EvalModel
 
     with transaction.atomic():
         # A vote of this voter that is under way holds its served battle: let

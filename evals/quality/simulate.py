@@ -6,9 +6,12 @@ Used by ``bench/rigging.py`` (defences off and on, figures) and by
 
 Honest voters are noisy but truthful: they prefer the answer of the model with
 the higher ``true_strength`` of the demo set with Bradley-Terry probability on
-a per-voter temperature, call ties and "both bad" now and then, and take the
-time to read (plus the odd skim). Attackers create accounts, vote for the target
-whenever it appears, vote at random otherwise, and (by default) vote fast.
+a per-voter temperature, call ties and "both bad" now and then. Careful readers
+take the time to read (plus the odd skim); skimmers (``Population.skimmers`` of
+the honest voters) look at the structure and first lines and decide in 2-10 s
+whatever the length, with the same noise in their choices. Attackers create
+accounts, vote for the target whenever it appears, vote at random otherwise,
+and (by default) vote fast.
 """
 
 from __future__ import annotations
@@ -18,46 +21,74 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from unittest import mock
 
 import numpy as np
+import time_machine
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 
 from datafi.api import ApiError
+from datafi.flows import fold
 from evals import services
 from evals.models import Answer, Battle, EvalModel, Vote
-from evals.quality.models import GoldPair, VoterReliability
-from evals.quality.services import gold_pair_create
+from evals.quality.limits import network_key
+from evals.quality.models import BattleSampling, GoldPair, VoterFlag, VoterReliability
+from evals.quality.services import gold_pair_create, ring_sweep
+from evals.services import pair_stat_bump
+from ratings.aggregate import aggregate_battles, index_models
+from ratings.bt import fit_bt
 
 
 class SimClock:
-    """A clock the services read through ``django.utils.timezone.now``."""
+    """The simulation's clock. Inside ``simulated_time`` it is the process's
+    clock (time-machine moves it), so the services read it as they read the
+    real one; outside, it is only a number."""
 
     def __init__(self, start: datetime):
-        self.t = start
+        self._t = start
+        self._traveller = None
+
+    @property
+    def t(self) -> datetime:
+        return self._t
+
+    @t.setter
+    def t(self, value: datetime) -> None:
+        self._t = value
+        if self._traveller is not None:
+            self._traveller.move_to(value)
 
     def now(self) -> datetime:
-        return self.t
+        return self._t
 
     def advance(self, ms: float) -> None:
-        self.t += timedelta(milliseconds=ms)
+        self.t = self._t + timedelta(milliseconds=ms)
 
 
 @contextmanager
 def simulated_time(clock: SimClock):
-    with mock.patch("django.utils.timezone.now", clock.now):
-        yield
+    with time_machine.travel(clock.t, tick=False) as traveller:
+        clock._traveller = traveller
+        try:
+            yield
+        finally:
+            clock._traveller = None
 
 
 @dataclass
 class Population:
     honest: int = 150
     honest_votes: tuple[int, int] = (15, 60)
+    # Share of honest voters who skim (decide in 2-10 s whatever the length).
+    skimmers: float = 0.35
     attackers: int = 30
     attack_votes: int = 1000
     target: str = ""
-    attacker_speed: str = "fast"  # or "human"
+    # "fast": 0.8-3 s (a person could skim that fast, so speed alone does not
+    # catch it); "human": reads like an honest voter; "bot": 0.2-0.9 s, faster
+    # than anyone can look at two answers (a script).
+    attacker_speed: str = "fast"
     gold_pairs: int = 30
     # Network addresses the ring votes from (0: one of its own per account).
     ring_addresses: int = 4
@@ -131,6 +162,8 @@ def _honest_choice(rng, battle, strength, tau) -> str:
 
 
 def _honest_ms(rng, battle, wpm) -> float:
+    if wpm is None:  # a skimmer: the length does not matter
+        return rng.uniform(2000, 10000)
     if rng.random() < 0.04:  # a skim: one answer was obviously broken
         return rng.uniform(1000, 4000)
     return 2500 + _words(battle) / wpm * 60_000 * math.exp(rng.gauss(0, 0.35))
@@ -163,10 +196,12 @@ def run(pop: Population, *, start: datetime, prefix: str = "sim", progress=None)
     ]
     profile = {}
     for i, u in enumerate(honest):
+        skims = rng.random() < pop.skimmers
         profile[u.pk] = {
             "kind": "honest",
+            "group": "skimmer" if skims else "careful",
             "tau": rng.uniform(0.8, 1.6),
-            "wpm": rng.uniform(180, 500),
+            "wpm": None if skims else rng.uniform(180, 500),
             "ip": f"198.51.100.{i % 250 + 1}",
         }
     for i, u in enumerate(attackers):
@@ -210,14 +245,15 @@ def run(pop: Population, *, start: datetime, prefix: str = "sim", progress=None)
                 ms = _honest_ms(rng, battle, p["wpm"])
             else:
                 choice = _attacker_choice(rng, battle, target.pk if target else None)
-                ms = (
-                    rng.uniform(800, 3000)
-                    if pop.attacker_speed == "fast"
-                    else _honest_ms(rng, battle, p["wpm"])
-                )
+                if pop.attacker_speed == "fast":
+                    ms = rng.uniform(800, 3000)
+                elif pop.attacker_speed == "bot":
+                    ms = rng.uniform(200, 900)
+                else:
+                    ms = _honest_ms(rng, battle, p["wpm"])
             clock.t = max(clock.t, battle.served_at) + timedelta(milliseconds=ms)
             try:
-                services.vote_cast(user=user, battle_id=battle.pk, choice=choice, ip=p["ip"])
+                fold.vote_cast(user=user, battle_id=battle.pk, choice=choice, ip=p["ip"])
                 out.votes += 1
             except ApiError as exc:
                 if exc.code == "rate_limited":
@@ -234,15 +270,12 @@ def run(pop: Population, *, start: datetime, prefix: str = "sim", progress=None)
 
 
 def _sweep(clock: SimClock) -> int:
-    from evals.quality.services import ring_sweep
 
     return int(ring_sweep(now=clock.now()) is not None)
 
 
 def leaderboard_ranks(*, voter_ids=None, counted_only: bool = True) -> dict[str, int]:
     """Rank (1 = best) of each model by a Bradley-Terry fit on the chosen votes."""
-    from ratings.aggregate import aggregate_battles, index_models
-    from ratings.bt import fit_bt
 
     votes = Vote.objects.all()
     if counted_only:
@@ -257,6 +290,14 @@ def leaderboard_ranks(*, voter_ids=None, counted_only: bool = True) -> dict[str,
     return {str(names[k]): rank for rank, k in enumerate(order, 1)}
 
 
+def honest_groups(out: Outcome) -> dict[str, list[int]]:
+    """The honest voters' ids by group ("careful", "skimmer")."""
+    groups: dict[str, list[int]] = {"careful": [], "skimmer": []}
+    for user_id in out.honest_ids:
+        groups[out.profiles[user_id]["group"]].append(user_id)
+    return groups
+
+
 def caught(ids) -> tuple[int, int]:
     """(excluded, total) among the given voters."""
     ids = list(ids)
@@ -266,6 +307,164 @@ def caught(ids) -> tuple[int, int]:
 
 def flagged(ids) -> int:
     """Voters among ``ids`` with at least one flag."""
-    from evals.quality.models import VoterFlag
 
     return VoterFlag.objects.filter(user_id__in=list(ids)).values("user_id").distinct().count()
+
+
+# --- a recorded population: the demo's first run without simulating it again ------------
+
+RECORD_VERSION = 1
+
+
+def record(out: Outcome, *, start: datetime, prefix: str) -> dict:
+    """What ``run`` produced, as a compact replayable record (see ``replay``).
+
+    One row per vote, in vote order: voter, prompt, the two models as shown,
+    the choice, the time to vote, when the battle was served (seconds after
+    ``start``) and the address it came from. Names, not ids, so the record
+    loads into any database that has the demo set.
+    """
+    ids = out.honest_ids + out.attacker_ids
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    users = [
+        [names[u][len(prefix) + 1 :], out.profiles[u]["kind"], out.profiles[u].get("group", "")]
+        for u in ids
+    ]
+    index = {u: k for k, u in enumerate(ids)}
+    gold = [
+        [g.prompt.key, g.answer_better.model.name, g.answer_worse.model.name]
+        for g in GoldPair.objects.select_related(
+            "prompt", "answer_better__model", "answer_worse__model"
+        ).order_by("pk")
+    ]
+    votes = []
+    rows = (
+        Vote.objects.filter(battle__voter_id__in=ids)
+        .select_related("battle__prompt", "battle__model_a", "battle__model_b")
+        .order_by("created_at", "battle_id")
+    )
+    for v in rows:
+        b = v.battle
+        votes.append(
+            [
+                index[b.voter_id],
+                b.prompt.key,
+                b.model_a.name,
+                b.model_b.name,
+                v.choice,
+                v.time_to_vote_ms,
+                round((b.served_at - start).total_seconds(), 3),
+                out.profiles[b.voter_id]["ip"],
+            ]
+        )
+    return {
+        "version": RECORD_VERSION,
+        "target": out.target,
+        "users": users,
+        "gold": gold,
+        "votes": votes,
+    }
+
+
+def replay(data: dict, *, start: datetime, prefix: str, sweep_every: int = 250) -> Outcome:
+    """Load a recorded population: the same voters, battles and votes, with every
+    consequence (pair counts, reliability, flags, exclusions, points) folded in by
+    the real fold (``datafi.flows.fold.votes_fold``) and the ring sweep run every
+    ``sweep_every`` votes, as the simulation did.
+
+    Battles and votes are inserted in bulk rather than served and cast one by
+    one: the sampler's choices and the vote limits are what the recording
+    already went through, and replaying them cost the first run minutes.
+    """
+
+    if data.get("version") != RECORD_VERSION:
+        raise ValueError(f"unknown record version {data.get('version')!r}")
+    User = get_user_model()
+    users = [
+        User.objects.create_user(username=f"{prefix}-{name}", password=None)
+        for name, _kind, _group in data["users"]
+    ]
+    out = Outcome(target=data.get("target", ""))
+    for (
+        user,
+        (_name, kind, group),
+    ) in zip(users, data["users"], strict=True):
+        (out.honest_ids if kind == "honest" else out.attacker_ids).append(user.pk)
+        out.profiles[user.pk] = {"kind": kind, "group": group}
+    answers = {
+        (key, name): (pk, words)
+        for pk, key, name, words in (
+            (a.pk, a.prompt.key, a.model.name, len(a.text.split()))
+            for a in Answer.objects.select_related("prompt", "model")
+        )
+    }
+    models = dict(EvalModel.objects.values_list("name", "pk"))
+    gold_ids = {}
+    for key, better, worse in data["gold"]:
+        b_pk, w_pk = answers[(key, better)][0], answers[(key, worse)][0]
+        pair = GoldPair.objects.filter(answer_better_id=b_pk, answer_worse_id=w_pk).first()
+        if pair is None:
+            pair = gold_pair_create(
+                answer_better=Answer.objects.get(pk=b_pk),
+                answer_worse=Answer.objects.get(pk=w_pk),
+                note="simulation",
+            )
+        gold_ids[(b_pk, w_pk)] = gold_ids[(w_pk, b_pk)] = pair.pk
+    prompts = dict(Answer.objects.values_list("prompt__key", "prompt_id").distinct())
+    clock = SimClock(start)
+    rows = data["votes"]
+    step = max(1, sweep_every or len(rows))
+    with simulated_time(clock):
+        for first in range(0, len(rows), step):
+            chunk = rows[first : first + step]
+            battles, samplings, votes, served = [], [], [], {}
+            for user_k, key, model_a, model_b, choice, ms, served_s, ip in chunk:
+                (a_pk, a_words), (b_pk, b_words) = answers[(key, model_a)], answers[(key, model_b)]
+                served_at = start + timedelta(seconds=served_s)
+                voted_at = served_at + timedelta(milliseconds=ms)
+                battle = Battle(
+                    prompt_id=prompts[key],
+                    answer_a_id=a_pk,
+                    answer_b_id=b_pk,
+                    model_a_id=models[model_a],
+                    model_b_id=models[model_b],
+                    voter_id=users[user_k].pk,
+                    status=Battle.Status.REVEALED,
+                    served_at=served_at,
+                    voted_at=voted_at,
+                    revealed_at=voted_at,
+                )
+                battles.append(battle)
+                samplings.append(
+                    BattleSampling(
+                        battle=battle,
+                        gold_pair_id=gold_ids.get((a_pk, b_pk)),
+                        probability=0.0,
+                        weight=0.0,
+                        words=a_words + b_words,
+                    )
+                )
+                votes.append(
+                    Vote(
+                        battle=battle,
+                        choice=choice,
+                        time_to_vote_ms=ms,
+                        created_at=voted_at,
+                        network=network_key(ip) or "",
+                    )
+                )
+                pair = tuple(sorted((models[model_a], models[model_b])))
+                served[pair] = served.get(pair, 0) + 1
+                clock.t = max(clock.t, voted_at)
+            with transaction.atomic():
+                Battle.objects.bulk_create(battles)
+                BattleSampling.objects.bulk_create(samplings)
+                Vote.objects.bulk_create(votes)
+                for (lo, hi), n in sorted(served.items()):
+                    pair_stat_bump(lo, hi, served=n)
+            while fold.votes_fold(limit=500):
+                pass
+            out.votes += len(chunk)
+            if sweep_every:
+                out.sweeps += _sweep(clock)
+    return out

@@ -440,3 +440,19 @@ def assess(ev: VoterEvidence, p: ReliabilityParams) -> Assessment:
 def min_read_ms(words: int, *, wpm: float, floor_ms: int) -> int:
     """Fewest milliseconds in which ``words`` can be read at ``wpm`` words per minute."""
     return max(int(floor_ms), int(words / max(wpm, 1.0) * 60_000))
+
+
+def speed_weight(ms: int, *, read_ms: int, impossible_ms: int, floor: float) -> float:
+    """Share of a vote's points kept for its speed, in [0, 1]: graded, not a cliff.
+
+    1 at or above ``read_ms`` (the time to read both answers), falling smoothly
+    (square root of the share of the reading time taken) to ``floor``; 0 only
+    below ``impossible_ms``, a time in which no person can have looked at two
+    answers. People skim: a vote in 3 s on two long answers still keeps about
+    ``floor`` + a third of the rest, and the vote itself counts in the ratings.
+    """
+    if ms < impossible_ms:
+        return 0.0
+    if read_ms <= 0 or ms >= read_ms:
+        return 1.0
+    return float(floor + (1.0 - floor) * math.sqrt(ms / read_ms))

@@ -1,11 +1,13 @@
 """Operator dashboard (staff only) and the public sampling-fairness report."""
 
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from datafi.api import error_response
+from datafi.api import error_response, staff_endpoint
+from datafi.flows import appeals
+from evals import selectors as evals_selectors
 from evals.quality import selectors
 
 FAIRNESS_MAX_DAYS = 90
@@ -42,15 +44,27 @@ def _histogram_svg(bins: list[dict], threshold: float) -> dict:
     }
 
 
+@staff_endpoint
 @require_GET
 def dashboard(request):
-    if not request.user.is_authenticated:
-        return redirect(f"/accounts/login/?next={request.path}")
-    if not request.user.is_staff:
-        raise PermissionDenied
     data = selectors.dashboard_data()
     data["svg"] = _histogram_svg(data["histogram"], data["threshold"])
+    data["appeals"] = evals_selectors.appeals_for_review()
+    data["skip_rates"] = evals_selectors.voter_skip_rates()
     return render(request, "evals/quality/dashboard.html", data)
+
+
+@staff_endpoint
+@require_POST
+def appeal_decide(request, appeal_id):
+    """An operator clears or upholds a voter's flag (staff only)."""
+    appeals.appeal_decide(
+        appeal_id=appeal_id,
+        operator=request.user,
+        decision=request.POST.get("decision", ""),
+        reason=request.POST.get("reason", ""),
+    )
+    return redirect("/quality/#appeals")
 
 
 def _days(request) -> int | None:
@@ -62,6 +76,11 @@ def _days(request) -> int | None:
     return days if 1 <= days <= FAIRNESS_MAX_DAYS else None
 
 
+def _days_detail() -> str:
+    # Translators: "days" is the query parameter's name.
+    return _("days must be a whole number from 1 to %(max)d.") % {"max": FAIRNESS_MAX_DAYS}
+
+
 @require_GET
 def fairness(request):
     days = _days(request)
@@ -71,14 +90,18 @@ def fairness(request):
             "error.html",
             {
                 "status": 400,
-                "detail": f"days must be a whole number from 1 to {FAIRNESS_MAX_DAYS}.",
+                "detail": _days_detail(),
             },
             status=400,
         )
     return render(
         request,
         "evals/quality/fairness.html",
-        {"days": selectors.battle_shares(days=days), "n_days": days},
+        {
+            "days": selectors.battle_shares(days=days),
+            "n_days": days,
+            "rule": str(selectors.FAIRNESS_RULE),
+        },
     )
 
 
@@ -86,7 +109,7 @@ def fairness(request):
 def api_fairness(request):
     days = _days(request)
     if days is None:
-        return error_response(
-            "invalid_days", f"days must be a whole number from 1 to {FAIRNESS_MAX_DAYS}."
-        )
-    return JsonResponse({"days": selectors.battle_shares(days=days)})
+        return error_response("invalid_days", _days_detail())
+    return JsonResponse(
+        {"rule": str(selectors.FAIRNESS_RULE), "days": selectors.battle_shares(days=days)}
+    )

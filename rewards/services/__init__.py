@@ -4,6 +4,6 @@ One module per sub-domain: ``ledger`` (points), ``wallets`` (SIWE),
 ``redemptions`` (escrow), ``payouts`` (epochs, claims, settlement).
 """
 
-from rewards.services.ledger import VoteCredit, points_award_for_vote, points_award_for_votes
+from rewards.services.ledger import VoteCredit, points_award_for_votes
 
-__all__ = ["VoteCredit", "points_award_for_vote", "points_award_for_votes"]
+__all__ = ["VoteCredit", "points_award_for_votes"]

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Case, F, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
 from datafi.events import send_many_on_commit, send_on_commit
@@ -55,7 +56,10 @@ def balances_for(user) -> Balances:
     )
     redeemed = (
         Entry.objects.filter(
-            account__kind=Kind.REDEEMED, transaction__kind="settle", transaction__user=user
+            account__kind=Kind.REDEEMED,
+            # A settlement the chain lost is taken back by a "reopen" transaction.
+            transaction__kind__in=("settle", "reopen"),
+            transaction__user=user,
         ).aggregate(total=Sum("amount"))["total"]
         or 0
     )
@@ -105,7 +109,7 @@ def post(
     # ``locked``: rows the caller already holds under select_for_update in this
     # transaction (their balances are current), so they are not read again.
     held = {a.id: a for a in locked}
-    ids = [a.id for a, _ in lines if a.kind in Account.USER_KINDS and a.id not in held]
+    ids = [a.id for a, _amount in lines if a.kind in Account.USER_KINDS and a.id not in held]
     held.update(
         (a.id, a) for a in Account.objects.select_for_update().filter(id__in=ids).order_by("id")
     )
@@ -114,7 +118,8 @@ def post(
         if account is not None and account.balance + amount < 0:
             raise ApiError(
                 "insufficient_points",
-                f"Not enough points: {account.balance} available, {-amount} needed.",
+                _("Not enough points: %(available)s available, %(needed)s needed.")
+                % {"available": account.balance, "needed": -amount},
                 status_code=409,
             )
     try:
@@ -143,28 +148,12 @@ def post(
     return txn
 
 
-def points_award_for_vote(*, user, battle_id, now=None, multiplier: float | None = None) -> int:
-    """Credit the voter for one vote (at most once per battle); returns the points booked.
-
-    Runs inside the caller's transaction, so the credit commits or rolls back with it.
-    ``multiplier``: the voter's reliability multiplier when the caller has just
-    computed it in this transaction (otherwise the rules read it).
-    """
-    credit = VoteCredit(
-        user_id=getattr(user, "id", user),
-        battle_id=battle_id,
-        at=now or timezone.now(),
-        multiplier=multiplier,
-    )
-    return points_award_for_votes(credits=[credit])[battle_id]
-
-
 @dataclass(frozen=True)
 class VoteCredit:
     user_id: int
     battle_id: object
     at: datetime  # when the vote was cast: the day whose cap it counts against
-    multiplier: float | None = None  # None: the rules read the voter's current one
+    multiplier: float  # in [0, 1]: quality's judgement, passed in by the fold
 
 
 def _locked_available_accounts(user_ids: list[int]) -> dict[int, Account]:
@@ -221,9 +210,7 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
         key = f"vote:{c.battle_id}"
         account = accounts[c.user_id]
         day = (account.id, rules.day_window(c.at)[0])
-        award = rules.vote_award(
-            user=c.user_id, earned_today=earned.get(day, 0), multiplier=c.multiplier
-        )
+        award = rules.vote_award(earned_today=earned.get(day, 0), multiplier=c.multiplier)
         if key in booked or award.points <= 0:
             out[c.battle_id] = 0
             continue

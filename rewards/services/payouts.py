@@ -11,7 +11,8 @@ transaction and a crash anywhere loses nothing:
 3. a short DB transaction records the result.
 
 ``worker_tick`` runs every step once; ``manage.py rewards_worker`` loops over it,
-and with the in-process EVM the rewards views call it on demand.
+and with the in-process EVM the rewards POSTs that act (redeem, claim) call it
+on demand. A GET never does: the step sends chain transactions.
 """
 
 import logging
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
 from datafi.events import send_on_commit
@@ -39,7 +41,9 @@ from rewards.models import (
     Redemption,
 )
 from rewards.services import ledger
+from rewards.services.commitments import commitments_send_pending
 from rewards.services.redemptions import (
+    redemption_reopen_locked,
     redemption_settle_locked,
     redemptions_fail_epoch_locked,
 )
@@ -148,6 +152,8 @@ def epoch_publish(epoch: Epoch) -> Epoch:
     epoch.refresh_from_db()
     if epoch.status != Epoch.Status.PUBLISHING:
         return epoch
+    if epoch.chain_tx_id is not None and epoch.chain_tx.status == ChainTx.Status.DROPPED:
+        _epoch_unlink_dropped(epoch)
     if epoch.chain_tx_id is None:
         # There's a possible race where several workers see the in-flight epoch with
         # no publication tx yet: worker A signs, sends and mines publish:N while
@@ -196,8 +202,23 @@ def _epoch_follow(epoch: Epoch) -> Epoch:
         _epoch_mark_published(epoch)
     elif tx.status == ChainTx.Status.REVERTED:
         return _epoch_reverted(epoch, f"publication {tx.tx_hash} reverted")
+    elif tx.status == ChainTx.Status.DROPPED:
+        _epoch_unlink_dropped(epoch)
     epoch.refresh_from_db()
     return epoch
+
+
+def _epoch_unlink_dropped(epoch: Epoch) -> None:
+    """Forget a publication the chain lost for good: the next pass signs a new one.
+
+    A dropped transaction can never be mined (its nonce is released), so a new
+    one under the same label cannot make the root go out twice; and if the old
+    one did land after all, the new one's revert finds the root on chain.
+    """
+    Epoch.objects.filter(
+        pk=epoch.pk, status=Epoch.Status.PUBLISHING, chain_tx__status=ChainTx.Status.DROPPED
+    ).update(chain_tx=None, publish_owner="", publish_claimed_at=None)
+    epoch.refresh_from_db()
 
 
 def _epoch_mark_published(epoch: Epoch) -> None:
@@ -315,18 +336,47 @@ def proof_for(address: str) -> dict | None:
     }
 
 
+def claim_call_for(*, address: str) -> dict:
+    """The claim a wallet sends itself: (to, data) and its proof. Reads only (a GET serves it)."""
+    proof = proof_for(address)
+    if proof is None:
+        raise ApiError("nothing_to_claim", _("No published payout for your wallet yet."), 409)
+    network = Epoch.objects.filter(number=proof["epoch"]).values_list("network", flat=True).first()
+    try:
+        if network != chain.get().network:
+            raise chain.WrongChain(f"epoch {proof['epoch']} is on {network}")
+        to, data = chain.claim_call(
+            account=address,
+            cumulative_points=proof["cumulative_points"],
+            proof=proof["proof"],
+            deploy=False,
+        )
+    except chain.WrongChain:
+        raise ApiError(
+            "other_chain",
+            _(
+                "Your payout was published on a chain this server no longer reads (the in-process "
+                "demo chain starts anew with each server start)."
+            ),
+            409,
+        ) from None
+    return {"to": to, "data": data, "chain_id": chain.chain_id(), **proof}
+
+
 def claim_request(*, user) -> ClaimRequest:
     """Ask the service to submit the claim for the user's wallet (gasless for the user)."""
     claimable = Redemption.objects.filter(user=user, status=Redemption.Status.CLAIMABLE)
     addresses = sorted(set(claimable.values_list("address", flat=True)))
     if not addresses:
-        raise ApiError("nothing_to_claim", "No published redemption is waiting to be claimed.", 409)
+        raise ApiError(
+            "nothing_to_claim", _("No published redemption is waiting to be claimed."), 409
+        )
     proof = next((p for p in map(proof_for, addresses) if p is not None), None)
     if proof is None:
-        raise ApiError("nothing_to_claim", "No published leaf for your redemptions yet.", 409)
+        raise ApiError("nothing_to_claim", _("No published leaf for your redemptions yet."), 409)
     network = chain.get().network
     with transaction.atomic():
-        request, _ = ClaimRequest.objects.get_or_create(
+        request, _created = ClaimRequest.objects.get_or_create(
             network=network,
             address=proof["address"],
             cumulative_points=proof["cumulative_points"],
@@ -341,7 +391,7 @@ def claim_request(*, user) -> ClaimRequest:
 
 def claim_submit(request: ClaimRequest) -> ClaimRequest:
     """Send (or resume) the relayer's claim transaction for ``request``."""
-    if request.chain_tx_id is not None and request.chain_tx.status != ChainTx.Status.REVERTED:
+    if request.chain_tx_id is not None and request.chain_tx.status not in ChainTx.DEAD:
         chain.progress(request.chain_tx)
         return request
     proof = proof_for(request.address)
@@ -368,7 +418,12 @@ def claim_submit(request: ClaimRequest) -> ClaimRequest:
         latest = proof_for(request.address)
         if exc.error == "InvalidProof" and (latest is None or latest["root"] != proof["root"]):
             return request  # a newer root landed while we were sending; its request follows
-        raise ApiError("claim_reverted", f"The claim would revert: {exc.error}.", 409) from None
+        raise ApiError(
+            "claim_reverted",
+            # Translators: %(error)s is the contract's error name, e.g. "InvalidProof".
+            _("The claim would revert: %(error)s.") % {"error": exc.error},
+            409,
+        ) from None
     ClaimRequest.objects.filter(pk=request.pk).update(chain_tx=tx)
     request.refresh_from_db()
     return request
@@ -378,7 +433,11 @@ def claims_settle() -> int:
     """Read confirmed Claimed events and settle the redemptions they pay; returns how many."""
     dep = chain.deployment()
     cursor = ChainDeployment.objects.get(pk=dep.pk).scanned_block
-    events, last = chain.claimed_events(from_block=cursor + 1)
+    # The reorg window is read again every pass: a claim the chain lost and
+    # mined again may land in a block the cursor had already passed.
+    events, last = chain.claimed_events(
+        from_block=cursor + 1, rescan=settings.CHAIN_REORG_WINDOW, floor=dep.deployed_block
+    )
     settled = 0
     with transaction.atomic():
         # Conditional on the cursor: of two workers reading the same blocks, one books them.
@@ -395,7 +454,9 @@ def claims_settle() -> int:
                 status=Redemption.Status.CLAIMABLE,
                 leaf_cumulative_points__lte=cumulative_points,
             ):
-                settled += redemption_settle_locked(redemption, tx_hash=event.tx_hash, now=now)
+                settled += redemption_settle_locked(
+                    redemption, tx_hash=event.tx_hash, block_number=event.block_number, now=now
+                )
     return settled
 
 
@@ -406,16 +467,103 @@ def chain_txs_progress() -> None:
         chain.progress(tx)
 
 
+def chain_reconcile() -> int:
+    """Check what the last CHAIN_REORG_WINDOW blocks paid against the chain; reopen what it lost.
+
+    A node can come back behind the database (restored from an older state, or
+    a reorg): claims we settled and roots we published are then no longer on
+    chain. Lost transactions we signed are sent again as they were (see
+    ``chain.txs_recheck``), a settlement whose claim is gone goes back to
+    escrow and waits for its claim again, and the latest published epoch whose
+    publication is gone is published again. Nothing is paid twice: the same
+    signed bytes cannot be mined twice, the distributor pays cumulative amounts
+    once, and each settlement books under its own source key. Returns how many
+    redemptions were reopened.
+    """
+    window = settings.CHAIN_REORG_WINDOW
+    if window <= 0:
+        return 0
+    chain.txs_recheck(window=window)
+    head = chain.head()
+    reopened = 0
+    settled = Redemption.objects.filter(
+        status=Redemption.Status.SETTLED, claim_block__gt=head - window
+    ).exclude(claim_tx_hash="")
+    for redemption in settled:
+        block = chain.succeeded_in(redemption.claim_tx_hash)  # outside any transaction
+        if block is not None:
+            if block != redemption.claim_block:  # mined again elsewhere: still paid
+                Redemption.objects.filter(
+                    pk=redemption.pk, claim_tx_hash=redemption.claim_tx_hash
+                ).update(claim_block=block)
+            continue
+        with transaction.atomic():
+            locked = (
+                Redemption.objects.select_for_update()
+                .filter(pk=redemption.pk, claim_tx_hash=redemption.claim_tx_hash)
+                .first()
+            )
+            if locked is not None and redemption_reopen_locked(
+                locked,
+                reason=f"claim {redemption.claim_tx_hash} is no longer on chain",
+                now=timezone.now(),
+            ):
+                reopened += 1
+                log.warning("redemption %s reopened: its claim left the chain", redemption.pk)
+    _epochs_reopen()
+    return reopened
+
+
+def _epochs_reopen() -> None:
+    """Publish again the latest published epoch whose publication the chain no longer has.
+
+    Only the latest one: a later root carries every cumulative amount of the
+    earlier ones, so an earlier lost root is not needed any more (and sending
+    it after a later one would revert, and could return points that the later
+    root pays).
+    """
+    latest = (
+        Epoch.objects.exclude(status=Epoch.Status.FAILED)
+        .select_related("chain_tx")
+        .order_by("-number")
+        .first()
+    )
+    if latest is None or latest.status != Epoch.Status.PUBLISHED or latest.chain_tx is None:
+        return
+    # A published epoch whose transaction reverted was found on chain by other
+    # means (see _epoch_reverted): that is not a loss.
+    if latest.chain_tx.status in (ChainTx.Status.CONFIRMED, ChainTx.Status.REVERTED):
+        return
+    with transaction.atomic():
+        dropped = latest.chain_tx.status == ChainTx.Status.DROPPED
+        fields = {"status": Epoch.Status.PUBLISHING, "published_at": None}
+        if dropped:
+            fields.update(chain_tx=None, publish_owner="", publish_claimed_at=None)
+        flipped = Epoch.objects.filter(
+            pk=latest.pk, status=Epoch.Status.PUBLISHED, chain_tx=latest.chain_tx_id
+        ).update(**fields)
+        if flipped:
+            users = list(Redemption.objects.filter(epoch=latest).values_list("user_id", flat=True))
+            Redemption.objects.filter(epoch=latest, status=Redemption.Status.CLAIMABLE).update(
+                status=Redemption.Status.PUBLISHING, updated_at=timezone.now()
+            )
+            _notify_users(users)
+    if flipped:
+        log.warning("epoch %s: its publication left the chain, publishing it again", latest.number)
+
+
 @dataclass
 class TickReport:
     epoch: int | None = None
     epoch_status: str = ""
     claims: int = 0
     settled: int = 0
+    reopened: int = 0
     errors: list[str] = field(default_factory=list)
 
 
 _tick_lock = threading.Lock()
+_tick_again = threading.Event()
 
 
 def worker_tick() -> TickReport:
@@ -423,7 +571,16 @@ def worker_tick() -> TickReport:
     report = TickReport()
     try:
         chain.deployment()
-        chain_txs_progress()
+        try:
+            report.reopened = chain_reconcile()
+            chain_txs_progress()
+            chain.nonce_gap_close()
+            # Pre-release commitments that could not be sent at entry (or were lost).
+            commitments_send_pending()
+        except chain.ChainUnavailable as exc:
+            # Gathering redemptions into an epoch needs only the database: it still
+            # happens, and the next pass checks the chain again.
+            report.errors.append(f"chain unavailable: {exc}")
         epoch = epoch_build()
         if epoch is not None and epoch.status == Epoch.Status.PUBLISHING:
             epoch = epoch_publish(epoch)
@@ -443,15 +600,34 @@ def worker_tick() -> TickReport:
 
 
 def worker_tick_on_demand() -> TickReport | None:
-    """Run a tick from a web request when REWARD_WORKER_ON_DEMAND (skip if one is running)."""
+    """Run a tick from a POST that acts, when REWARD_WORKER_ON_DEMAND (never from a GET)."""
     if not settings.REWARD_WORKER_ON_DEMAND:
         return None
-    if not _tick_lock.acquire(blocking=False):
-        return None
-    try:
-        return worker_tick()
-    except Exception:  # best effort inside a request: the loop retries, the page must render
-        log.exception("on-demand payout tick failed")
-        return None
-    finally:
-        _tick_lock.release()
+    return worker_tick_serialised()
+
+
+def worker_tick_serialised() -> TickReport | None:
+    """A tick, unless one is running in this process: that one then goes round again.
+
+    For the process's own callers (POSTs that act, the in-process background
+    pass); separate processes are kept apart by the database's row locks.
+    """
+    # A tick already running may have started before this request's redemption
+    # or claim was stored, and no GET comes after to pick it up: ask it to go
+    # round once more instead of waiting for it. Waiting held this request's
+    # database connection, and 100 concurrent redemptions then emptied the pool.
+    # The flag is read after the lock is released, so a request whose acquire
+    # failed is always seen by the holder's next check.
+    _tick_again.set()
+    report = None
+    while _tick_again.is_set():
+        if not _tick_lock.acquire(blocking=False):
+            return report
+        try:
+            _tick_again.clear()
+            report = worker_tick()
+        except Exception:  # best effort inside a request: the loop retries, the page must render
+            log.exception("on-demand payout tick failed")
+        finally:
+            _tick_lock.release()
+    return report

@@ -1,12 +1,15 @@
-"""Redemptions: points into escrow on request, back on cancel, out when paid on chain."""
+"""Redemptions: points into escrow on request, back on cancel, out when paid on chain
+(and back into escrow if the chain loses the claim that paid them)."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from datafi.api import ApiError
 from datafi.events import send_on_commit
 from rewards import rules
-from rewards.models import Account, LedgerTransaction, Redemption, Wallet
+from rewards.models import Account, Epoch, LedgerTransaction, Redemption, Wallet
 from rewards.services import ledger
 
 Kind = Account.Kind
@@ -14,16 +17,25 @@ Kind = Account.Kind
 
 def _validate(points, idempotency_key) -> tuple[int, str]:
     if isinstance(points, bool) or not isinstance(points, int):
-        raise ApiError("invalid_points", "points must be a whole number.")
+        raise ApiError("invalid_points", _("points must be a whole number."))
     minimum = rules.redemption_minimum()
     if points < minimum:
-        raise ApiError("below_minimum", f"Redeem at least {minimum} points.")
+        raise ApiError(
+            "below_minimum",
+            ngettext(
+                "Redeem at least %(minimum)d point.", "Redeem at least %(minimum)d points.", minimum
+            )
+            % {"minimum": minimum},
+        )
     if points > 10**12:
-        raise ApiError("invalid_points", "points is too large.")
+        raise ApiError("invalid_points", _("points is too large."))
     if not isinstance(idempotency_key, str) or not (1 <= len(idempotency_key.strip()) <= 100):
         raise ApiError(
             "invalid_idempotency_key",
-            "An Idempotency-Key (1 to 100 characters) is required, so a retry is not paid twice.",
+            _(
+                "An Idempotency-Key (1 to 100 characters) is required, "
+                "so a retry is not paid twice."
+            ),
         )
     return points, idempotency_key.strip()
 
@@ -41,13 +53,13 @@ def redemption_request(*, user, points, idempotency_key, now=None) -> tuple[Rede
         if earlier.points != points:
             raise ApiError(
                 "idempotency_key_reused",
-                "This Idempotency-Key was used for a different amount.",
+                _("This Idempotency-Key was used for a different amount."),
                 status_code=422,
             )
         return earlier, False
     wallet = Wallet.objects.filter(user=user).first()
     if wallet is None:
-        raise ApiError("no_wallet", "Link a wallet before redeeming.", status_code=409)
+        raise ApiError("no_wallet", _("Link a wallet before redeeming."), status_code=409)
     available = ledger.account_for(kind=Kind.AVAILABLE, user=user)
     escrow = ledger.account_for(kind=Kind.ESCROW, user=user)
     try:
@@ -63,7 +75,7 @@ def redemption_request(*, user, points, idempotency_key, now=None) -> tuple[Rede
     except IntegrityError:
         # The same key arrived twice at once: the other request created it.
         raise ApiError(
-            "in_progress", "A request with this Idempotency-Key is in progress.", 409
+            "in_progress", _("A request with this Idempotency-Key is in progress."), 409
         ) from None
     ledger.post(
         source_key=f"redeem:{redemption.id}",
@@ -106,23 +118,34 @@ def redemption_cancel(*, user, redemption_id, now=None) -> Redemption:
     # cancel cannot both take the same redemption.
     redemption = Redemption.objects.select_for_update().filter(pk=redemption_id).first()
     if redemption is None or redemption.user_id != user.id:
-        raise ApiError("not_found", "No such redemption.", status_code=404)
+        raise ApiError("not_found", _("No such redemption."), status_code=404)
     if redemption.status != Redemption.Status.PENDING:
         raise ApiError(
             "not_cancellable",
-            f"This redemption is {redemption.status}: only a pending one can be cancelled.",
+            # Translators: %(status)s is the redemption's status as the API names it.
+            _("This redemption is %(status)s: only a pending one can be cancelled.")
+            % {"status": redemption.status},
             status_code=409,
         )
     return _cancel_locked(redemption, reason="cancelled by the user", now=now)
 
 
-def redemption_settle_locked(redemption: Redemption, *, tx_hash: str, now) -> bool:
+def _settle_key(redemption: Redemption) -> str:
+    # One settlement per time the redemption was (re)opened: a settlement the
+    # chain lost is undone (redemption_reopen_locked), and the next one books anew.
+    n = redemption.reopened
+    return f"settle:{redemption.id}" if n == 0 else f"settle:{redemption.id}:{n}"
+
+
+def redemption_settle_locked(
+    redemption: Redemption, *, tx_hash: str, now, block_number: int | None = None
+) -> bool:
     """Book escrow -> redeemed for a redemption whose claim is confirmed (inside a txn)."""
     redeemed = ledger.account_for(kind=Kind.REDEEMED)
     escrow = ledger.account_for(kind=Kind.ESCROW, user=redemption.user_id)
     try:
         ledger.post(
-            source_key=f"settle:{redemption.id}",
+            source_key=_settle_key(redemption),
             kind=LedgerTransaction.Kind.SETTLE,
             user=redemption.user_id,
             lines=[(escrow, -redemption.points), (redeemed, redemption.points)],
@@ -132,7 +155,47 @@ def redemption_settle_locked(redemption: Redemption, *, tx_hash: str, now) -> bo
     except ledger.DuplicateSource:
         return False
     Redemption.objects.filter(pk=redemption.pk).update(
-        status=Redemption.Status.SETTLED, claim_tx_hash=tx_hash, updated_at=now
+        status=Redemption.Status.SETTLED,
+        claim_tx_hash=tx_hash,
+        claim_block=block_number,
+        updated_at=now,
+    )
+    send_on_commit(ledger.user_group(redemption.user_id), {"type": "rewards.changed"})
+    return True
+
+
+def redemption_reopen_locked(redemption: Redemption, *, reason: str, now) -> bool:
+    """Undo the settlement of a redemption whose claim the chain no longer has (inside a txn).
+
+    The points go back from redeemed to escrow and the redemption waits for a
+    claim again (or for its epoch, if that is being published again). The
+    caller holds the redemption's row lock and has checked the chain.
+    """
+    if redemption.status != Redemption.Status.SETTLED:
+        return False
+    count = redemption.reopened + 1
+    redeemed = ledger.account_for(kind=Kind.REDEEMED)
+    escrow = ledger.account_for(kind=Kind.ESCROW, user=redemption.user_id)
+    try:
+        ledger.post(
+            source_key=f"reopen:{redemption.id}:{count}",
+            kind=LedgerTransaction.Kind.REOPEN,
+            user=redemption.user_id,
+            lines=[(redeemed, -redemption.points), (escrow, redemption.points)],
+            memo=reason,
+            now=now,
+        )
+    except ledger.DuplicateSource:
+        return False
+    epoch_open = Epoch.objects.filter(
+        pk=redemption.epoch_id, status=Epoch.Status.PUBLISHING
+    ).exists()
+    Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.SETTLED).update(
+        status=Redemption.Status.PUBLISHING if epoch_open else Redemption.Status.CLAIMABLE,
+        claim_tx_hash="",
+        claim_block=None,
+        reopened=count,
+        updated_at=now,
     )
     send_on_commit(ledger.user_group(redemption.user_id), {"type": "rewards.changed"})
     return True

@@ -4,9 +4,13 @@ const form = document.getElementById("vote-form");
 const revealBox = document.getElementById("reveal");
 const errorBox = document.getElementById("vote-error");
 const nextLink = document.getElementById("next");
-const KEYS = { "1": "model_a", a: "model_a", ArrowLeft: "model_a", "2": "model_b", b: "model_b",
-  ArrowRight: "model_b", "3": "tie", t: "tie", "4": "both_bad", x: "both_bad" };
+// Only the digits shown on the buttons vote: arrow keys stay free to scroll
+// wide code and tables, and no letter casts a vote by accident.
+const KEYS = { "1": "model_a", "2": "model_b", "3": "tie", "4": "both_bad" };
 let busy = false;
+// Numbers shown to people follow the page's language (<html lang>).
+const LOCALE = document.documentElement.lang || undefined;
+const NUM = new Intl.NumberFormat(LOCALE);
 
 function csrfToken() {
   return form.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -19,20 +23,50 @@ function el(tag, text, cls) {
   return node;
 }
 
+// A translated sentence whose %(name)s slots are filled with nodes (or text), so a
+// translation may put the emphasised parts in any order.
+function fill(format, parts) {
+  return format.split(/(%\(\w+\)s)/).filter(Boolean).map((piece) => {
+    const slot = /^%\((\w+)\)s$/.exec(piece);
+    if (!slot || !Object.hasOwn(parts, slot[1])) return document.createTextNode(piece);
+    const part = parts[slot[1]];
+    return part instanceof Node ? part : document.createTextNode(String(part));
+  });
+}
+
 function showReveal(reveal) {
-  const label = { model_a: "A", model_b: "B", tie: "a tie", both_bad: "both bad" }[reveal.choice];
+  // The sides keep their letters in every language, as on the buttons.
+  const label = {
+    model_a: "A",
+    model_b: "B",
+    tie: pgettext("vote choice", "a tie"),
+    both_bad: pgettext("vote choice", "both bad"),
+  }[reveal.choice];
   for (const side of ["a", "b"]) {
     const slot = document.getElementById(`reveal-${side}`);
     const model = reveal[`model_${side}`];
     slot.replaceChildren(document.createTextNode(`${model.name} `), el("small", model.provider));
   }
   const text = document.getElementById("reveal-text");
-  text.replaceChildren(
-    document.createTextNode("You voted "), el("strong", label),
-    document.createTextNode(". A was "), el("strong", reveal.model_a.name),
-    document.createTextNode(` (${reveal.model_a.provider}), B was `), el("strong", reveal.model_b.name),
-    document.createTextNode(` (${reveal.model_b.provider}).`),
-  );
+  text.replaceChildren(...fill(
+    gettext("You voted %(choice)s. A was %(model_a)s (%(provider_a)s), B was %(model_b)s (%(provider_b)s)."),
+    {
+      choice: el("strong", label),
+      model_a: el("strong", reveal.model_a.name),
+      provider_a: reveal.model_a.provider,
+      model_b: el("strong", reveal.model_b.name),
+      provider_b: reveal.model_b.provider,
+    },
+  ));
+  const points = document.getElementById("reveal-points");
+  const outcome = reveal.outcome || { state: "pending", reason: "" };
+  const head = outcome.state === "pending"
+    ? el("span", gettext("Points pending."))
+    : el("strong", interpolate(
+      ngettext("+%(points)s point", "+%(points)s points", outcome.points),
+      { points: NUM.format(outcome.points) }, true));
+  points.replaceChildren(head, document.createTextNode(" "), el("span", outcome.reason || "", "muted"));
+  document.getElementById("skip-form")?.remove();
   document.getElementById(`answer-${reveal.choice === "model_b" ? "b" : "a"}`)
     .classList.toggle("winner", reveal.choice === "model_a" || reveal.choice === "model_b");
   revealBox.classList.remove("hidden");
@@ -58,7 +92,8 @@ async function vote(choice) {
     if (!resp.ok) throw new Error(data.detail || `HTTP ${resp.status}`);
     showReveal(data.reveal);
   } catch (err) {
-    errorBox.textContent = `Your vote was not recorded: ${err.message}`;
+    errorBox.textContent = interpolate(
+      gettext("Your vote was not recorded: %(reason)s"), { reason: err.message }, true);
     errorBox.classList.remove("hidden");
     form.querySelector(".chosen")?.classList.remove("chosen");
   } finally {
@@ -73,8 +108,10 @@ form.addEventListener("submit", (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (event.target.closest("input, textarea, select, [contenteditable]") && event.target.type !== "checkbox") return;
+  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  const target = event.target instanceof Element ? event.target : null;
+  if (target?.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")
+      && target.type !== "checkbox") return;
   if (root.dataset.state === "revealed") {
     if (event.key === "n" || event.key === "N" || event.key === "Enter") {
       event.preventDefault();
@@ -82,7 +119,7 @@ document.addEventListener("keydown", (event) => {
     }
     return;
   }
-  const choice = KEYS[event.key] ?? KEYS[event.key.toLowerCase?.()];
+  const choice = Object.hasOwn(KEYS, event.key) ? KEYS[event.key] : null;
   if (choice) {
     event.preventDefault();
     vote(choice);

@@ -7,8 +7,28 @@ const form = document.getElementById("lb-filters");
 const charts = {};
 let data = JSON.parse(document.getElementById("lb-data").textContent);
 
-const fmt0 = (x) => (x === null || x === undefined ? "–" : Math.round(x).toString());
-const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
+// Numbers shown to people follow the page's language (<html lang>). Scores stay
+// ungrouped ("1050", as the server renders them and as ratings are quoted).
+const LOCALE = document.documentElement.lang || undefined;
+const NUM = new Intl.NumberFormat(LOCALE);
+const SCORE = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0, useGrouping: false });
+const PCT = new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 0 });
+const PCT1 = new Intl.NumberFormat(LOCALE, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const RATE = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const missing = (x) => x === null || x === undefined;
+const fmt0 = (x) => (missing(x) ? "–" : SCORE.format(Math.round(x)));
+const pct = (x) => (missing(x) ? "–" : PCT.format(x));
+
+// A translated sentence whose %(name)s slots are filled with nodes (or text), so a
+// translation may put the emphasised parts in any order.
+function fill(format, parts) {
+  return format.split(/(%\(\w+\)s)/).filter(Boolean).map((piece) => {
+    const slot = /^%\((\w+)\)s$/.exec(piece);
+    if (!slot || !Object.hasOwn(parts, slot[1])) return document.createTextNode(piece);
+    const part = parts[slot[1]];
+    return part instanceof Node ? part : document.createTextNode(String(part));
+  });
+}
 
 function text(tag, value, cls) {
   const el = document.createElement(tag);
@@ -28,28 +48,36 @@ function renderTable(snap) {
   const tbody = document.createElement("tbody");
   for (const r of snap.rows) {
     const tr = document.createElement("tr");
-    tr.append(text("td", r.rank ?? "–"));
+    tr.append(text("td", missing(r.rank) ? "–" : NUM.format(r.rank)));
     const model = document.createElement("td");
     model.append(text("span", r.model, "model"));
     if (r.preliminary) {
-      model.append(" ", text("span", "preliminary", "badge"));
+      model.append(" ", text("span", gettext("preliminary"), "badge"));
     }
     model.append(document.createElement("br"), text("small", r.provider, "muted"));
     const score = text("td", fmt0(r.score), "num");
     if (r.lower !== null) score.append(text("small", `${fmt0(r.lower)}–${fmt0(r.upper)}`, "show-sm muted"));
     tr.append(model, score);
     tr.append(text("td", r.lower === null ? "–" : `${fmt0(r.lower)} – ${fmt0(r.upper)}`, "num hide-sm"));
-    tr.append(text("td", r.votes, "num"), text("td", pct(r.win_rate), "num"));
-    if (groups) tr.append(text("td", r.component + 1, "num"));
+    tr.append(text("td", NUM.format(r.votes), "num"), text("td", pct(r.win_rate), "num"));
+    if (groups) tr.append(text("td", NUM.format(r.component + 1), "num"));
     tbody.append(tr);
   }
   table.tBodies[0].replaceWith(tbody);
   const summary = document.getElementById("lb-summary");
   const when = new Date(snap.created_at);
+  // The time stays in the server's fixed "YYYY-MM-DD HH:MM UTC", so a live update
+  // does not change how the page writes it.
+  const time = text("time", when.toISOString().slice(0, 16).replace("T", " ") + " UTC");
+  time.setAttribute("datetime", snap.created_at);
+  const models = snap.rows.length;
   summary.replaceChildren(
-    text("strong", snap.vote_count),
-    ` votes · ${snap.rows.length} models · updated `,
-    text("time", when.toISOString().slice(0, 16).replace("T", " ") + " UTC"),
+    ...fill(ngettext("%(votes)s vote", "%(votes)s votes", snap.vote_count),
+      { votes: text("strong", NUM.format(snap.vote_count)) }),
+    " · ",
+    interpolate(ngettext("%(models)s model", "%(models)s models", models), { models: NUM.format(models) }, true),
+    " · ",
+    ...fill(gettext("updated %(time)s"), { time }),
   );
 }
 
@@ -60,7 +88,8 @@ function scoreChart(snap) {
   if (rows.some((r) => r.lower !== null)) {
     datasets.push({
       type: "bar",
-      label: "95% interval",
+      // The level as a placeholder: "95% i" would read as a printf directive to the catalogue tools.
+      label: interpolate(gettext("%(level)s interval"), { level: "95%" }, true),
       data: rows.map((r) => (r.lower === null ? null : [r.lower, r.upper])),
       backgroundColor: "rgba(59, 91, 219, 0.25)",
       borderColor: "rgba(59, 91, 219, 0.7)",
@@ -70,7 +99,7 @@ function scoreChart(snap) {
   }
   datasets.push({
     type: "scatter",
-    label: "score",
+    label: pgettext("rating", "score"),
     data: rows.map((r) => ({ x: r.score, y: r.model })),
     backgroundColor: "#1b1f24",
     pointRadius: 4,
@@ -82,6 +111,7 @@ function scoreChart(snap) {
   return {
     data: { labels, datasets },
     options: {
+      locale: LOCALE,
       indexAxis: "y",
       maintainAspectRatio: false,
       animation: false,
@@ -90,7 +120,7 @@ function scoreChart(snap) {
           type: "linear",
           min: Math.floor((lo - pad) / 10) * 10,
           max: Math.ceil((hi + pad) / 10) * 10,
-          title: { display: true, text: "score" },
+          title: { display: true, text: pgettext("rating", "score") },
         },
         y: { type: "category", labels, ticks: { autoSkip: false } },
       },
@@ -156,7 +186,7 @@ function matrixChart(snap, key) {
         y: row,
         v,
         raw,
-        label: raw === null ? "" : key === "battles" ? String(raw) : raw.toFixed(2),
+        label: raw === null ? "" : key === "battles" ? NUM.format(raw) : RATE.format(raw),
         dark: v !== null && (key === "battles" ? v > 0.55 : Math.abs(v - 0.5) > 0.3),
       });
     }),
@@ -177,6 +207,7 @@ function matrixChart(snap, key) {
       ],
     },
     options: {
+      locale: LOCALE,
       maintainAspectRatio: false,
       animation: false,
       plugins: {
@@ -186,10 +217,12 @@ function matrixChart(snap, key) {
             title: () => "",
             label: (ctx) => {
               const d = ctx.raw;
-              if (d.raw === null) return `${d.y} vs ${d.x}: –`;
+              const names = { row: d.y, col: d.x };
+              if (d.raw === null) return interpolate(gettext("%(row)s vs %(col)s: –"), names, true);
               return key === "battles"
-                ? `${d.y} vs ${d.x}: ${d.raw} battles`
-                : `${d.y} beats ${d.x}: ${(d.raw * 100).toFixed(1)}%`;
+                ? interpolate(ngettext("%(row)s vs %(col)s: %(count)s battle", "%(row)s vs %(col)s: %(count)s battles",
+                  d.raw), { ...names, count: NUM.format(d.raw) }, true)
+                : interpolate(gettext("%(row)s beats %(col)s: %(rate)s"), { ...names, rate: PCT1.format(d.raw) }, true);
             },
           },
         },

@@ -1,5 +1,9 @@
 // Live battle page: type a prompt, watch A and B stream, go on with the same
 // pair, vote (same endpoint and reveal as the arena), then a fresh pair.
+// Answers are shown as the server renders them (evals/markdown.py, the one
+// sanitiser): a frame's "html" is the whole answer so far; text that arrived
+// since the last render is shown raw in a tail until the next one replaces it.
+// answer.js (loaded on every page) typesets math and adds copy buttons.
 const root = document.getElementById("live");
 const promptForm = document.getElementById("prompt-form");
 const promptBox = document.getElementById("prompt");
@@ -13,6 +17,11 @@ const maxChars = Number(root.dataset.maxChars);
 const maxTurns = Number(root.dataset.maxTurns);
 const available = !document.getElementById("no-models");
 const KEYS = { "1": "model_a", "2": "model_b", "3": "tie", "4": "both_bad" };
+// Numbers shown to people follow the page's language (<html lang>).
+const LOCALE = document.documentElement.lang || undefined;
+const NUM = new Intl.NumberFormat(LOCALE);
+// The character counter stays ungrouped ("0 / 4000"), as the server renders it first.
+const PLAIN = new Intl.NumberFormat(LOCALE, { useGrouping: false });
 
 let socket = null;
 let battle = null; // {id, ws_url, vote_url}
@@ -33,8 +42,8 @@ function setState(state) {
   promptForm.classList.toggle("hidden", state === "revealed" || state === "errored");
   document.getElementById("suggestions")?.classList.toggle("hidden", state !== "idle");
   document.getElementById("prompt-label").textContent =
-    state === "ready" ? "Go on with the same pair (optional), or vote" : "Your prompt";
-  sendButton.textContent = state === "ready" ? "Send to the same pair" : "Send to two models";
+    state === "ready" ? gettext("Go on with the same pair (optional), or vote") : gettext("Your prompt");
+  sendButton.textContent = state === "ready" ? gettext("Send to the same pair") : gettext("Send to two models");
   if (streaming) errorBox.classList.add("hidden");
 }
 
@@ -43,6 +52,17 @@ function el(tag, text, cls) {
   if (text) node.textContent = text;
   if (cls) node.className = cls;
   return node;
+}
+
+// A translated sentence whose %(name)s slots are filled with nodes (or text), so a
+// translation may put the emphasised parts in any order.
+function fill(format, parts) {
+  return format.split(/(%\(\w+\)s)/).filter(Boolean).map((piece) => {
+    const slot = /^%\((\w+)\)s$/.exec(piece);
+    if (!slot || !Object.hasOwn(parts, slot[1])) return document.createTextNode(piece);
+    const part = parts[slot[1]];
+    return part instanceof Node ? part : document.createTextNode(String(part));
+  });
 }
 
 function csrfToken() {
@@ -62,7 +82,7 @@ function addTurn(index, prompt) {
     thread.querySelector(".placeholder")?.remove();
     const block = el("div", "", "turn");
     block.dataset.turn = index;
-    block.append(el("div", prompt, "turn-prompt"), el("div", "", "turn-answer"));
+    block.append(el("div", prompt, "turn-prompt"), el("div", "", "turn-answer md"));
     thread.append(block);
     document.getElementById(`status-${side}`).textContent = "";
   }
@@ -73,7 +93,18 @@ function answerNode(index, side) {
   return document.querySelector(`#thread-${side} .turn[data-turn="${index}"] .turn-answer`);
 }
 
-const FINISH = { stopped: "stopped", length: "hit its length limit", error: "failed", aborted: "aborted" };
+function showHtml(node, html) {
+  // Sanitised on the server (nh3 allow-list, no raw HTML from the model).
+  if (node) node.innerHTML = html;
+}
+
+// How an answer ended, shown under it; the keys are the server's finish reasons.
+const FINISH = {
+  stopped: pgettext("answer status", "stopped"),
+  length: pgettext("answer status", "hit its length limit"),
+  error: pgettext("answer status", "failed"),
+  aborted: pgettext("answer status", "aborted"),
+};
 
 function onFrame(frame) {
   switch (frame.type) {
@@ -81,8 +112,8 @@ function onFrame(frame) {
       for (const t of frame.turns) {
         if (!answerNode(t.index, "a")) addTurn(t.index, t.prompt);
         if (t.state === "done" || t.state === "errored") {
-          answerNode(t.index, "a").textContent = t.a;
-          answerNode(t.index, "b").textContent = t.b;
+          showHtml(answerNode(t.index, "a"), t.html.a);
+          showHtml(answerNode(t.index, "b"), t.html.b);
         }
       }
       if (frame.vote_open) setState("ready");
@@ -91,13 +122,28 @@ function onFrame(frame) {
       if (!answerNode(frame.turn, "a")) addTurn(frame.turn, frame.prompt);
       setState("streaming");
       break;
-    case "delta":
-      answerNode(frame.turn, frame.side)?.append(frame.text);
+    case "delta": {
+      const node = answerNode(frame.turn, frame.side);
+      if (!node) break;
+      if (frame.html !== undefined) showHtml(node, frame.html);
+      else {
+        let tail = node.querySelector(".md-tail");
+        if (!tail) {
+          // Inside the last paragraph, so that "c" + "omp" reads as one word.
+          const last = node.lastElementChild;
+          const host = last && /^(P|LI|H[1-6])$/.test(last.tagName) ? last : node;
+          tail = host.appendChild(el("span", "", "md-tail"));
+        }
+        tail.append(frame.text);
+      }
       break;
+    }
     case "side_done":
+      if (frame.html !== undefined) showHtml(answerNode(frame.turn, frame.side), frame.html);
       document.getElementById(`stop-${frame.side}`).classList.add("hidden");
       document.getElementById(`answer-${frame.side}`).classList.remove("streaming");
-      document.getElementById(`status-${frame.side}`).textContent = FINISH[frame.finish_reason] || "done";
+      document.getElementById(`status-${frame.side}`).textContent = (Object.hasOwn(FINISH, frame.finish_reason)
+        ? FINISH[frame.finish_reason] : pgettext("answer status", "done"));
       break;
     case "turn_done":
       setState("ready");
@@ -121,7 +167,7 @@ function connect(wsUrl) {
   socket.addEventListener("close", () => {
     const state = root.dataset.state;
     if (state === "streaming" || state === "starting") {
-      showError("The connection was lost, so this battle will not count. Try a fresh pair.", true);
+      showError(gettext("The connection was lost, so this battle will not count. Try a fresh pair."), true);
     }
   });
 }
@@ -148,7 +194,11 @@ async function start(prompt) {
 function send() {
   const prompt = promptBox.value.trim();
   if (!prompt) return;
-  if (prompt.length > maxChars) return showError(`Prompts are limited to ${maxChars} characters.`, false);
+  if (prompt.length > maxChars) {
+    return showError(interpolate(
+      ngettext("Prompts are limited to %(max)s character.", "Prompts are limited to %(max)s characters.", maxChars),
+      { max: NUM.format(maxChars) }, true), false);
+  }
   const state = root.dataset.state;
   if (state === "idle") start(prompt);
   else if (state === "ready" && socket?.readyState === WebSocket.OPEN) {
@@ -158,18 +208,28 @@ function send() {
 }
 
 function showReveal(reveal) {
-  const label = { model_a: "A", model_b: "B", tie: "a tie", both_bad: "both bad" }[reveal.choice];
+  // The sides keep their letters in every language, as on the buttons.
+  const label = {
+    model_a: "A",
+    model_b: "B",
+    tie: pgettext("vote choice", "a tie"),
+    both_bad: pgettext("vote choice", "both bad"),
+  }[reveal.choice];
   for (const side of ["a", "b"]) {
     const model = reveal[`model_${side}`];
     document.getElementById(`reveal-${side}`).replaceChildren(
       document.createTextNode(`${model.name} `), el("small", model.provider));
   }
-  document.getElementById("reveal-text").replaceChildren(
-    document.createTextNode("You voted "), el("strong", label),
-    document.createTextNode(". A was "), el("strong", reveal.model_a.name),
-    document.createTextNode(` (${reveal.model_a.provider}), B was `), el("strong", reveal.model_b.name),
-    document.createTextNode(` (${reveal.model_b.provider}).`),
-  );
+  document.getElementById("reveal-text").replaceChildren(...fill(
+    gettext("You voted %(choice)s. A was %(model_a)s (%(provider_a)s), B was %(model_b)s (%(provider_b)s)."),
+    {
+      choice: el("strong", label),
+      model_a: el("strong", reveal.model_a.name),
+      provider_a: reveal.model_a.provider,
+      model_b: el("strong", reveal.model_b.name),
+      provider_b: reveal.model_b.provider,
+    },
+  ));
   if (reveal.choice === "model_a" || reveal.choice === "model_b") {
     document.getElementById(`answer-${reveal.choice === "model_b" ? "b" : "a"}`).classList.add("winner");
   }
@@ -196,7 +256,7 @@ async function vote(choice) {
     socket?.close();
     showReveal(data.reveal);
   } catch (err) {
-    showError(`Your vote was not recorded: ${err.message}`, false);
+    showError(interpolate(gettext("Your vote was not recorded: %(reason)s"), { reason: err.message }, true), false);
     voteForm.querySelector(".chosen")?.classList.remove("chosen");
   } finally {
     busy = false;
@@ -208,7 +268,7 @@ function freshPair() {
 }
 
 function updateCount() {
-  charCount.textContent = `${promptBox.value.length} / ${maxChars}`;
+  charCount.textContent = `${PLAIN.format(promptBox.value.length)} / ${PLAIN.format(maxChars)}`;
 }
 
 promptForm.addEventListener("submit", (event) => { event.preventDefault(); send(); });

@@ -4,6 +4,19 @@ const root = document.getElementById("rewards");
 const $ = (id) => document.getElementById(id);
 let summary = JSON.parse($("rewards-summary").textContent);
 let pollTimer = null;
+// Numbers and dates shown to people follow the page's language (<html lang>).
+const LOCALE = document.documentElement.lang || undefined;
+const NUM = new Intl.NumberFormat(LOCALE);
+const SIGNED = new Intl.NumberFormat(LOCALE, { signDisplay: "exceptZero" });
+// A chain transaction's status (the server's code) in words; an unknown code shows as it is.
+const TX_STATUS = {
+  signed: pgettext("transaction status", "signed"),
+  sent: pgettext("transaction status", "sent"),
+  mined: pgettext("transaction status", "mined"),
+  confirmed: pgettext("transaction status", "confirmed"),
+  reverted: pgettext("transaction status", "reverted"),
+  dropped: pgettext("transaction status", "dropped"),
+};
 
 function csrfToken() {
   return root.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -51,19 +64,46 @@ function hashCell(hash, title) {
 }
 
 function renderBalance(bal) {
-  $("bal-available").textContent = bal.available;
-  $("bal-escrow").textContent = bal.escrow;
-  $("bal-redeemed").textContent = bal.redeemed;
+  $("bal-available").textContent = NUM.format(bal.available);
+  $("bal-escrow").textContent = NUM.format(bal.escrow);
+  $("bal-redeemed").textContent = NUM.format(bal.redeemed);
+}
+
+function renderToday(today) {
+  if (!today) return;
+  $("today-earned").textContent = NUM.format(today.earned);
+  $("today-cap").textContent = NUM.format(today.cap);
+  $("today-progress").max = Math.max(1, today.cap);
+  $("today-progress").value = today.earned;
+  $("today-progress").textContent = `${NUM.format(today.earned)} / ${NUM.format(today.cap)}`;
+  $("today-note").textContent = today.cap && today.earned >= today.cap
+    ? gettext("You reached today's cap: your votes still count for the leaderboard, and earn points again after midnight UTC.")
+    : gettext("The count starts again at midnight UTC.");
+}
+
+function historyWhat(h) {
+  const td = el("td");
+  if (h.url) {
+    // A vote's credit names its prompt (not a battle id) and opens the vote in My votes.
+    const a = el("a", h.memo);
+    a.href = h.url;
+    td.append(a);
+  } else {
+    td.textContent = h.memo || h.kind;
+  }
+  return td;
 }
 
 function render() {
   renderBalance(summary.balance);
+  renderToday(summary.today);
   const walletLine = $("wallet-line");
   if (summary.wallet) {
     const code = el("code", summary.wallet.address);
     code.id = "wallet-address";
-    walletLine.replaceChildren(document.createTextNode("Linked: "), code);
-    $("link-wallet").textContent = "Link another wallet";
+    const [before, after = ""] = gettext("Linked: %(address)s").split("%(address)s");
+    walletLine.replaceChildren(before, code, after);
+    $("link-wallet").textContent = gettext("Link another wallet");
   }
   const body = $("redemptions").querySelector("tbody");
   body.replaceChildren();
@@ -71,20 +111,25 @@ function render() {
     const tr = el("tr");
     tr.dataset.id = r.id;
     tr.dataset.status = r.status;
-    tr.append(el("td", new Date(r.created_at).toLocaleString()), el("td", r.points, "num"));
-    tr.append(hashCell(r.address, "wallet"));
+    tr.append(el("td", new Date(r.created_at).toLocaleString(LOCALE)), el("td", NUM.format(r.points), "num"));
+    // Translators: "wallet", "publication (...)" and "claim" label a hash in its tooltip.
+    tr.append(hashCell(r.address, gettext("wallet")));
     const st = el("td");
     const badge = el("span", r.status_label, `status ${r.status}`);
     if (r.cancel_reason) badge.title = r.cancel_reason;
     st.append(badge);
     tr.append(st, el("td", r.epoch ?? "—"));
-    tr.append(hashCell(r.publish_tx && r.publish_tx.hash, `publication (${r.publish_tx && r.publish_tx.status})`));
-    const claimTd = hashCell(r.claim_tx, "claim");
+    const published = r.publish_tx
+      ? interpolate(gettext("publication (%(status)s)"),
+        { status: TX_STATUS[r.publish_tx.status] || r.publish_tx.status }, true)
+      : "";
+    tr.append(hashCell(r.publish_tx && r.publish_tx.hash, published));
+    const claimTd = hashCell(r.claim_tx, gettext("claim"));
     claimTd.classList.add("claim-tx");
     tr.append(claimTd);
     const act = el("td");
     if (r.status === "pending") {
-      const b = el("button", "Cancel", "link");
+      const b = el("button", gettext("Cancel"), "link");
       b.type = "button";
       b.addEventListener("click", () => cancel(r.id));
       act.append(b);
@@ -97,7 +142,7 @@ function render() {
   const claimPending = !!summary.claim_pending;
   $("claim").classList.toggle("hidden", !claimable);
   $("claim").disabled = claimPending;
-  $("claim").textContent = claimPending ? "Claim sent, waiting for confirmations…" : "Claim now (gasless)";
+  $("claim").textContent = claimPending ? gettext("Claim sent, waiting for confirmations…") : gettext("Claim now (gasless)");
   // A browser wallet cannot reach the in-process chain: only offer self-claims on a real node.
   $("claim-wallet").classList.toggle("hidden", !claimable || root.dataset.embedded === "1" || !window.ethereum);
 
@@ -105,8 +150,8 @@ function render() {
   hist.replaceChildren();
   for (const h of summary.history) {
     const tr = el("tr");
-    tr.append(el("td", new Date(h.at).toLocaleString()),
-      el("td", (h.amount > 0 ? "+" : "") + h.amount, "num"), el("td", h.memo || h.kind));
+    tr.append(el("td", new Date(h.at).toLocaleString(LOCALE, { dateStyle: "short", timeStyle: "short" })),
+      el("td", SIGNED.format(h.amount), "num"), historyWhat(h));
     hist.append(tr);
   }
   $("no-history").classList.toggle("hidden", summary.history.length > 0);
@@ -144,6 +189,7 @@ function connect(delay = 1000) {
       || msg.redeemed !== summary.balance.redeemed;
     summary.balance = { available: msg.available, escrow: msg.escrow, redeemed: msg.redeemed };
     renderBalance(summary.balance);
+    if (msg.today) { summary.today = msg.today; renderToday(msg.today); }
     if (changed) refresh();
   });
   ws.addEventListener("close", () => {
@@ -168,14 +214,14 @@ async function linkWallet() {
   button.disabled = true;
   try {
     const [address] = await eth.request({ method: "eth_requestAccounts" });
-    if (!address) throw new Error("The wallet shared no account.");
+    if (!address) throw new Error(gettext("The wallet shared no account."));
     const { message } = await api("/api/wallet/nonce", { method: "POST", body: { address } });
     // personal_sign (EIP-191) takes the message as hex-encoded UTF-8, then the account.
     const signature = await eth.request({ method: "personal_sign", params: [utf8ToHex(message), address] });
     await api("/api/wallet/link", { method: "POST", body: { message, signature } });
     await refresh();
   } catch (err) {
-    showError("wallet-error", err.code === 4001 ? "You declined the request in your wallet." : err);
+    showError("wallet-error", err.code === 4001 ? gettext("You declined the request in your wallet.") : err);
   } finally {
     button.disabled = false;
   }
@@ -229,7 +275,7 @@ async function claimWithWallet() {
     await window.ethereum.request({ method: "eth_sendTransaction", params: [{ from, to: call.to, data: call.data }] });
     await refresh();
   } catch (err) {
-    showError("claim-error", err.code === 4001 ? "You declined the transaction in your wallet." : err);
+    showError("claim-error", err.code === 4001 ? gettext("You declined the transaction in your wallet.") : err);
   }
 }
 

@@ -46,13 +46,16 @@ def asgi_server():
 
     pytest-django's live_server is WSGI only and cannot carry websockets.
     """
+    import copy
     import socket
     import threading
     import time
 
     import uvicorn
     from channels.routing import ProtocolTypeRouter
+    from django.conf import settings
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.test import override_settings
 
     from datafi.asgi import django_asgi_app, websocket_application
     from tests.live_support import close_db_pool
@@ -73,15 +76,22 @@ def asgi_server():
             ws="websockets-sansio",
         )
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    # A channel layer instance of the server's own. channels_redis binds an
+    # instance's receive state to one event loop; earlier websocket tests of
+    # this process ran on loops of their own, and one that ended mid-receive
+    # left the shared instance refusing this server's loop ("Two event loops
+    # are trying to receive()"): live-battle sockets died on CI's Redis run.
+    # Overriding the setting makes Channels build fresh instances.
+    with override_settings(CHANNEL_LAYERS=copy.deepcopy(settings.CHANNEL_LAYERS)):
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(timeout=10)
     close_db_pool()  # the server's threads returned their connections to the pool
 
 
@@ -92,3 +102,26 @@ def login(page, base, username="alice"):
     page.fill("input[name=password]", "correct horse battery staple")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/arena/")
+
+
+def wait_until(page, expression: str, *, timeout_ms: int = 30_000, every_ms: int = 50):
+    """Poll a JavaScript expression (or arrow function) from Python until it is truthy.
+
+    Not ``page.wait_for_function``: when its first check fails it polls by
+    ``eval`` inside the page, which the site's Content-Security-Policy refuses
+    (script-src 'self'), so a test failed whenever the page was a moment slow.
+    ``page.evaluate`` goes through the DevTools protocol, which the CSP allows.
+    The timeout is the page's default one (30 s), as it was with wait_for_function.
+    """
+    # A boolean comes back, not what the expression returns (a Chart object would
+    # have to be serialised).
+    if expression.lstrip().startswith("()"):
+        script = f"() => !!(({expression})())"
+    else:
+        script = f"() => !!({expression})"
+    waited = 0
+    while not page.evaluate(script):
+        if waited >= timeout_ms:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(every_ms)
+        waited += every_ms

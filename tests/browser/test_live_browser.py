@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, login
+from tests.browser.conftest import ARTIFACTS, login, wait_until
 from tests.live_support import live_models
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,9 +17,10 @@ def test_a_voter_watches_two_answers_stream_then_votes(asgi_server, page, stub, 
     page.keyboard.press("Enter")
 
     # Partial text is on screen while both answers are still streaming.
-    page.wait_for_function(
+    wait_until(
+        page,
         """() => document.querySelector('#thread-a .turn-answer')?.textContent.length > 10
-              && document.querySelector('#thread-b .turn-answer')?.textContent.length > 10"""
+              && document.querySelector('#thread-b .turn-answer')?.textContent.length > 10""",
     )
     assert page.get_attribute("#live", "data-state") == "streaming"
     assert page.is_visible("#stop-a") and not page.is_visible("#vote-form")

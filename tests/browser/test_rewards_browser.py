@@ -7,6 +7,8 @@ loads answers `eth_requestAccounts` and `personal_sign`, signing in Python with
 a known key, so the page's own linking code runs unchanged.
 """
 
+import re
+
 import pytest
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
@@ -74,12 +76,11 @@ def test_vote_watch_the_balance_link_a_wallet_redeem_and_see_the_claim_settle(
 
     for expected in ("10", "20", "30"):
         page.wait_for_selector("#arena[data-state=open]")
+        page.wait_for_timeout(1500)  # a person's pause: a sub-second vote earns nothing
         page.keyboard.press("1")
         page.wait_for_selector("#reveal:not(.hidden)")
         # Pushed over the websocket to the other tab: no reload there.
-        rewards.wait_for_function(
-            f"document.getElementById('bal-available').textContent === '{expected}'"
-        )
+        rewards.wait_for_selector(f"#bal-available:text-is('{expected}')")
         page.keyboard.press("n")
         page.wait_for_load_state("load")
 
@@ -94,7 +95,7 @@ def test_vote_watch_the_balance_link_a_wallet_redeem_and_see_the_claim_settle(
 
     rewards.click("#claim")
     rewards.wait_for_selector("#redemptions tr[data-status=settled]")
-    rewards.wait_for_function("document.getElementById('bal-redeemed').textContent === '20'")
+    rewards.wait_for_selector("#bal-redeemed:text-is('20')")
     claim_hash = rewards.get_attribute(
         "#redemptions tr[data-status=settled] .claim-tx code", "data-hash"
     )
@@ -115,3 +116,44 @@ def test_without_a_browser_wallet_the_page_explains_what_to_do(asgi_url, page, a
     assert page.is_visible("#no-wallet")
     assert "install a wallet extension" in page.inner_text("#no-wallet")
     page.screenshot(path=str(ARTIFACTS / "rewards-no-wallet.png"), full_page=True)
+
+
+def test_the_header_badge_follows_each_vote_and_history_links_to_the_vote(
+    asgi_url, page, alice, settings
+):
+    settings.REWARD_DAILY_CAP = 50
+    build_arena(prompts=6)
+    login(page, asgi_url)
+    page.wait_for_selector("#header-balance[data-live=open]")
+    # The balance is the socket's first message, just after it opens: wait for it.
+    page.wait_for_selector("#header-points:text-is('0')")
+    for expected in ("10", "20"):
+        page.wait_for_selector("#arena[data-state=open]")
+        page.wait_for_timeout(1500)  # a person's pause: a sub-second vote earns nothing
+        page.keyboard.press("1")
+        page.wait_for_selector("#reveal:not(.hidden)")
+        # The same page's header, pushed over the websocket after the vote's credit.
+        page.wait_for_selector(f"#header-points:text-is('{expected}')")
+        assert f"today {expected}/50" in page.inner_text("#header-today")
+        assert f"Today: {expected} of 50 points" in page.get_attribute("#header-balance", "title")
+        page.keyboard.press("n")
+        page.wait_for_load_state("load")
+
+    page.click("#header-balance")
+    page.wait_for_url(f"{asgi_url}/rewards/")
+    assert page.inner_text("#today-earned") == "20" and page.inner_text("#today-cap") == "50"
+    links = page.locator("#history tbody a")
+    assert links.count() == 2
+    href = links.first.get_attribute("href")
+    assert re.fullmatch(r"/votes/#battle-[0-9a-f-]{36}", href)
+    assert "Question number" in links.first.inner_text()
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}", page.inner_text("#history"))
+    page.screenshot(path=str(ARTIFACTS / "rewards-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "rewards-phone.png"), full_page=True)
+    # On a phone the navigation folds into the menu, but the balance stays in the bar.
+    assert not page.is_visible("#header-balance")
+    assert page.is_visible("#header-balance-phone")
+    assert page.inner_text("#header-points-phone") == "20"
+    badge, menu = page.locator("#header-balance-phone"), page.locator("#menu-toggle")
+    assert abs(badge.bounding_box()["y"] - menu.bounding_box()["y"]) < 20  # one row

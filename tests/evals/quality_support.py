@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from datafi.flows import fold
 from evals import services
 from evals.quality.simulate import SimClock, simulated_time
 
@@ -18,7 +19,7 @@ def cast(user, clock: SimClock, *, seconds: float, choice="model_a", ip=None, rn
         clock.advance(seconds * 1000)
         if callable(choice):
             choice = choice(battle)
-        reveal = services.vote_cast(user=user, battle_id=battle.id, choice=choice, ip=ip)
+        reveal = fold.vote_cast(user=user, battle_id=battle.id, choice=choice, ip=ip)
         clock.advance(1000)
     return reveal
 

@@ -3,6 +3,7 @@ from collections import Counter
 
 import pytest
 
+from datafi.flows import fold
 from evals import sampler, services
 from evals.models import Battle, EvalModel, PairStat
 
@@ -10,7 +11,7 @@ from evals.models import Battle, EvalModel, PairStat
 def test_it_serves_the_same_open_battle_until_it_is_voted(arena, alice):
     first = services.battle_serve(user=alice)
     assert services.battle_serve(user=alice).id == first.id
-    services.vote_cast(user=alice, battle_id=first.id, choice="tie")
+    fold.vote_cast(user=alice, battle_id=first.id, choice="tie")
     assert services.battle_serve(user=alice).id != first.id
 
 
@@ -19,7 +20,7 @@ def test_it_serves_prompts_the_voter_has_not_seen(arena, alice):
     for _ in range(len(arena["prompts"])):
         battle = services.battle_serve(user=alice)
         seen.append(battle.prompt_id)
-        services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+        fold.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
     assert sorted(seen) == sorted(p.id for p in arena["prompts"])
 
 
@@ -31,29 +32,37 @@ def test_it_pairs_two_different_active_models_with_their_own_answers(arena, alic
     assert battle.answer_a.prompt_id == battle.answer_b.prompt_id == battle.prompt_id
 
 
-def test_it_favours_the_pairs_with_the_fewest_votes(arena, alice, settings):
-    # Sampler v2 draws pairs at random, weighted: the pair without votes must
+def test_it_favours_the_pair_whose_order_at_the_top_is_in_doubt(arena, alice, settings):
+    # Sampler v3 draws pairs at random, weighted by how much a vote would settle
+    # the table's order: after votes in which the two best models always tie
+    # and every other pair is won by the stronger side, the tied pair must
     # carry the largest probability and come up most often.
+    from evals.quality.selectors import current_scores_forget
+    from tests.ratings.conftest import cast_votes
+
     settings.QUALITY_GOLD_RATE = 0
-    settings.QUALITY_SAMPLER_PAIR_HALF = 5
-    models = arena["models"]
-    ids = sorted(m.id for m in models)
-    empty = (ids[1], ids[3])
-    for i, lo in enumerate(ids):
-        for hi in ids[i + 1 :]:
-            PairStat.objects.create(
-                model_lo_id=lo, model_hi_id=hi, voted=0 if (lo, hi) == empty else 50
-            )
+    settings.QUALITY_SAMPLER_NEW_MODEL_VOTES = 0
+    settings.QUALITY_DEFENCES = False
+    settings.QUALITY_VOTES_PER_MINUTE_USER = settings.QUALITY_VOTES_PER_MINUTE_IP = 10_000
+    ids = sorted(m.id for m in arena["models"])
+    strength = {ids[0]: 3, ids[1]: 3, ids[2]: 2, ids[3]: 1}
+    top = (ids[0], ids[1])
+
+    def choose(battle):
+        a, b = strength[battle.model_a_id], strength[battle.model_b_id]
+        return "tie" if a == b else ("model_a" if a > b else "model_b")
+
+    cast_votes(alice, 60, choose=choose)
+    current_scores_forget()
     seen, probability = Counter(), {}
     for seed in range(60):
         pick = sampler.pick(user=alice, rng=random.Random(seed))
         pair = tuple(sorted([pick.answer_a.model_id, pick.answer_b.model_id]))
         seen[pair] += 1
         probability[pair] = pick.probability
-    # Weights 1.25 for the empty pair against 1.25 / sqrt(1 + 50 / 5) for the others.
-    assert probability[empty] == pytest.approx(1.25 / (1.25 + 5 * 1.25 / 11**0.5))
-    assert max(probability.values()) == probability[empty]
-    assert seen.most_common(1)[0][0] == empty
+    assert max(probability.values()) == probability[top]
+    assert probability[top] > 2 / 6  # uniform would give it a sixth
+    assert seen.most_common(1)[0][0] == top
 
 
 def test_it_randomises_sides(arena, alice):
@@ -89,3 +98,29 @@ def test_it_counts_served_battles_per_pair(arena, alice, bob):
     b = services.battle_serve(user=bob)
     assert sum(PairStat.objects.values_list("served", flat=True)) == 2
     assert Battle.objects.filter(id__in=[a.id, b.id]).count() == 2
+
+
+@pytest.mark.parametrize("prompts", [6, 30])
+def test_serving_a_new_battle_costs_the_same_queries_whatever_the_arena_holds(
+    prompts, django_assert_num_queries, alice, settings
+):
+    """The serve path is half of every vote: its queries are counted exactly.
+
+    Open battle, the voter's languages, unseen prompts, their answers (of
+    active, approved models, one join), the pair stats (whose sum also tells
+    whether the cached scores are stale), the two answers with their prompt,
+    then the battle, its pair stat and its sampling record in one transaction.
+    """
+    from tests.conftest import build_arena
+
+    settings.QUALITY_GOLD_RATE = 0
+    models = build_arena(prompts=prompts)["models"]
+    for i, a in enumerate(models):  # every pair has its stats row already
+        for b in models[i + 1 :]:
+            services.pair_stat_bump(a.id, b.id, served=0)
+    first = services.battle_serve(user=alice)  # fits and caches the scores
+    fold.vote_cast(user=alice, battle_id=first.id, choice="tie")
+    # 6 reads, 3 writes, and the write transaction's savepoint and release (the
+    # test runs inside a transaction; outside, BEGIN and COMMIT).
+    with django_assert_num_queries(6 + 3 + 2):
+        services.battle_serve(user=alice)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from datafi.flows import fold
 from evals import services
 
 DEMO = Path(__file__).resolve().parents[2] / "evals" / "demo" / "demo.json"
@@ -79,4 +80,4 @@ def test_the_demo_set_never_names_models_before_the_vote(client, db, alice):
         _, responses = pre_vote_responses(client, alice)
         assert_no_identity(responses, identities)
         battle = services.battle_serve(user=alice)
-        services.vote_cast(user=alice, battle_id=battle.id, choice="tie")
+        fold.vote_cast(user=alice, battle_id=battle.id, choice="tie")

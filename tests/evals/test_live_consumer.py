@@ -6,7 +6,7 @@ import uuid
 import pytest
 from asgiref.sync import async_to_sync
 
-from evals import live
+from datafi.api import ApiError
 from evals.models import Battle, GenerationStat, LiveTurn, ModelEndpoint
 from tests.live_support import (
     communicator,
@@ -244,7 +244,7 @@ def test_a_model_that_keeps_failing_is_paused(stub, alice, settings):
     assert endpoint.paused and "2 consecutive failures" in endpoint.pause_reason
     assert ModelEndpoint.objects.get(provider_model_id="fine").consecutive_failures == 0
     # With one live model left there is no pair to serve.
-    with pytest.raises(live.ApiError) as exc:
+    with pytest.raises(ApiError) as exc:
         start_battle(alice)
     assert exc.value.code == "no_live_models" and exc.value.status_code == 503
 

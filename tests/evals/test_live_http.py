@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from datafi.api import ApiError
 from evals import live
-from evals.models import Battle, GenerationQuota, LiveTurn, Prompt
+from evals.models import Battle, LiveTurn, Prompt
+from evals.quality.models import RateCounter
 from tests.live_support import close_db_pool, identities, live_models
 
 
@@ -96,7 +97,7 @@ def test_bad_input_gets_a_400_and_changes_nothing(client, alice, stub, settings,
     client.force_login(alice)
     resp = _create(client, body)
     assert resp.status_code == 400 and resp.json()["code"] == code
-    assert Battle.objects.count() == 0 and not GenerationQuota.objects.exists()
+    assert Battle.objects.count() == 0 and not RateCounter.objects.exists()
 
 
 def test_without_two_live_models_it_answers_503(client, alice, arena):
@@ -148,8 +149,9 @@ def test_the_rate_limit_window_rolls_over(alice, settings):
         live.rate_limit_take(user=alice, now=now)
     assert exc.value.status_code == 429
     live.rate_limit_take(user=alice, now=now + timedelta(seconds=61))
-    # Past windows are cleaned up as new ones open.
-    assert GenerationQuota.objects.filter(user=alice).count() == 1
+    # The refused one was not counted; the new window counts from one.
+    counts = RateCounter.objects.filter(key=f"live:user:{alice.id}:60").order_by("window_start")
+    assert list(counts.values_list("count", flat=True)) == [2, 1]
 
 
 @pytest.mark.postgres
@@ -177,7 +179,7 @@ def test_the_rate_limit_holds_under_concurrency(alice, settings):
         t.join()
     close_db_pool()
     assert outcomes.count("ok") == 5 and outcomes.count("rate_limited") == 15
-    assert GenerationQuota.objects.get(user=alice).count == 5
+    assert RateCounter.objects.get(key__startswith=f"live:user:{alice.id}:").count == 5
 
 
 def test_continuing_is_refused_for_someone_elses_or_a_closed_battle(alice, mallory, stub):

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from datafi.api import ApiError
+from datafi.flows import fold
 from evals import services
 from evals.models import Answer, Battle, Vote
 from evals.quality.models import BattleSampling, VoterReliability
@@ -59,7 +60,7 @@ def test_a_gold_vote_scores_the_voter_and_leaves_the_leaderboard(arena, alice, s
     assert battle.sampling.gold_pair_id == gold.pk
     better = "model_a" if battle.answer_a_id == gold.answer_better_id else "model_b"
     settings.QUALITY_GOLD_RATE = 0.0
-    services.vote_cast(user=alice, battle_id=battle.id, choice=better)
+    fold.vote_cast(user=alice, battle_id=battle.id, choice=better)
     rel = VoterReliability.objects.get(user=alice)
     assert (rel.gold_correct, rel.gold_total) == (1, 1)
     battle.refresh_from_db()
@@ -75,7 +76,7 @@ def test_a_wrong_gold_vote_counts_as_a_miss(arena, alice, settings):
     gold = _gold(arena["prompts"][0], arena["models"])
     battle = services.battle_serve(user=alice)
     worse = "model_b" if battle.answer_a_id == gold.answer_better_id else "model_a"
-    services.vote_cast(user=alice, battle_id=battle.id, choice=worse)
+    fold.vote_cast(user=alice, battle_id=battle.id, choice=worse)
     rel = VoterReliability.objects.get(user=alice)
     assert (rel.gold_correct, rel.gold_total) == (0, 1)
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from datafi.flows import fold
 from evals import services
 from tests.evals.quality_support import cast, clock
 
@@ -59,7 +60,8 @@ def test_the_dashboard_reads_a_fixed_number_of_queries(client, staff, arena, mal
 
 def test_fairness_shares_add_up_per_day(client, arena, alice, bob, carol):
     for user in (alice, bob, carol):
-        services.battle_serve(user=user)
+        battle = services.battle_serve(user=user)
+        fold.vote_cast(user=user, battle_id=battle.id, choice="tie")
     data = client.get("/api/quality/fairness?days=2").json()
     assert len(data["days"]) == 2
     today = data["days"][-1]

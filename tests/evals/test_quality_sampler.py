@@ -1,4 +1,5 @@
-"""Sampler v2: uncertain pairs and new models first, a floor per model, recorded odds."""
+"""Sampler v3: pairs whose order is in doubt and new models first, a floor per model,
+recorded odds."""
 
 import random
 from collections import Counter
@@ -6,8 +7,9 @@ from collections import Counter
 import pytest
 
 from evals import sampler, services
-from evals.models import PairStat
+from evals.quality import selectors
 from evals.quality.models import BattleSampling
+from tests.ratings.conftest import cast_votes
 
 
 @pytest.fixture
@@ -16,29 +18,78 @@ def quiet(settings):
     settings.QUALITY_SAMPLER_NEW_MODEL_VOTES = 0  # nobody counts as new unless a test says so
 
 
-def test_a_close_pair_weighs_more_than_a_foregone_conclusion(settings, quiet):
-    scores = {1: 1000.0, 2: 1010.0, 3: 1400.0}
-    close, lopsided = sampler.pair_weights(
-        [(1, 2), (1, 3)], scores=scores, pair_votes={}, model_votes={}
-    )
-    # 400 points apart: p = 10/11, so 4 p (1 - p) = 40/121.
-    assert lopsided == pytest.approx(0.25 + 40 / 121)
-    assert close > 2 * lopsided
-    # 4 p (1 - p) is 1 at p = 0.5: with base 0.25 a coin-flip pair weighs 1.25.
-    assert sampler.pair_weights([(1, 2)], scores={}, pair_votes={}, model_votes={}) == [1.25]
+@pytest.fixture
+def open_limits(settings):
+    # One voter casts many deliberate votes: no vote limits, no reliability checks.
+    settings.QUALITY_DEFENCES = False
+    settings.QUALITY_VOTES_PER_MINUTE_USER = settings.QUALITY_VOTES_PER_MINUTE_IP = 10_000
 
 
-def test_pairs_with_many_votes_weigh_less(quiet):
-    few, many = sampler.pair_weights(
-        [(1, 2), (3, 4)], scores={}, pair_votes={(3, 4): 150}, model_votes={}
+def _predictions(chain):
+    """A fit of votes along a chain: ``chain`` is [(lo, hi, wins_lo, wins_hi), ...]."""
+    return selectors.predictions_from_rows([(lo, hi, wl, wh, 0, 0) for lo, hi, wl, wh in chain])
+
+
+def test_the_pair_whose_order_is_most_in_doubt_at_the_top_is_drawn_most(quiet):
+    # Five models in a chain, 200 votes per neighbouring pair: 11 and 12 split
+    # 104-96 (their order is in doubt), every other step is lopsided.
+    predictions = _predictions(
+        [(11, 12, 104, 96), (12, 13, 150, 50), (13, 14, 160, 40), (14, 15, 170, 30)]
     )
-    assert many == pytest.approx(few / 2)  # 1 / sqrt(1 + 150 / 50)
+    assert sorted(predictions.scores, key=predictions.scores.get, reverse=True) == [
+        11,
+        12,
+        13,
+        14,
+        15,
+    ]
+    pairs = [(a, b) for a in range(11, 16) for b in range(a + 1, 16)]
+    weights = sampler.pair_weights(pairs, predictions=predictions, model_votes={})
+    probs, lam = sampler.floor_mix(pairs, weights, 0.05)
+    best = max(range(len(pairs)), key=probs.__getitem__)
+    assert pairs[best] == (11, 12)
+    assert lam < 0.5  # the floor feeds 14 and 15, it does not drown the choice
+    # Uniform would give it a tenth; it gets more than a third.
+    assert probs[best] > 0.35
+    # 13 and 15 never met, but their order is not in question: the old rule
+    # favoured pairs without votes, this one does not.
+    assert probs[pairs.index((13, 15))] < probs[best] / 10
+
+
+def test_at_equal_doubt_the_top_of_the_table_comes_before_the_bottom(quiet):
+    # A mirror image: 11-12 at the top and 14-15 at the bottom are equally close
+    # and equally voted. Outcome odds and vote counts (the old rule) cannot tell
+    # them apart; their place in the table can.
+    predictions = _predictions(
+        [(11, 12, 52, 48), (12, 13, 80, 20), (13, 14, 80, 20), (14, 15, 52, 48)]
+    )
+    top, bottom = sampler.pair_weights(
+        [(11, 12), (14, 15)], predictions=predictions, model_votes={}
+    )
+    assert top > 1.5 * bottom
+
+
+def test_without_votes_every_pair_weighs_the_same(settings, quiet):
+    settings.QUALITY_SAMPLER_BASE = 0.25
+    pairs = [(1, 2), (1, 3), (2, 3)]
+    weights = sampler.pair_weights(pairs, predictions=selectors.NO_PREDICTIONS, model_votes={})
+    assert weights == [1.25] * 3  # QUALITY_SAMPLER_BASE + 1
+
+
+def test_a_model_the_fit_has_not_seen_gets_the_most_useful_pairs_weight(quiet):
+    predictions = _predictions([(11, 12, 104, 96), (12, 13, 150, 50)])
+    w = sampler.pair_weights(
+        [(11, 12), (12, 13), (11, 99), (13, 99)], predictions=predictions, model_votes={}
+    )
+    assert w[2] == w[3] == pytest.approx(max(w[:2]))
 
 
 def test_new_models_get_a_boost(settings, quiet):
     settings.QUALITY_SAMPLER_NEW_MODEL_VOTES = 100
     old, new = sampler.pair_weights(
-        [(1, 2), (1, 3)], scores={}, pair_votes={}, model_votes={1: 500, 2: 500, 3: 10}
+        [(1, 2), (1, 3)],
+        predictions=selectors.NO_PREDICTIONS,
+        model_votes={1: 500, 2: 500, 3: 10},
     )
     assert new == pytest.approx(2 * old)
 
@@ -62,22 +113,37 @@ def test_the_floor_lifts_every_model_to_its_share():
     assert lam_all == pytest.approx(1.0)
 
 
-def test_the_floor_holds_in_what_is_actually_served(arena, alice, settings, quiet):
-    settings.QUALITY_SAMPLER_FLOOR = 0.2
+def _vote(user, n, strength, *, seed=0):
+    """``n`` battles served to ``user`` and voted by the real path: the stronger
+    model wins, equal strengths tie."""
+
+    def choose(battle):
+        a, b = strength[battle.model_a_id], strength[battle.model_b_id]
+        return "tie" if a == b else ("model_a" if a > b else "model_b")
+
+    cast_votes(user, n, choose=choose, seed=seed)
+    selectors.current_scores_forget()
+
+
+def test_the_floor_holds_in_what_is_actually_served(arena, alice, settings, quiet, open_limits):
     ids = sorted(m.id for m in arena["models"])
     starved = ids[0]
-    for i, lo in enumerate(ids):
-        for hi in ids[i + 1 :]:
-            PairStat.objects.create(
-                model_lo_id=lo, model_hi_id=hi, voted=100_000 if starved in (lo, hi) else 0
-            )
-    seats = Counter()
-    for seed in range(300):
-        pick = sampler.pick(user=alice, rng=random.Random(seed))
-        seats[pick.answer_a.model_id] += 1
-        seats[pick.answer_b.model_id] += 1
-    # Without the floor the starved model would get about 3% of the seats.
-    assert seats[starved] / 600 > 0.15
+    # Three models always tie (their order is in doubt); the fourth always loses
+    # (its place is settled, so the uncertainty weights leave it almost no seats).
+    _vote(alice, 60, {m: (0 if m == starved else 1) for m in ids})
+
+    def seats_of_starved():
+        seats = Counter()
+        for seed in range(300):
+            pick = sampler.pick(user=alice, rng=random.Random(seed))
+            seats[pick.answer_a.model_id] += 1
+            seats[pick.answer_b.model_id] += 1
+        return seats[starved] / 600
+
+    settings.QUALITY_SAMPLER_FLOOR = 0.0
+    assert seats_of_starved() < 0.12
+    settings.QUALITY_SAMPLER_FLOOR = 0.2
+    assert seats_of_starved() > 0.17
 
 
 def test_every_battle_records_the_probability_of_its_pair(arena, alice, bob, quiet):

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from datafi.accounts.models import User
+from datafi.flows import fold
 from evals import services
 from evals.models import Answer, Battle, PairStat, Vote
 from evals.quality import selectors as quality_selectors
@@ -120,13 +121,13 @@ def test_a_batch_folds_exactly_as_the_votes_would_one_at_a_time(db, monkeypatch,
     assert not BattleOutcome.objects.exists() and not LedgerTransaction.objects.exists()
 
     start = transaction.savepoint()
-    while services.votes_fold(limit=1):
+    while fold.votes_fold(limit=1):
         pass
     one_at_a_time = _state()
     transaction.savepoint_rollback(start)
     assert services.votes_unfolded() == 50
 
-    assert services.votes_fold(limit=500) == 50
+    assert fold.votes_fold(limit=500) == 50
     in_one_batch = _state()
     assert in_one_batch == one_at_a_time
     # The batch did what the votes call for: the fast voter is excluded (all
@@ -142,8 +143,11 @@ def test_a_batch_folds_exactly_as_the_votes_would_one_at_a_time(db, monkeypatch,
 
 def test_deferred_votes_count_for_nothing_until_folded_and_then_once(arena, alice, settings):
     settings.VOTE_FOLD = "deferred"
+    settings.QUALITY_IMPOSSIBLE_VOTE_MS = (
+        0  # an instant scripted vote; the speed rule is tested apart
+    )
     battle = services.battle_serve(user=alice)
-    reveal = services.vote_cast(user=alice, battle_id=battle.id, choice="model_b")
+    reveal = fold.vote_cast(user=alice, battle_id=battle.id, choice="model_b")
     assert reveal.as_dict()["model_b"]["name"] == battle.model_b.name
     assert Vote.objects.get(battle=battle).folded_at is None
     assert not PairCount.objects.exists() and not LedgerTransaction.objects.exists()
@@ -152,15 +156,15 @@ def test_deferred_votes_count_for_nothing_until_folded_and_then_once(arena, alic
     assert Vote.objects.get(battle=battle).folded_at is not None
     assert BattleOutcome.objects.filter(battle_id=battle.id, choice="model_b").exists()
     assert LedgerTransaction.objects.filter(source_key=f"vote:{battle.id}").count() == 1
-    assert services.votes_fold() == 0
+    assert fold.votes_fold() == 0
 
 
 def test_a_refused_vote_leaves_nothing_to_fold(arena, alice, bob):
     battle = services.battle_serve(user=alice)
     with pytest.raises(Exception, match="someone else"):
-        services.vote_cast(user=bob, battle_id=battle.id, choice="tie")
+        fold.vote_cast(user=bob, battle_id=battle.id, choice="tie")
     assert not Vote.objects.exists()
-    assert services.votes_fold() == 0
+    assert fold.votes_fold() == 0
     battle.refresh_from_db()
     assert battle.status == Battle.Status.SERVED
 
@@ -175,6 +179,7 @@ def test_concurrent_folds_fold_each_vote_once(settings):
     # Scripted voters vote in milliseconds: let the reading-speed rule pass
     # them, so that every vote earns (voters vote for the stronger model).
     settings.QUALITY_MIN_VOTE_MS, settings.QUALITY_READ_WPM = 0, 10**9
+    settings.QUALITY_IMPOSSIBLE_VOTE_MS = 0
     arena = build_arena(prompts=30)
     strength = {m.id: -i for i, m in enumerate(arena["models"])}
     voters = _voters(12)
@@ -184,7 +189,7 @@ def test_concurrent_folds_fold_each_vote_once(settings):
     def folder():
         try:
             while not stop.is_set() or services.votes_unfolded():
-                folded.append(services.votes_fold(limit=7))
+                folded.append(fold.votes_fold(limit=7))
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
@@ -200,7 +205,7 @@ def test_concurrent_folds_fold_each_vote_once(settings):
                 battle = services.battle_serve(user=voter, rng=rng)
                 a_wins = strength[battle.model_a_id] > strength[battle.model_b_id]
                 choice = "model_a" if a_wins else "model_b"
-                services.vote_cast(user=voter, battle_id=battle.id, choice=choice)
+                fold.vote_cast(user=voter, battle_id=battle.id, choice=choice)
     finally:
         stop.set()
         for t in threads:

@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from datafi.accounts import services as account_services
+from datafi.flows import fold
 from evals import services
 from evals.models import Prompt
 from evals.provider.services import prompt_set_upsert
@@ -51,10 +52,14 @@ def revoked_key(orgs, bob):
 
 
 @pytest.fixture
-def votes(orgs, django_user_model):
+def votes(orgs, django_user_model, settings):
     """Twelve voted battles through the real services (the sampler covers every
     pair), one excluded, one left open, one tie and one both_bad."""
     from evals.models import Battle
+
+    # These votes follow their battles within milliseconds; the speed rule
+    # would exclude them all, and the provider tests need counted battles.
+    settings.QUALITY_IMPOSSIBLE_VOTE_MS = 0
 
     choices = ["model_a", "model_b", "tie", "both_bad", "model_a", "model_b"] * 2
     voters = [
@@ -68,7 +73,7 @@ def votes(orgs, django_user_model):
     for n, choice in enumerate(choices):
         voter = voters[n % 3]
         battle = services.battle_serve(user=voter, rng=rng)
-        services.vote_cast(user=voter, battle_id=battle.id, choice=choice, reasons=["more_helpful"])
+        fold.vote_cast(user=voter, battle_id=battle.id, choice=choice, reasons=["more_helpful"])
         battles.append(battle)
     excluded = battles[0]
     Battle.objects.filter(pk=excluded.pk).update(excluded=True, exclusion_reason="identity leak")

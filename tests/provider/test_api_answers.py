@@ -102,14 +102,14 @@ def test_one_bad_line_rejects_the_upload_and_every_bad_line_is_reported(client, 
 
 def test_another_organisations_model_reads_as_unknown(client, mallory_key, fresh):
     resp = upload(client, mallory_key, [{"model": "fresh", "prompt": "p0", "text": "spoof"}])
-    assert resp.status_code == 400 and resp.json()["errors"][0]["code"] == "unknown_model"
+    assert resp.status_code == 404 and resp.json()["errors"][0]["code"] == "unknown_model"
     assert not Answer.objects.filter(model__slug="fresh").exists()
 
 
 def test_prompts_outside_published_sets_are_refused(client, bob_key, fresh):
     prompt_set_upsert(slug="core", name="Core prompts", prompts=[])
     resp = upload(client, bob_key, [{"model": "fresh", "prompt": "p0", "text": "x"}])
-    assert resp.status_code == 400 and resp.json()["errors"][0]["code"] == "unknown_prompt"
+    assert resp.status_code == 404 and resp.json()["errors"][0]["code"] == "unknown_prompt"
 
 
 @pytest.mark.parametrize(
@@ -119,6 +119,7 @@ def test_prompts_outside_published_sets_are_refused(client, bob_key, fresh):
         (b"\n\n  \n", "application/x-ndjson", 400, "empty_upload"),
         (b"\xff\xfe\x00garbage", "application/x-ndjson", 400, "invalid_encoding"),
         (b'{"model": "fresh"}', "application/json", 415, "unsupported_media_type"),
+        (b'{"model": "fresh"}', "text/plain", 415, "unsupported_media_type"),
         (b'{"model": "fresh"}', "multipart/form-data; boundary=x", 415, "unsupported_media_type"),
     ],
 )

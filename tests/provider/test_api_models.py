@@ -165,7 +165,7 @@ def test_prompt_set_errors_are_4xx(client, bob_key):
     resp = client.get("/api/v1/prompt-sets/core/prompts?unanswered_by=orbisque-xl", **auth(bob_key))
     assert resp.status_code == 404  # another organisation's model
     resp = client.get("/api/v1/prompt-sets/core/prompts?page_size=0", **auth(bob_key))
-    assert resp.status_code == 200  # DRF falls back to the default page size
+    assert resp.status_code == 400  # as the schema states: 1 to 500, no silent default
     resp = client.get("/api/v1/prompt-sets/core/prompts?cursor=bz14", **auth(bob_key))
     assert resp.status_code == 404 and resp.json()["code"] == "not_found"
 
@@ -177,4 +177,4 @@ def test_load_demo_puts_the_demo_prompts_in_a_demo_set(db):
 
     call_command("load_demo", verbosity=0)
     demo = PromptSet.objects.get(slug="demo")
-    assert demo.prompts.count() == 120
+    assert demo.prompts.count() == 146

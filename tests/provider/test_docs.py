@@ -28,6 +28,22 @@ def test_the_schema_is_valid_and_covers_every_operation(client, db, tmp_path):
         "GET /api/v1/votes",
         "GET /api/v1/fairness",
         "GET /api/v1/datasets/export",
+        "GET /api/v1/analytics/models/{slug}",
+        "GET /api/v1/analytics/models/{slug}/battles",
+        "GET /api/v1/analytics/models/{slug}/csv",
+        "POST /api/v1/live-models",
+        "GET /api/v1/models/{slug}/endpoint",
+        "POST /api/v1/models/{slug}/endpoint/probe",
+        "POST /api/v1/models/{slug}/endpoint/pause",
+        "POST /api/v1/models/{slug}/endpoint/resume",
+        "POST /api/v1/models/{slug}/endpoint/key",
+        "GET /api/v1/models/{slug}/generation-jobs",
+        "POST /api/v1/models/{slug}/generation-jobs",
+        "GET /api/v1/generation-jobs/{job_id}",
+        "POST /api/v1/testing-models",
+        "GET /api/v1/models/{slug}/standing",
+        "POST /api/v1/models/{slug}/release",
+        "POST /api/v1/models/{slug}/withdraw",
     }
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 

@@ -4,6 +4,8 @@ import random
 
 import pytest
 
+from datafi.flows import fold
+
 
 @pytest.fixture(autouse=True)
 def _rating_pipeline_only(settings):
@@ -24,7 +26,7 @@ def cast_votes(user, n: int, choose=None, seed: int = 0) -> list:
     for _ in range(n):
         battle = services.battle_serve(user=user)
         choice = choose(battle) if choose else rng.choice(choices)
-        services.vote_cast(user=user, battle_id=battle.id, choice=choice)
+        fold.vote_cast(user=user, battle_id=battle.id, choice=choice)
         battles.append((battle, choice))
     return battles
 

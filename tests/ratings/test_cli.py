@@ -162,9 +162,12 @@ def test_it_names_the_bad_row_of_a_broken_file(tmp_path, capsys):
         '{"model_a": "x", "model_b": "y", "winner": "maybe"}\n'
     )
     with pytest.raises(CommandError, match="line 2"):
-        call_command("leaderboard", "--input", str(path))
+        call_command("leaderboard", "--input", str(path), "--strict")
+    printed = run_cli(capsys, "--input", str(path), "--rounds", "5")
+    assert "skipped 1 of 2 rows that cannot count: 1 unknown winner" in printed.err
+    # The flag of the days when refusing was the default still works.
     printed = run_cli(capsys, "--input", str(path), "--skip-bad-rows", "--rounds", "5")
-    assert "skipped 1 bad rows" in printed.err
+    assert "skipped 1 of 2 rows" in printed.err
     nostyle = tmp_path / "nostyle.jsonl"
     nostyle.write_text('{"model_a": "x", "model_b": "y", "winner": "model_a"}\n')
     with pytest.raises(CommandError, match="style control needs the answer texts"):

@@ -53,9 +53,18 @@ async def test_the_snapshot_event_travels_through_redis(arena, alice, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_foreign_origin_is_refused(db):
+async def test_a_foreign_origin_is_refused(db, settings):
+    # The in-memory layer: a refused consumer cancelled on this test's event loop
+    # must not touch the process's Redis layer, which keeps receive state per
+    # layer instance and then refused every later receive from another loop
+    # (the live-battle websockets of the browser tests broke that way on CI).
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     communicator = WebsocketCommunicator(
         application, "/ws/leaderboard/", headers=[(b"origin", b"http://evil.example")]
     )
     connected, _ = await communicator.connect()
     assert not connected
+    # As a browser does after the refusal. Left open, the refused consumer kept
+    # waiting on the channel layer and the test's event loop never closed (it
+    # hung CI when the layer was Redis).
+    await communicator.disconnect()

@@ -210,4 +210,4 @@ def test_snapshot_history_pages_with_a_cursor(client, voted):
     assert [s["id"] for s in rest["results"]] == ids[2:]
     assert rest["next"] is None
     bad = client.get("/api/v1/leaderboard/snapshots?cursor=garbage")
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert bad.status_code == 404 and bad.json()["code"] == "not_found"

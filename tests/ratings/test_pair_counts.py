@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from datafi.flows import fold
 from evals import services
 from evals.models import Battle, Vote
 from evals.quality.models import BattleSampling
@@ -33,7 +34,7 @@ def _pair(battle):
 )
 def test_it_counts_each_verdict_in_the_right_column(arena, alice, choice, field_for_a):
     battle = services.battle_serve(user=alice)
-    services.vote_cast(user=alice, battle_id=battle.id, choice=choice)
+    fold.vote_cast(user=alice, battle_id=battle.id, choice=choice)
     counts = selectors.pair_outcome_counts(
         model_a_id=battle.model_a_id, model_b_id=battle.model_b_id
     )
@@ -54,7 +55,7 @@ def test_it_counts_each_verdict_in_the_right_column(arena, alice, choice, field_
 
 def test_it_marks_the_four_slices_of_the_vote_dirty(arena, alice):
     battle = services.battle_serve(user=alice)
-    services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+    fold.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
     cat, lang = battle.prompt.category, battle.prompt.language
     dirty = set(
         RefreshRequest.objects.filter(dirty_since__isnull=False).values_list("category", "language")
@@ -65,7 +66,7 @@ def test_it_marks_the_four_slices_of_the_vote_dirty(arena, alice):
 def test_a_failed_fold_leaves_the_vote_queued_and_a_later_fold_counts_it_once(arena, alice):
     battle = services.battle_serve(user=alice)
     with mock.patch.object(ratings_services, "_mark_dirty", side_effect=RuntimeError("boom")):
-        reveal = services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+        reveal = fold.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
     # The vote is committed and revealed; nothing it causes is, yet.
     assert reveal.vote.choice == "model_a"
     vote = Vote.objects.get(battle=battle)
@@ -77,8 +78,8 @@ def test_a_failed_fold_leaves_the_vote_queued_and_a_later_fold_counts_it_once(ar
     assert not LedgerTransaction.objects.exists()
     assert services.votes_unfolded() == 1
     # The next fold (a worker, the server's background pass) counts it, once.
-    assert services.votes_fold() == 1
-    assert services.votes_fold() == 0
+    assert fold.votes_fold() == 1
+    assert fold.votes_fold() == 0
     assert services.votes_unfolded() == 0
     assert _pair(battle).wins_lo + _pair(battle).wins_hi == 1
     assert BattleOutcome.objects.filter(battle_id=battle.id).count() == 1
@@ -102,10 +103,14 @@ def test_a_vote_stays_a_handful_of_queries(arena, alice, settings):
             ).exists()
         ):
             break
-        services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+        fold.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
     # The whole path, limits and reliability included (alice's one-sided votes
     # above were not assessed: one assessed vote cannot exclude her).
     settings.QUALITY_DEFENCES = True
+    # Votes here follow their battle within milliseconds: no person could,
+    # and such a vote is excluded (tested in test_quality_speed); this test
+    # measures a vote that counts.
+    settings.QUALITY_IMPOSSIBLE_VOTE_MS = 0
     with CaptureQueriesContext(connection) as ctx:
         services.vote_record(user=alice, battle_id=battle.id, choice="tie")
     # The vote request: the conditional flip of the battle (which locks it),
@@ -113,11 +118,11 @@ def test_a_vote_stays_a_handful_of_queries(arena, alice, settings):
     # process's copy of the models table (loaded by the votes above).
     assert len(ctx.captured_queries) == 3 + 2, [q["sql"][:60] for q in ctx.captured_queries]
     with CaptureQueriesContext(connection) as ctx:
-        assert services.votes_fold() == 1
+        assert fold.votes_fold() == 1
     ours = [q["sql"] for q in ctx.captured_queries if "ratings_" in q["sql"]]
     # The pair counts' upsert, the outcome insert, the dirty-flag update and
     # its insert-if-missing; the reliability fold reads the pair's history.
-    assert len(ours) == 5, [sql[:70] for sql in ours]
+    assert len(ours) == 5, "\n".join(sql[:150] for sql in ours)
     # The claim; 4 for the reliability rows and what their assessment reads
     # (create-if-missing, lock, the pairs' history, the ratings' version); the
     # sampler's pair stat; 4 for the ratings; the reliability save; 8 for the

@@ -1,5 +1,6 @@
 """Rewards fixtures: a fresh in-process EVM per test, wallets with known keys, helpers."""
 
+import socket
 import uuid
 
 import pytest
@@ -43,26 +44,9 @@ def award(user, points: int):
     """Credit ``points`` through the vote rule (as if for votes), one vote per call."""
     from django.db import transaction
 
-    from rewards.services import ledger
-
     with transaction.atomic():
-        got = ledger.points_award_for_vote(user=user, battle_id=uuid.uuid4())
+        got = award_one_vote(user=user, battle_id=uuid.uuid4())
     assert got == points, f"expected a vote worth {points}, got {got}"
-
-
-@pytest.fixture
-def evm(settings):
-    """A fresh in-process EVM (and no CHAIN_RPC_URL) for this test."""
-    from rewards import chain
-
-    settings.CHAIN_RPC_URL = ""
-    settings.CHAIN_PRIVATE_KEY = ""
-    settings.CHAIN_ID = 0
-    settings.CHAIN_CONFIRMATIONS = 1
-    settings.REWARD_WORKER_ON_DEMAND = False
-    chain.reset()
-    yield chain
-    chain.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +67,49 @@ def assert_ledger_sound():
     assert ledger.unbalanced_transactions() == []
     assert ledger.balance_mismatches() == []
     assert not Account.objects.filter(balance__lt=0).exclude(kind="issuance").exists()
+
+
+def _port_in_range() -> int:
+    # A range of its own, apart from the ports other suites' servers take.
+    for port in range(18450, 18500):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 18450-18499")
+
+
+@pytest.fixture
+def anvil_node(tmp_path, settings):
+    """An anvil node of its own (ports 18450-18499), counting one confirmation."""
+    from rewards import chain
+    from tests.rewards.test_anvil import ANVIL_KEY, Anvil
+
+    node = Anvil(tmp_path / "anvil-state.json")
+    node.port = _port_in_range()
+    node.start()
+    settings.CHAIN_RPC_URL = node.url
+    settings.CHAIN_PRIVATE_KEY = ANVIL_KEY
+    settings.CHAIN_ID = 0
+    settings.CHAIN_CONFIRMATIONS = 1
+    settings.CHAIN_TIMEOUT = 3.0
+    settings.REWARD_WORKER_ON_DEMAND = False
+    chain.reset()
+    yield node
+    node.stop()
+    chain.reset()
+
+
+def award_one_vote(*, user, battle_id, multiplier: float = 1.0) -> int:
+    """Credit one vote through the fold's own entry point; the points booked."""
+    from django.utils import timezone
+
+    from rewards.services import VoteCredit, points_award_for_votes
+
+    credit = VoteCredit(
+        user_id=getattr(user, "id", user), battle_id=battle_id, at=timezone.now(),
+        multiplier=multiplier,
+    )  # fmt: skip
+    return points_award_for_votes(credits=[credit])[battle_id]

@@ -8,7 +8,7 @@ from django.test import Client
 from rewards.models import LedgerTransaction, Redemption
 from rewards.services import ledger, payouts
 from tests.concurrency import run_concurrently
-from tests.rewards.conftest import assert_ledger_sound, award, link_wallet
+from tests.rewards.conftest import assert_ledger_sound, award, award_one_vote, link_wallet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +70,7 @@ def test_concurrent_votes_respect_the_daily_cap(alice, settings):
 
     def vote(i):
         with transaction.atomic():
-            return ledger.points_award_for_vote(user=alice, battle_id=uuid.uuid4())
+            return award_one_vote(user=alice, battle_id=uuid.uuid4())
 
     run_concurrently(20, vote)
     assert ledger.balances_for(alice).available == 50

@@ -6,25 +6,32 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from datafi.api import ApiError
+from datafi.flows import fold
 from rewards.models import Account, AppendOnlyError, Entry, LedgerTransaction
 from rewards.services import ledger, redemptions
 from tests.conftest import build_arena
-from tests.rewards.conftest import assert_ledger_sound, award, link_wallet
+from tests.rewards.conftest import assert_ledger_sound, award, award_one_vote, link_wallet
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_vote_credits_the_voter_once_through_the_arena(alice):
+def test_a_vote_credits_the_voter_once_through_the_arena(alice, settings):
     from evals import services
+
+    settings.QUALITY_IMPOSSIBLE_VOTE_MS = (
+        0  # an instant scripted vote; the speed rule is tested apart
+    )
 
     build_arena(prompts=3)
     battle = services.battle_serve(user=alice)
-    services.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
-    assert ledger.balances_for(alice).available == 10
+    fold.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+    # A vote quicker than reading earns a graded share (at least half) of 10.
+    earned = ledger.balances_for(alice).available
+    assert 5 <= earned <= 10
     # A retried credit for the same battle books nothing.
     with transaction.atomic():
-        assert ledger.points_award_for_vote(user=alice, battle_id=battle.id) == 0
-    assert ledger.balances_for(alice).available == 10
+        assert award_one_vote(user=alice, battle_id=battle.id) == 0
+    assert ledger.balances_for(alice).available == earned
     assert LedgerTransaction.objects.filter(source_key=f"vote:{battle.id}").count() == 1
     assert_ledger_sound()
 
@@ -35,7 +42,7 @@ def test_a_rejected_vote_credits_nothing(alice, bob):
     build_arena(prompts=3)
     battle = services.battle_serve(user=alice)
     with pytest.raises(ApiError):
-        services.vote_cast(user=bob, battle_id=battle.id, choice="model_a")
+        fold.vote_cast(user=bob, battle_id=battle.id, choice="model_a")
     assert ledger.balances_for(bob).available == 0
     assert not LedgerTransaction.objects.exists()
 
@@ -46,25 +53,20 @@ def test_the_daily_cap_stops_credits(alice, settings):
     award(alice, 10)
     award(alice, 5)  # only 5 left under the cap
     with transaction.atomic():
-        assert ledger.points_award_for_vote(user=alice, battle_id=uuid.uuid4()) == 0
+        assert award_one_vote(user=alice, battle_id=uuid.uuid4()) == 0
     assert ledger.balances_for(alice).available == 25
     assert_ledger_sound()
 
 
-def test_an_unreliable_voter_earns_nothing(alice, monkeypatch):
-    from rewards import rules
-
-    monkeypatch.setattr(rules, "vote_multiplier", lambda user: 0.0)
+def test_an_unreliable_voter_earns_nothing(alice):
     with transaction.atomic():
-        assert ledger.points_award_for_vote(user=alice, battle_id=uuid.uuid4()) == 0
+        assert award_one_vote(user=alice, battle_id=uuid.uuid4(), multiplier=0.0) == 0
     assert ledger.balances_for(alice).available == 0
 
 
-def test_a_half_reliable_voter_earns_half(alice, monkeypatch):
-    from rewards import rules
-
-    monkeypatch.setattr(rules, "vote_multiplier", lambda user: 0.5)
-    award(alice, 5)
+def test_a_half_reliable_voter_earns_half(alice):
+    with transaction.atomic():
+        assert award_one_vote(user=alice, battle_id=uuid.uuid4(), multiplier=0.5) == 5
 
 
 def test_unbalanced_or_empty_transactions_are_refused(alice):
@@ -157,3 +159,15 @@ def test_postgres_refuses_an_unbalanced_transaction_at_commit(alice):
         with connection.cursor() as cur:
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert not LedgerTransaction.objects.filter(source_key="forged").exists()
+
+
+def test_a_vote_earns_what_its_shown_weight_says(alice, settings):
+    """Weight 0.6959 is shown as "weight 0.70": it earns 7 of 10, not 6 (it used to floor)."""
+    from evals.selectors import VoteOutcome
+
+    settings.REWARD_POINTS_PER_VOTE = 10
+    with transaction.atomic():
+        points = award_one_vote(user=alice, battle_id=uuid.uuid4(), multiplier=0.6959)
+    assert points == 7
+    outcome = VoteOutcome.of(points=points, weight=0.6959, excluded=False, exclusion_reason="")
+    assert "It earns 7 of 10 points (weight 0.70)" in outcome.reason

@@ -26,7 +26,7 @@ from datafi.api import ApiError
 from rewards import chain
 from rewards.models import Epoch, Redemption
 from rewards.services import ledger, payouts, redemptions
-from tests.rewards.conftest import assert_ledger_sound, link_wallet
+from tests.rewards.conftest import assert_ledger_sound, award_one_vote, link_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -61,9 +61,7 @@ class PayoutMachine(RuleBasedStateMachine):
         step("award")
         for _ in range(votes):
             with transaction.atomic():
-                self.awarded[user.id] += ledger.points_award_for_vote(
-                    user=user, battle_id=uuid.uuid4()
-                )
+                self.awarded[user.id] += award_one_vote(user=user, battle_id=uuid.uuid4())
 
     @rule(
         who=st.integers(0, 1),
@@ -178,7 +176,7 @@ def test_the_ledger_holds_through_any_sequence_of_payout_steps(evm, settings_fix
     run_state_machine_as_test(
         PayoutMachine,
         settings=settings(
-            max_examples=10,
+            max_examples=14,
             stateful_step_count=20,
             deadline=None,
             # Reproducible in CI: the same sequences each run, so the coverage

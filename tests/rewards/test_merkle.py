@@ -186,3 +186,20 @@ def test_every_proof_verifies_and_a_tampered_amount_does_not(payouts, data):
     if len(payouts) > 1:
         (first, amount_first), (second, _) = list(payouts.items())[:2]
         assert not verify(root, second, amount_first, tree.proof(first))
+
+
+def test_a_hash_tree_over_the_same_leaves_is_the_payout_tree():
+    from rewards.merkle import HashTree, verify_leaf
+
+    rows = [(f"0x{k:040x}", 10**18 * k) for k in range(1, 12)]
+    payout = MerkleTree(rows)
+    leaves = [leaf_hash(account, amount) for account, amount in rows]
+    tree = HashTree(reversed(leaves))
+    assert tree.root() == payout.root()
+    for (account, _amount), leaf in zip(rows, leaves, strict=True):
+        assert tree.proof(leaf) == payout.proof(account)
+        assert verify_leaf(tree.root(), leaf, tree.proof(leaf))
+    with pytest.raises(ValueError, match="duplicate leaf"):
+        HashTree([leaves[0], leaves[0]])
+    with pytest.raises(KeyError):
+        tree.proof(b"\x01" * 32)

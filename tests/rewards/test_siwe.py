@@ -248,3 +248,115 @@ def test_a_replayed_sign_in_is_refused(client, challenge):
     resp = post(client, "/api/wallet/login", {"message": msg, "signature": sign(msg, "dora")})
     assert resp.status_code == 409
     assert client.get("/api/rewards/summary").status_code == 401
+
+
+# --- the URI names this site's whole origin (D11) ---------------------------------
+
+
+def _with_uri(msg: str, uri: str) -> str:
+    return "\n".join(
+        f"URI: {uri}" if line.startswith("URI: ") else line for line in msg.split("\n")
+    )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "ftp://testserver/x",
+        "javascript://testserver",
+        "javascript://testserver/%0aalert(1)",
+        "https://testserver",
+        "http://testserver:8443/",
+        "http://user@testserver/",
+        "http://testserver.evil.example/",
+        "http://evil.example/testserver",
+        "ws://testserver/",
+    ],
+)
+def test_a_message_whose_uri_is_not_this_origin_is_refused(client, alice, challenge, uri):
+    forged = _with_uri(challenge()["message"], uri)
+    _refused(client, alice, forged, sign(forged, "alice"), "wrong_uri", 403)
+
+
+@pytest.mark.parametrize("uri", ["http://testserver/rewards/", "http://TestServer:80/"])
+def test_a_uri_on_this_origin_is_accepted(client, alice, challenge, uri):
+    msg = _with_uri(challenge()["message"], uri)
+    client.force_login(alice)
+    resp = post(client, "/api/wallet/link", {"message": msg, "signature": sign(msg, "alice")})
+    assert resp.status_code == 200, resp.json()
+
+
+def test_a_message_for_another_scheme_is_refused(client, alice, challenge):
+    forged = "https://" + challenge()["message"]
+    _refused(client, alice, forged, sign(forged, "alice"), "wrong_domain", 403)
+
+
+def test_a_wallet_sign_in_checks_the_origin_too(client, challenge):
+    forged = _with_uri(challenge("dora")["message"], "ftp://testserver/x")
+    resp = post(client, "/api/wallet/login", {"message": forged, "signature": sign(forged, "dora")})
+    assert resp.status_code == 403 and resp.json()["code"] == "wrong_uri"
+    assert not Wallet.objects.exists()
+
+
+# --- nonces are pruned, and the anonymous wallet endpoints throttled (D7) ----------
+
+
+def test_issuing_a_nonce_deletes_the_expired_ones(evm):
+    address = wallet_of("alice").address
+    past = timezone.now() - timedelta(hours=2)
+    for _ in range(3):
+        wallets.siwe_challenge(address=address, domain=DOMAIN, scheme="http", now=past)
+    SiweNonce.objects.filter(pk=SiweNonce.objects.first().pk).update(used_at=past)
+    live = wallets.siwe_challenge(address=address, domain=DOMAIN, scheme="http")
+    assert list(SiweNonce.objects.values_list("nonce", flat=True)) == [live["nonce"]]
+
+
+def test_the_prune_function_keeps_nonces_that_can_still_be_used(evm):
+    address = wallet_of("alice").address
+    now = timezone.now()
+    wallets.siwe_challenge(address=address, domain=DOMAIN, scheme="http", now=now)
+    assert wallets.siwe_nonces_prune(now=now) == 0
+    later = now + timedelta(seconds=601)
+    assert wallets.siwe_nonces_prune(now=later) == 1
+    assert not SiweNonce.objects.exists()
+
+
+@pytest.fixture
+def mid_window(monkeypatch):
+    from datetime import UTC, datetime
+
+    from datafi.accounts import throttle
+
+    monkeypatch.setattr(throttle, "_clock", lambda: datetime(2026, 6, 15, 12, 5, 30, tzinfo=UTC))
+
+
+def test_nonce_requests_are_throttled_per_address(client, evm, settings, mid_window):
+    settings.THROTTLE_WALLET_NONCE = "3/1m,500/1d"
+    body = {"address": wallet_of("mallory").address}
+    for _ in range(3):
+        assert post(client, "/api/wallet/nonce", body).status_code == 201
+    resp = post(client, "/api/wallet/nonce", body)
+    assert resp.status_code == 429
+    assert resp.json()["code"] == "throttled" and "try again" in resp.json()["detail"]
+    assert resp["Retry-After"] == "30"
+    assert SiweNonce.objects.count() == 3
+    other = client.post(
+        "/api/wallet/nonce",
+        data=json.dumps(body),
+        content_type="application/json",
+        REMOTE_ADDR="10.0.0.9",
+    )
+    assert other.status_code == 201
+
+
+def test_wallet_sign_in_attempts_are_throttled_per_address(client, challenge, settings, mid_window):
+    settings.THROTTLE_WALLET_LOGIN = "2/1m"
+    msg = challenge("dora")["message"]
+    for _ in range(2):
+        resp = post(client, "/api/wallet/login", {"message": msg, "signature": sign(msg, "eve")})
+        assert resp.status_code == 401
+    resp = post(client, "/api/wallet/login", {"message": msg, "signature": sign(msg, "dora")})
+    assert resp.status_code == 429 and resp.json()["code"] == "throttled"
+    assert resp["Retry-After"] == "30"
+    assert not Wallet.objects.exists()
+    assert client.get("/api/rewards/summary").status_code == 401

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from datafi.accounts.models import Organization
+from datafi.progress import progress_bar
 from evals.provider import exports
 
 
@@ -39,18 +40,17 @@ class Command(BaseCommand):
         except exports.ExportError as exc:
             raise CommandError(str(exc)) from None
         show = not options["no_progress"]
-        total = exports.export_count(spec) if show else 0
         started = time.monotonic()
-        err = self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr
+        bar = (
+            progress_bar(
+                self.stderr, total=exports.export_count(spec), unit="rows", unit_scale=True
+            )
+            if show
+            else None
+        )
 
         def progress(done: int):
-            width = 30
-            filled = int(width * done / total) if total else width
-            rate = done / max(time.monotonic() - started, 1e-9)
-            err.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows {rate:,.0f} rows/s"
-            )
-            err.flush()
+            bar.update(done - bar.n)
 
         out_path = options["output"]
         written = 0
@@ -66,8 +66,8 @@ class Command(BaseCommand):
         finally:
             if out_path != "-":
                 sink.close()
-        if show:
-            err.write("\n")
+        if bar is not None:
+            bar.close()
         self.stderr.write(
             f"{options['format']}: {written:,} bytes to {out_path} "
             f"in {time.monotonic() - started:.1f}s"

@@ -1,18 +1,19 @@
 """Leaderboard of a battle file, for researchers: no database needed."""
 
+import argparse
 import csv
 import json
 import os
 import sys
-import time
 
 import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from datafi.progress import progress_bar
 from ratings.aggregate import aggregate_battles, index_models
-from ratings.battlefile import BattleFileError, read_battles
-from ratings.table import elo_table, leaderboard_table
+from ratings.battlefile import BadRowError, BattleFileError, read_battles
+from ratings.table import INTERVAL_METHODS, elo_table, leaderboard_table
 
 CSV_COLUMNS = [
     "rank",
@@ -28,25 +29,23 @@ CSV_COLUMNS = [
 ]
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, redrawn at most every 0.2 s."""
+class ReadProgress:
+    """``read_battles`` reports (done, total) in bytes or rows; the bar counts the steps."""
 
-    def __init__(self, stream, label: str):
-        self.stream, self.label, self.last, self.drawn = stream, label, 0.0, False
+    def __init__(self, bar):
+        self.bar = bar
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.2 and done < total:
-            return
-        self.last, self.drawn = now, True
-        frac = done / total if total else 1.0
-        bar = "#" * int(frac * 30)
-        self.stream.write(f"\r{self.label} [{bar:<30}] {frac:6.1%}")
-        self.stream.flush()
+        if self.bar.total != total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
+        self.bar.close()
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _fmt(x, spec=".1f"):
@@ -55,9 +54,11 @@ def _fmt(x, spec=".1f"):
 
 class Command(BaseCommand):
     help = (
-        "Print the leaderboard of a battle file in a public arena layout (arena 33k / 140k "
-        "JSON or JSONL, Kaggle CSV, or Parquet). Needs no database; the numbers are those "
-        "the service shows for the same votes with the same settings."
+        "Print the leaderboard of a battle file in a public layout (arena 33k / 140k, "
+        "Kaggle 55k CSV, search-arena-24k, evalica's LLMFAO; JSON, JSONL, CSV or Parquet). "
+        "Rows that cannot count are skipped and summed up (--strict refuses them). Needs "
+        "no database; the numbers are those the service shows for the same votes with the "
+        "same settings."
     )
     # Reads a file and prints: no system checks or migrations, so it runs on a
     # checkout without a database.
@@ -97,7 +98,31 @@ class Command(BaseCommand):
             default=settings.RATINGS_PRELIMINARY_VOTES,
             help="rows with fewer votes are marked preliminary",
         )
-        parser.add_argument("--skip-bad-rows", action="store_true")
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse a file with rows that cannot count (default: skip and sum them up)",
+        )
+        # Kept for scripts written when refusing was the default; skipping is now.
+        parser.add_argument("--skip-bad-rows", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--prior-sd",
+            type=float,
+            default=settings.RATINGS_PRIOR_SD,
+            help="prior standard deviation of strengths in rating points (0: none)",
+        )
+        parser.add_argument(
+            "--interval",
+            choices=INTERVAL_METHODS,
+            default=settings.RATINGS_INTERVAL,
+            help="bootstrap (percentile) or sandwich (closed-form robust) intervals",
+        )
+        parser.add_argument(
+            "--reweight",
+            action=argparse.BooleanOptionalAction,
+            default=settings.RATINGS_REWEIGHT,
+            help="weight battles inversely to their pair's frequency (as LMArena does)",
+        )
         parser.add_argument(
             "--progress",
             choices=["auto", "always", "never"],
@@ -110,6 +135,8 @@ class Command(BaseCommand):
         path = opts["input"]
         if opts["rounds"] < 0 or opts["style_rounds"] < 0:
             raise CommandError("--rounds and --style-rounds must be non-negative")
+        if opts["prior_sd"] < 0:
+            raise CommandError("--prior-sd must be positive (or 0 for no prior)")
         output = opts.get("output")
         if output and os.path.splitext(output)[1].lower() not in (".json", ".csv"):
             raise CommandError("--output must end in .json or .csv")
@@ -118,15 +145,30 @@ class Command(BaseCommand):
         show = opts["progress"] == "always" or (
             opts["progress"] == "auto" and os.path.getsize(path) > 5 * 1024 * 1024
         )
-        bar = ProgressBar(sys.stderr, f"reading {os.path.basename(path)}") if show else None
+        bar = (
+            ReadProgress(
+                progress_bar(
+                    sys.stderr,
+                    total=None,
+                    desc=f"reading {os.path.basename(path)}",
+                    # bytes for the text formats, rows for Parquet (read_battles)
+                    unit="rows" if path.lower().endswith(".parquet") else "B",
+                    unit_scale=True,
+                )
+            )
+            if show
+            else None
+        )
         try:
             data = read_battles(
                 path,
                 format=None if opts["format"] == "auto" else opts["format"],
                 progress=bar,
                 style=method == "style",
-                on_error="skip" if opts["skip_bad_rows"] else "raise",
+                on_error="raise" if opts["strict"] else "skip",
             )
+        except BadRowError as exc:
+            raise CommandError(f"{exc} (--strict; without it such rows are skipped)") from None
         except BattleFileError as exc:
             raise CommandError(str(exc)) from None
         finally:
@@ -136,6 +178,9 @@ class Command(BaseCommand):
         for row in rows:
             row["preliminary"] = row["votes"] < opts["min_votes"]
         meta["layout"], meta["format"], meta["skipped"] = data.layout, data.format, data.skipped
+        meta["skip_reasons"] = data.skip_reasons
+        if data.skipped:
+            self.stderr.write(data.skip_summary())
         meta["min_votes"] = opts["min_votes"]
         self.print_table(rows, meta)
         if output:
@@ -172,6 +217,9 @@ class Command(BaseCommand):
                 anchor=opts["anchor"],
                 style=style,
                 style_rounds=opts["style_rounds"],
+                prior_sd=opts["prior_sd"] or None,
+                interval=opts["interval"],
+                reweight=opts["reweight"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
@@ -179,7 +227,8 @@ class Command(BaseCommand):
     def print_table(self, rows, meta):
         out = self.stdout
         out.write(
-            f"{meta['method']}: {meta['n_battles']} battles, {meta['n_models']} models "
+            f"{meta['method']}: {_plural(meta['n_battles'], 'battle')}, "
+            f"{_plural(meta['n_models'], 'model')} "
             f"({meta['layout']} layout, {meta['format']})"
         )
         width = max([len("model")] + [len(r["model"]) for r in rows])
@@ -198,8 +247,6 @@ class Command(BaseCommand):
         if meta.get("style_coefficients"):
             coefs = ", ".join(f"{k} {v:+.1f}" for k, v in meta["style_coefficients"].items())
             out.write(f"style coefficients (rating points per s.d.): {coefs}")
-        if meta.get("skipped"):
-            self.stderr.write(f"skipped {meta['skipped']} bad rows")
         for warning in meta.get("warnings", []):
             self.stderr.write(f"warning: {warning}")
 

@@ -1,0 +1,168 @@
+"""Reads for the data market: a version's rows, its PII report, a contributor's proofs."""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Iterator
+
+from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
+
+from datafi.errors import ApiError
+from datafi.market import canonical
+from datafi.market.models import DataSaleConsent, DatasetVersion, ScrubFinding, VersionRow
+
+
+def consent_of(*, user) -> bool | None:
+    """True or False as the contributor said; None if never asked (counts as no)."""
+    return DataSaleConsent.objects.filter(user_id=user.pk).values_list("agreed", flat=True).first()
+
+
+def version_by_id(*, version_id: int) -> DatasetVersion:
+    return DatasetVersion.objects.select_related("product").get(pk=version_id)
+
+
+def version_get(*, product_slug: str, number: int) -> DatasetVersion | None:
+    return (
+        DatasetVersion.objects.select_related("product")
+        .filter(product__slug=product_slug, number=number)
+        .first()
+    )
+
+
+def version_lines(*, version: DatasetVersion, chunk: int = 2000) -> Iterator[str]:
+    """The version's rows in canonical form, one per line (``\\n``), in position order."""
+    rows = (
+        VersionRow.objects.filter(version=version)
+        .order_by("position")
+        .values_list("canonical", flat=True)
+    )
+    for text in rows.iterator(chunk_size=chunk):
+        yield text + "\n"
+
+
+def version_leaves(*, version: DatasetVersion) -> list[str]:
+    return list(VersionRow.objects.filter(version=version).values_list("leaf", flat=True))
+
+
+@functools.lru_cache(maxsize=4)
+def _version_tree(version_id: int, root: str):
+    # A version's leaves never change (the database refuses it), and the root names
+    # them: a cached tree can only be the right one. Rebuilding it per proof would
+    # read and hash every row of the version.
+    tree = canonical.tree(
+        VersionRow.objects.filter(version_id=version_id).values_list("leaf", flat=True)
+    )
+    if tree.root() != root:
+        raise RuntimeError(f"the rows of version {version_id} no longer give its root {root}")
+    return tree
+
+
+def version_scrub_report(*, version: DatasetVersion, limit: int = 200) -> dict:
+    """What the scrubber masked in a version: totals by kind and field, and masked excerpts."""
+    by_kind = dict(
+        ScrubFinding.objects.filter(version=version)
+        .values_list("kind")
+        .annotate(n=Sum("count"))
+        .order_by("kind")
+    )
+    by_field = dict(
+        ScrubFinding.objects.filter(version=version)
+        .values_list("field")
+        .annotate(n=Sum("count"))
+        .order_by("field")
+    )
+    rows = (
+        ScrubFinding.objects.filter(version=version)
+        .values("battle_id")
+        .annotate(n=Count("id"))
+        .count()
+    )
+    items = list(
+        ScrubFinding.objects.filter(version=version)
+        .order_by("kind", "battle_id", "field")
+        .values("battle_id", "field", "kind", "count", "excerpt")[:limit]
+    )
+    return {"by_kind": by_kind, "by_field": by_field, "rows_with_findings": rows, "items": items}
+
+
+def vote_proof(*, user, product_slug: str, number: int, battle_id) -> dict:
+    """A Merkle proof that the vote on ``battle_id`` (one of ``user``'s) is in a version.
+
+    404 for a version that does not exist or is not published yet, a battle that is
+    not the user's, or one not in the version: the answer never says whose a vote is.
+    """
+    try:
+        battle_uuid = uuid.UUID(str(battle_id))
+    except ValueError:
+        raise ApiError("bad_battle_id", _("The battle id is not a UUID.")) from None
+    version = version_get(product_slug=product_slug, number=number)
+    if version is None or version.status != DatasetVersion.Status.PUBLISHED:
+        raise ApiError("not_found", _("No such published dataset version."), status_code=404)
+    row = (
+        VersionRow.objects.filter(version=version, battle_id=battle_uuid, voter_id=user.pk)
+        .values("canonical", "leaf", "position")
+        .first()
+    )
+    if row is None:
+        raise ApiError(
+            "not_in_version", _("None of your votes with this id is in this version."), 404
+        )
+    proof = _version_tree(version.pk, version.root).proof(row["leaf"])
+    return {
+        "dataset": version.product.slug,
+        "version": version.number,
+        "status": version.status,
+        "row_format": version.row_format,
+        "row": row["canonical"],
+        "leaf": row["leaf"],
+        "proof": proof,
+        "root": version.root,
+        "network": version.network,
+        "tx_hash": version.tx_hash,
+        "block_number": version.block_number,
+    }
+
+
+def versions_registering() -> list[int]:
+    return list(
+        DatasetVersion.objects.filter(status=DatasetVersion.Status.REGISTERING).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def copy_compare(*, version: DatasetVersion, lines) -> dict:
+    """A downloaded copy of ``version`` against its frozen rows: the copy's root and rows,
+    and the battles whose rows are missing from the copy, added to it, or changed in it.
+
+    Raises ``canonical.RowError`` for a copy that is not in the row form.
+    """
+    copy_leaves: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            copy_leaves[canonical.leaf(row)] = str(row["battle_id"])
+        except (ValueError, canonical.RowError) as exc:
+            raise canonical.RowError(f"line {number}: {exc}") from None
+    if not copy_leaves:
+        raise canonical.RowError("the copy has no rows")
+    ours = dict(
+        (leaf, battle.hex)
+        for leaf, battle in VersionRow.objects.filter(version=version).values_list(
+            "leaf", "battle_id"
+        )
+    )
+    missing = {ours[leaf] for leaf in ours.keys() - copy_leaves.keys()}
+    extra = {copy_leaves[leaf] for leaf in copy_leaves.keys() - ours.keys()}
+    return {
+        "root": canonical.tree(copy_leaves).root(),
+        "rows": len(copy_leaves),
+        "changed": sorted(missing & extra),
+        "missing": sorted(missing - extra),
+        "added": sorted(extra - missing),
+    }

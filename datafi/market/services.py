@@ -1,0 +1,404 @@
+"""Writes for the data market: consent, freezing a version, its review and registration steps.
+
+Battles and votes are read through evals' selectors, voters' reliability through
+evals.quality's; the chain is reached by the flow (datafi.flows.market), never here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from datafi.errors import ApiError
+from datafi.market import canonical, scrub
+from datafi.market.models import (
+    DataSaleConsent,
+    DatasetProduct,
+    DatasetVersion,
+    ScrubFinding,
+    VersionRow,
+)
+from evals import selectors as evals_selectors
+from evals.provider.selectors import voter_pseudonym
+from evals.quality import selectors as quality_selectors
+
+SCRUBBED_FIELDS = ("prompt", "response_a", "response_b")
+VersionStatus = DatasetVersion.Status
+INSERT_BATCH = 2000
+
+
+# --- consent ------------------------------------------------------------------------
+
+
+def consent_set(*, user, agreed: bool, source: str = "settings") -> DataSaleConsent:
+    """Record whether ``user`` agrees to their votes being sold; applies to later versions."""
+    if not isinstance(agreed, bool):
+        raise ApiError("bad_consent", _("Consent is yes or no."))
+    row, _created = DataSaleConsent.objects.update_or_create(
+        user_id=user.pk,
+        defaults={"agreed": agreed, "changed_at": timezone.now(), "source": source},
+    )
+    return row
+
+
+# --- products -----------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def product_create(*, operator, **fields) -> DatasetProduct:
+    """Define a dataset product (its filter, card, licence, per-model terms and price)."""
+    product = DatasetProduct(created_by=operator, **fields)
+    try:
+        product.full_clean()
+    except ValidationError as exc:
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise ApiError("bad_product", detail) from None
+    product.save()
+    return product
+
+
+# --- freezing a version -------------------------------------------------------------
+
+
+class _Prompts:
+    """Collapses duplicate prompts: one canonical (scrubbed) text per normalised text."""
+
+    def __init__(self):
+        self.by_key: dict[str, tuple[str, list]] = {}  # key -> (scrubbed text, findings)
+        self.raw_by_key: dict[str, set[str]] = {}
+        self.ids_by_key: dict[str, set[int]] = {}
+        self.exact_duplicates = 0
+        self.normalised_duplicates = 0
+
+    def get(self, battle) -> tuple[str, str, list]:
+        key = canonical.prompt_key(battle.prompt)
+        ids = self.ids_by_key.setdefault(key, set())
+        if battle.prompt_id not in ids:
+            if ids:
+                # Another prompt record with the same text (exactly, or once normalised).
+                if battle.prompt in self.raw_by_key[key]:
+                    self.exact_duplicates += 1
+                else:
+                    self.normalised_duplicates += 1
+            ids.add(battle.prompt_id)
+            self.raw_by_key.setdefault(key, set()).add(battle.prompt)
+        if key not in self.by_key:
+            self.by_key[key] = scrub.scrub(battle.prompt, language=battle.language)
+        text, findings = self.by_key[key]
+        return key, text, findings
+
+
+def _finding_rows(version, battle_id, field: str, masked: str, findings) -> list[ScrubFinding]:
+    counts = Counter(f.kind for f in findings)
+    return [
+        ScrubFinding(
+            version=version,
+            battle_id=battle_id,
+            field=field,
+            kind=kind,
+            count=n,
+            excerpt=scrub.excerpt(masked, around=scrub.MASKS[kind])[:200],
+        )
+        for kind, n in sorted(counts.items())
+    ]
+
+
+def _card_section(*, rows: int, prompts: int, dedup: dict, scrub_counts: dict, left_out: dict):
+    lines = [
+        "",
+        "## This version",
+        "",
+        f"- Rows (voted battles): {rows}; distinct prompts: {prompts}.",
+        f"- Duplicate prompts collapsed: {dedup['exact'] + dedup['normalised']} "
+        f"({dedup['exact']} exact, {dedup['normalised']} equal once normalised: case, "
+        "width, punctuation and spacing ignored).",
+        f"- Repeated judgements dropped (the same voter, prompt and pair of models): "
+        f"{dedup['repeated_judgements']}.",
+        "- Personal data masked: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(scrub_counts.items())) or "none")
+        + ".",
+        f"- Votes left out: {left_out['no_consent']} (the contributor did not agree to their "
+        f"data being sold), {left_out['reliability']} (voter reliability below the minimum).",
+    ]
+    return "\n".join(lines)
+
+
+@transaction.atomic(durable=True)
+def version_freeze(*, product_id: int, operator, now: datetime | None = None) -> DatasetVersion:
+    """Freeze a new version of a product: its rows (consenting contributors only, reliable
+    enough, PII-scrubbed, duplicates collapsed), their root and metadata, the scrub report.
+
+    The version then awaits the operator's review; nothing is sent to the chain here.
+    """
+    now = now or timezone.now()
+    # One freeze per product at a time: the version number is taken under this lock.
+    product = DatasetProduct.objects.select_for_update().filter(pk=product_id).first()
+    if product is None:
+        raise ApiError("not_found", _("No such dataset."), status_code=404)
+    modes = [
+        m for m, on in (("stored", product.include_stored), ("live", product.include_live)) if on
+    ]
+    consenting = set(DataSaleConsent.objects.filter(agreed=True).values_list("user_id", flat=True))
+    prompts = _Prompts()
+    answers: dict[int, tuple[str, list]] = {}
+    seen_judgements: set[tuple] = set()
+    left_out = {"no_consent": 0, "reliability": 0}
+    repeated = 0
+    # Kept per row: ids, the row (whose texts are the scrub caches' shared strings) and
+    # its leaf; canonical bytes are made again at insert time rather than held for
+    # every row (they repeat both answers: gigabytes over a million votes).
+    pending = []  # (battle id, voter id, row dict, leaf)
+    flagged = []  # (battle id, field, masked text, findings): rows the scrubber touched
+    scrub_counts = Counter()
+    slugs: set[str] = set()
+    keys: set[str] = set()
+    for chunk in evals_selectors.dataset_battles(
+        categories=product.categories,
+        languages=product.languages,
+        model_slugs=product.model_slugs,
+        voted_from=product.voted_from,
+        voted_until=product.voted_until,
+        modes=modes,
+    ):
+        scores = quality_selectors.voter_reliability_scores(user_ids={b.voter_id for b in chunk})
+        for battle in chunk:
+            if battle.voter_id not in consenting:
+                left_out["no_consent"] += 1
+                continue
+            score, excluded = scores[battle.voter_id]
+            if excluded or score < product.min_reliability:
+                left_out["reliability"] += 1
+                continue
+            key, prompt_text, prompt_findings = prompts.get(battle)
+            judgement = (battle.voter_id, key, frozenset((battle.model_a, battle.model_b)))
+            if judgement in seen_judgements:
+                repeated += 1
+                continue
+            seen_judgements.add(judgement)
+            texts = {}
+            for field, answer_id, text in (
+                ("response_a", battle.answer_a_id, battle.response_a),
+                ("response_b", battle.answer_b_id, battle.response_b),
+            ):
+                if answer_id not in answers:
+                    answers[answer_id] = scrub.scrub(text, language=battle.language)
+                texts[field] = answers[answer_id]
+            row = {
+                "battle_id": battle.battle_id.hex,
+                "voted_at": canonical.timestamp(battle.voted_at),
+                "mode": battle.mode,
+                "category": battle.category,
+                "language": battle.language,
+                "prompt": prompt_text,
+                "prompt_key": key,
+                "model_a": battle.model_a,
+                "model_b": battle.model_b,
+                "response_a": texts["response_a"][0],
+                "response_b": texts["response_b"][0],
+                "winner": battle.choice,
+                "reasons": list(battle.reasons or []),
+                "judge": voter_pseudonym(battle.voter_public_id),
+            }
+            for field, (masked, found) in (
+                ("prompt", (prompt_text, prompt_findings)),
+                ("response_a", texts["response_a"]),
+                ("response_b", texts["response_b"]),
+            ):
+                if found:
+                    flagged.append((battle.battle_id, field, masked, found))
+                    scrub_counts.update(f.kind for f in found)
+            slugs.update((battle.model_a, battle.model_b))
+            keys.add(key)
+            leaf = canonical.leaf_of_bytes(canonical.row_bytes(row))
+            pending.append((battle.battle_id, battle.voter_id, row, leaf))
+
+    if not pending:
+        raise ApiError(
+            "empty_version",
+            _("No counted vote matches this dataset's filter (with consent and reliability)."),
+            status_code=409,
+        )
+    in_version = sorted(slugs)
+    missing = [slug for slug in in_version if not str(product.model_terms.get(slug, "")).strip()]
+    if missing:
+        raise ApiError(
+            "model_terms_missing",
+            _("State the provider's terms for the outputs of: %(models)s.")
+            % {"models": ", ".join(missing)},
+            status_code=409,
+        )
+
+    root = canonical.tree(leaf for _b, _v, _r, leaf in pending).root()
+    dedup = {
+        "exact": prompts.exact_duplicates,
+        "normalised": prompts.normalised_duplicates,
+        "repeated_judgements": repeated,
+    }
+    number = (product.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    card = (
+        product.card.rstrip()
+        + "\n"
+        + _card_section(
+            rows=len(pending),
+            prompts=len(keys),
+            dedup=dedup,
+            scrub_counts=dict(scrub_counts),
+            left_out=left_out,
+        )
+    )
+    metadata = {
+        "dataset": product.slug,
+        "dataset_id": product.pk,
+        "version": number,
+        "title": product.title,
+        "card": card,
+        "licence": {
+            "prompts_and_votes": product.licence,
+            "model_outputs": {slug: str(product.model_terms[slug]) for slug in in_version},
+        },
+        "price": {"amount": str(product.price_amount), "currency": product.price_currency},
+        "filter": {
+            "categories": sorted(product.categories),
+            "languages": sorted(product.languages),
+            "models": sorted(product.model_slugs),
+            "voted_from": canonical.timestamp(product.voted_from) if product.voted_from else "",
+            "voted_until": canonical.timestamp(product.voted_until) if product.voted_until else "",
+            "min_reliability": str(product.min_reliability),
+            "modes": modes,
+        },
+        "row_format": canonical.ROW_FORMAT,
+        "rows": len(pending),
+        "prompts": len(keys),
+        "dedup": dedup,
+        "scrub": dict(sorted(scrub_counts.items())),
+        "left_out": left_out,
+        "frozen_at": canonical.timestamp(now),
+        "card_sha256": hashlib.sha256(card.encode("utf-8")).hexdigest(),
+    }
+    version = DatasetVersion.objects.create(
+        product=product,
+        number=number,
+        row_format=canonical.ROW_FORMAT,
+        root=root,
+        row_count=len(pending),
+        metadata=metadata,
+        metadata_hash=canonical.metadata_hash(metadata),
+        scrub_counts=dict(sorted(scrub_counts.items())),
+        dedup=dedup,
+        frozen_at=now,
+        frozen_by=operator,
+    )
+    # In slices: bulk_create lists what it is given, and each row repeats both answers.
+    for start in range(0, len(pending), INSERT_BATCH):
+        VersionRow.objects.bulk_create(
+            VersionRow(
+                version=version,
+                position=start + k,
+                battle_id=battle_id,
+                voter_id=voter_id,
+                leaf=leaf,
+                canonical=canonical.row_bytes(row).decode("utf-8"),
+            )
+            for k, (battle_id, voter_id, row, leaf) in enumerate(
+                pending[start : start + INSERT_BATCH]
+            )
+        )
+    ScrubFinding.objects.bulk_create(
+        (
+            finding
+            for battle_id, field, masked, found in flagged
+            for finding in _finding_rows(version, battle_id, field, masked, found)
+        ),
+        batch_size=2000,
+    )
+    return version
+
+
+# --- review and registration --------------------------------------------------------
+
+
+def _version_move(version_id: int, *, from_status: str, **fields) -> DatasetVersion:
+    # A conditional UPDATE: exactly one caller moves a version out of a state
+    # (two operators clicking "publish" at once send one registration).
+    moved = DatasetVersion.objects.filter(pk=version_id, status=from_status).update(**fields)
+    version = DatasetVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise ApiError("not_found", _("No such dataset version."), status_code=404)
+    if moved != 1:
+        raise ApiError(
+            "wrong_state",
+            _("This version is %(status)s, not %(expected)s.")
+            % {"status": version.get_status_display(), "expected": from_status},
+            status_code=409,
+        )
+    return version
+
+
+@transaction.atomic(durable=True)
+def version_review(*, version_id: int, operator, approve: bool, note: str = "") -> DatasetVersion:
+    """The operator's decision on a frozen version after reading its PII report."""
+    if operator is None or not getattr(operator, "is_staff", False):
+        raise ApiError("forbidden", _("Only an operator reviews a version."), status_code=403)
+    status = DatasetVersion.Status.APPROVED if approve else DatasetVersion.Status.DISCARDED
+    return _version_move(
+        version_id,
+        from_status=DatasetVersion.Status.FROZEN,
+        status=status,
+        reviewed_by=operator,
+        reviewed_at=timezone.now(),
+        review_note=note[:2000],
+    )
+
+
+@transaction.atomic(durable=True)
+def version_registration_start(*, version_id: int, network: str) -> DatasetVersion:
+    """Record that an approved version's registration is about to be sent (before any send)."""
+    return _version_move(
+        version_id,
+        from_status=DatasetVersion.Status.APPROVED,
+        status=DatasetVersion.Status.REGISTERING,
+        network=network,
+        last_error="",
+    )
+
+
+def version_registration_link(*, version_id: int, tx_hash: str) -> None:
+    """Point the version at its signed registration (runs in the chain's storing commit)."""
+    DatasetVersion.objects.filter(
+        pk=version_id, status=DatasetVersion.Status.REGISTERING, tx_hash=""
+    ).update(tx_hash=tx_hash)
+
+
+@transaction.atomic(durable=True)
+def version_registration_confirmed(
+    *, version_id: int, tx_hash: str, block_number: int
+) -> DatasetVersion:
+    """The registration has its confirmations: the version is published."""
+    moved = DatasetVersion.objects.filter(
+        pk=version_id, status=DatasetVersion.Status.REGISTERING, tx_hash=tx_hash
+    ).update(
+        status=DatasetVersion.Status.PUBLISHED,
+        block_number=block_number,
+        published_at=timezone.now(),
+        last_error="",
+    )
+    version = DatasetVersion.objects.get(pk=version_id)
+    if moved != 1 and version.status != DatasetVersion.Status.PUBLISHED:
+        raise ApiError("wrong_state", _("This version is not being registered."), status_code=409)
+    return version
+
+
+@transaction.atomic(durable=True)
+def version_registration_failed(*, version_id: int, error: str) -> DatasetVersion:
+    """The registration reverted or was lost: back to approved, to be sent again."""
+    DatasetVersion.objects.filter(pk=version_id, status=DatasetVersion.Status.REGISTERING).update(
+        status=DatasetVersion.Status.APPROVED, tx_hash="", network="", last_error=error[:300]
+    )
+    return DatasetVersion.objects.get(pk=version_id)

@@ -1,0 +1,40 @@
+"""The market's pages and JSON endpoints for contributors: parse, call one service or
+selector, render. (The operator's define/review/publish steps are admin actions.)"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from datafi.api import site_endpoint
+from datafi.market import selectors, services
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_page(request):
+    """Whether my votes may be sold in dataset versions: shown and changed at any time."""
+    if request.method == "POST":
+        agreed = request.POST.get("consent") == "yes"
+        services.consent_set(user=request.user, agreed=agreed, source="settings")
+        return redirect("market-consent")
+    return render(
+        request,
+        "market/consent.html",
+        {
+            "agreed": selectors.consent_of(user=request.user),
+            "contributor_share": 100 - settings.MARKET_PLATFORM_FEE_PERCENT,
+        },
+    )
+
+
+@require_GET
+@site_endpoint
+def api_vote_proof(request, dataset, number, battle_id):
+    """A Merkle proof that one of my votes is in a published version."""
+    return JsonResponse(
+        selectors.vote_proof(
+            user=request.user, product_slug=dataset, number=number, battle_id=battle_id
+        )
+    )

@@ -1,0 +1,72 @@
+"""The voter's own page of votes: every vote, newest first, with what it earned."""
+
+from evals import selectors, services
+from tests.evals.quality_support import cast, clock
+
+
+def test_it_lists_every_vote_of_mine_newest_first_with_points_and_anchors(
+    arena, alice, bob, client
+):
+    c = clock()
+    reveals = [cast(alice, c, seconds=20, choice=ch) for ch in ("model_a", "tie", "both_bad")]
+    cast(bob, c, seconds=20)
+    client.force_login(alice)
+    resp = client.get("/votes/")
+    assert resp.status_code == 200
+    page = resp.content.decode()
+    ids = [str(r.battle_id) for r in reveals]
+    positions = [page.index(f'id="battle-{i}"') for i in ids]
+    assert positions == sorted(positions, reverse=True)  # newest first
+    assert page.count('class="vote-row') == 3  # bob's vote is not on alice's page
+    assert "Both are bad" in page and "Tie" in page and "+10" in page
+    assert reveals[0].model_a.name in page and reveals[0].model_b.name in page
+
+
+def test_it_says_which_votes_did_not_count_and_why(arena, mallory, client):
+    c = clock()
+    for _ in range(12):
+        cast(mallory, c, seconds=0.4)
+    client.force_login(mallory)
+    page = client.get("/votes/").content.decode()
+    assert "does not count because your account is flagged" in page
+    assert "faster than anyone can look at two answers" in page
+    rows = selectors.my_votes_page(user=mallory)["rows"]
+    assert all(not r["outcome"].counted for r in rows)
+    assert rows[0]["outcome"].points == 0 and rows[0]["outcome"].weight == 0.0
+
+
+def test_it_pages_the_votes(arena, alice, client):
+    c = clock()
+    for _ in range(5):
+        cast(alice, c, seconds=20)
+    first = selectors.my_votes_page(user=alice, page=1, page_size=2)
+    last = selectors.my_votes_page(user=alice, page=3, page_size=2)
+    assert (first["pages"], first["total"], len(first["rows"]), len(last["rows"])) == (3, 5, 2, 1)
+    assert {r["battle_id"] for r in first["rows"]}.isdisjoint(r["battle_id"] for r in last["rows"])
+    client.force_login(alice)
+    assert client.get("/votes/?page=0").status_code == 400
+    assert client.get("/votes/?page=x").status_code == 400
+    assert client.get("/votes/?page=99").status_code == 200  # the last page
+
+
+def test_it_needs_a_login_and_is_linked_from_the_header(arena, alice, client):
+    assert client.get("/votes/").status_code == 302
+    client.force_login(alice)
+    services.battle_serve(user=alice)
+    assert 'href="/votes/"' in client.get("/arena/").content.decode()
+
+
+def test_the_page_costs_the_same_queries_whatever_the_number_of_votes(arena, alice, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = clock()
+    client.force_login(alice)
+    counts = []
+    for votes in (2, 4):
+        while selectors.my_votes_page(user=alice)["total"] < votes:
+            cast(alice, c, seconds=20)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/votes/").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
