@@ -1,6 +1,7 @@
 """Sampler v3: pairs whose order is in doubt and new models first, a floor per model,
 recorded odds."""
 
+import math
 import random
 from collections import Counter
 
@@ -132,18 +133,29 @@ def test_the_floor_holds_in_what_is_actually_served(arena, alice, settings, quie
     # (its place is settled, so the uncertainty weights leave it almost no seats).
     _vote(alice, 60, {m: (0 if m == starved else 1) for m in ids})
 
-    def seats_of_starved():
-        seats = Counter()
+    def share_of_starved():
+        """The starved model's expected share of seats, from the probabilities the
+        served picks record, checked against how often it was actually served."""
+        probability, seats = {}, Counter()
         for seed in range(300):
             pick = sampler.pick(user=alice, rng=random.Random(seed))
-            seats[pick.answer_a.model_id] += 1
-            seats[pick.answer_b.model_id] += 1
-        return seats[starved] / 600
+            a, b = pick.answer_a.model_id, pick.answer_b.model_id
+            probability[(min(a, b), max(a, b))] = pick.probability
+            seats[a] += 1
+            seats[b] += 1
+        # Every pair was drawn at least once, so the recorded odds are the whole draw.
+        assert len(probability) == 6 and sum(probability.values()) == pytest.approx(1)
+        share = sum(p for pair, p in probability.items() if starved in pair) / 2
+        # The draws follow the recorded odds: the starved model sits in a pick with
+        # probability 2 * share; 300 picks stay within five standard deviations.
+        sd = math.sqrt(2 * share * (1 - 2 * share) / 300) / 2
+        assert abs(seats[starved] / 600 - share) < 5 * sd
+        return share
 
     settings.QUALITY_SAMPLER_FLOOR = 0.0
-    assert seats_of_starved() < 0.12
+    assert share_of_starved() < 0.12  # uniform would give it 0.25
     settings.QUALITY_SAMPLER_FLOOR = 0.2
-    assert seats_of_starved() > 0.17
+    assert share_of_starved() == pytest.approx(0.2)
 
 
 def test_every_battle_records_the_probability_of_its_pair(arena, alice, bob, quiet):
