@@ -409,6 +409,16 @@ CHAIN_REGISTRY_ADDRESS = env("CHAIN_REGISTRY_ADDRESS")
 # The data market: the platform's share of each dataset sale, in percent; the rest goes
 # to the contributors in the version (the figure sign-up and the consent page state).
 MARKET_PLATFORM_FEE_PERCENT = env_int("MARKET_PLATFORM_FEE_PERCENT", 30)
+# Buying: the ERC-20 buyers pay in (a USD stablecoin in production; empty: the test
+# dollar tUSD, deployed on first use with the market contract) and the DataMarket
+# contract (empty: deployed on first use); where payments go (empty: the signer).
+CHAIN_PAYMENT_TOKEN_ADDRESS = env("CHAIN_PAYMENT_TOKEN_ADDRESS")
+CHAIN_MARKET_ADDRESS = env("CHAIN_MARKET_ADDRESS")
+CHAIN_MARKET_TREASURY = env("CHAIN_MARKET_TREASURY")
+# Contributors' shares are paid in points at this published rate (points per USD).
+MARKET_POINTS_PER_USD = env_int("MARKET_POINTS_PER_USD", 1000)
+# How long a signed purchase quote can be paid (minutes).
+MARKET_QUOTE_MINUTES = env_int("MARKET_QUOTE_MINUTES", 60)
 # Points: per vote, per UTC day at most, and the smallest redemption.
 REWARD_POINTS_PER_VOTE = env_int("REWARD_POINTS_PER_VOTE", 10)
 REWARD_DAILY_CAP = env_int("REWARD_DAILY_CAP", 500)

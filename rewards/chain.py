@@ -302,7 +302,8 @@ def _revert_bytes(exc: BaseException) -> bytes:
 def _decode_revert(exc: BaseException) -> str:
     """Our contracts' custom error name carried by a revert, else "reverted"."""
     data = _revert_bytes(exc)
-    for item in artifact("MerkleDistributor")["abi"] + artifact("DatasetRegistry")["abi"]:
+    abis = [artifact(n)["abi"] for n in ("MerkleDistributor", "DatasetRegistry", "DataMarket")]
+    for item in (item for abi in abis for item in abi):
         if item["type"] != "error":
             continue
         types = ",".join(i["type"] for i in item["inputs"])
@@ -966,3 +967,234 @@ def registered_version(*, dataset: int, version: int) -> RegisteredVersion | Non
         rows=int(rows),
         registered_at=int(at),
     )
+
+
+# --- data market payments -------------------------------------------------------
+
+
+def _deploy_market(c: Chain, row: ChainDeployment) -> ChainDeployment:
+    """The payment token (unless a stablecoin is configured) and the DataMarket contract.
+
+    Resumable like the reward pair: each step is a labelled ChainTx, so a crash
+    mid-way picks up the stored transaction instead of deploying twice.
+    """
+    token_address = row.payment_token_address or (
+        to_checksum_address(settings.CHAIN_PAYMENT_TOKEN_ADDRESS)
+        if settings.CHAIN_PAYMENT_TOKEN_ADDRESS
+        else ""
+    )
+    if not token_address:
+        art = artifact("PaymentToken")
+        tok = c.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+        data = tok.constructor(c.address).data_in_transaction
+        tx = _wait_confirmed(
+            submit(label="deploy:payment-token", purpose="deploy", to=None, data=data)
+        )
+        token_address = tx.contract_address
+    ChainDeployment.objects.filter(pk=row.pk, payment_token_address="").update(
+        payment_token_address=token_address
+    )
+    treasury = to_checksum_address(settings.CHAIN_MARKET_TREASURY or c.address)
+    art = artifact("DataMarket")
+    market = c.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+    data = market.constructor(token_address, treasury, c.address, c.address).data_in_transaction
+    tx = _wait_confirmed(submit(label="deploy:market", purpose="deploy", to=None, data=data))
+    ChainDeployment.objects.filter(pk=row.pk, market_address="").update(
+        market_address=tx.contract_address,
+        market_deployed_block=tx.block_number or 0,
+        market_scanned_block=(tx.block_number or 0) - 1,
+    )
+    row.refresh_from_db()
+    return row
+
+
+def market_deployment(c: Chain | None = None) -> ChainDeployment:
+    """This network's deployment row with the market's addresses (deployed on first use)."""
+    c = c or get()
+    row = deployment(c)
+    if not row.market_address:
+        row.refresh_from_db()
+    if not row.market_address and settings.CHAIN_MARKET_ADDRESS:
+        address = to_checksum_address(settings.CHAIN_MARKET_ADDRESS)
+        try:
+            token_address = _contract(c, "DataMarket", address).functions.paymentToken().call()
+            head = c.w3.eth.block_number
+        except UNREACHABLE as exc:
+            raise ChainUnavailable(f"node unreachable: {exc}") from exc
+        ChainDeployment.objects.filter(pk=row.pk, market_address="").update(
+            market_address=address,
+            payment_token_address=to_checksum_address(token_address),
+            market_deployed_block=head,
+            market_scanned_block=head - 1,
+        )
+        row.refresh_from_db()
+    if not row.market_address:
+        row = _deploy_market(c, row)
+    _deployments[c.network] = row
+    return row
+
+
+def market(c: Chain | None = None):
+    c = c or get()
+    return _contract(c, "DataMarket", market_deployment(c).market_address)
+
+
+def payment_token(c: Chain | None = None):
+    """The ERC-20 buyers pay in (its ``transfer``/``approve``/``balanceOf`` are standard)."""
+    c = c or get()
+    return _contract(c, "PaymentToken", market_deployment(c).payment_token_address)
+
+
+@dataclass(frozen=True)
+class PaymentTokenInfo:
+    address: str
+    symbol: str
+    decimals: int
+    market: str
+    treasury: str
+    mintable: bool  # our test dollar: the platform can mint it for buyers to try
+
+
+def payment_token_info() -> PaymentTokenInfo:
+    c = get()
+    row = market_deployment(c)
+    try:
+        tok = payment_token(c)
+        symbol = tok.functions.symbol().call()
+        decimals = int(tok.functions.decimals().call())
+        treasury = _contract(c, "DataMarket", row.market_address).functions.treasury().call()
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+    return PaymentTokenInfo(
+        address=row.payment_token_address,
+        symbol=symbol,
+        decimals=decimals,
+        market=row.market_address,
+        treasury=to_checksum_address(treasury),
+        mintable=not settings.CHAIN_PAYMENT_TOKEN_ADDRESS,
+    )
+
+
+def purchase_quote(
+    *, order_id: str, buyer: str, dataset: int, version: int, amount: int, deadline: int
+) -> str:
+    """The platform's signature over a purchase quote (see DataMarket.quoteDigest)."""
+    from eth_abi import encode
+    from eth_account.messages import encode_defunct
+
+    c = get()
+    inner = keccak(
+        encode(
+            ["uint256", "address", "bytes32", "address", "uint256", "uint256", "uint256", "uint64"],
+            [
+                c.chain_id,
+                to_checksum_address(market_deployment(c).market_address),
+                bytes.fromhex(order_id.removeprefix("0x")),
+                to_checksum_address(buyer),
+                dataset,
+                version,
+                amount,
+                deadline,
+            ],
+        )
+    )
+    signed = c.account.sign_message(encode_defunct(primitive=inner))
+    return hexstr(signed.signature)
+
+
+def purchase_calls(
+    *,
+    order_id: str,
+    dataset: int,
+    version: int,
+    amount: int,
+    deadline: int,
+    quote: str,
+) -> list[dict]:
+    """The buyer wallet's two calls: approve the market for ``amount``, then purchase."""
+    c = get()
+    tok, mkt = payment_token(c), market(c)
+    return [
+        {"to": tok.address, "data": tok.encode_abi("approve", args=[mkt.address, amount])},
+        {
+            "to": mkt.address,
+            "data": mkt.encode_abi(
+                "purchase",
+                args=[
+                    bytes.fromhex(order_id.removeprefix("0x")),
+                    dataset,
+                    version,
+                    amount,
+                    deadline,
+                    bytes.fromhex(quote.removeprefix("0x")),
+                ],
+            ),
+        },
+    ]
+
+
+def block_time() -> int:
+    """The timestamp of the latest block (quotes expire on the chain's clock)."""
+    try:
+        return int(get().w3.eth.get_block("latest")["timestamp"])
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class PurchasedEvent:
+    order_id: str
+    buyer: str
+    dataset: int
+    version: int
+    amount: int
+    tx_hash: str
+    log_index: int
+    block_number: int
+
+
+def purchased_events(
+    *, from_block: int, confirmations: int | None = None, rescan: int = 0, floor: int = 0
+) -> tuple[list[PurchasedEvent], int]:
+    """Purchased events with enough confirmations from ``from_block`` on (like
+    ``claimed_events``): (events, last block read)."""
+    needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
+    c = get()
+    try:
+        head = c.w3.eth.block_number
+        end = head - needed + 1
+        start = max(floor, min(from_block, end - rescan + 1))
+        if end < start:
+            return [], max(floor - 1, min(from_block - 1, end))
+        logs = market(c).events.Purchased.get_logs(from_block=start, to_block=end)
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(str(exc)) from exc
+    return [
+        PurchasedEvent(
+            order_id=hexstr(e["args"]["orderId"]),
+            buyer=to_checksum_address(e["args"]["buyer"]),
+            dataset=int(e["args"]["dataset"]),
+            version=int(e["args"]["version"]),
+            amount=int(e["args"]["amount"]),
+            tx_hash=hexstr(e["transactionHash"]),
+            log_index=int(e["logIndex"]),
+            block_number=int(e["blockNumber"]),
+        )
+        for e in logs
+    ], end
+
+
+def payment_token_mint(*, to: str, amount: int, label: str) -> ChainTx:
+    """Mint test dollars to a buyer (only where the payment token is ours)."""
+    if settings.CHAIN_PAYMENT_TOKEN_ADDRESS:
+        raise ChainReverted("not_mintable", "the payment token is a real stablecoin")
+    tok = payment_token()
+    data = tok.encode_abi("mint", args=[to_checksum_address(to), amount])
+    return submit(label=label, purpose=ChainTx.Purpose.FAUCET, to=tok.address, data=data)
+
+
+def payment_token_balance(address: str) -> int:
+    try:
+        return int(payment_token().functions.balanceOf(to_checksum_address(address)).call())
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(f"node unreachable: {exc}") from exc

@@ -28,6 +28,10 @@ class Account(models.Model):
         ESCROW = "escrow", _("Points held for a redemption (user)")
         ISSUANCE = "issuance", _("Platform issuance")
         REDEEMED = "redeemed", _("Redeemed on chain")
+        # The data market (issue #14): points issued against dataset sales, and the
+        # platform's fee of each sale, in points at the published rate.
+        SALES = "sales", _("Dataset sales (points issued against them)")
+        FEES = "fees", _("Platform fees of dataset sales")
 
     USER_KINDS = (Kind.AVAILABLE, Kind.ESCROW)
 
@@ -48,15 +52,15 @@ class Account(models.Model):
     class Meta:
         db_table = "rewards_account"
         constraints = [
-            # Issuance is the only account that goes negative: it is where every
-            # point comes from, so its balance is minus the points in circulation.
+            # Issuance and sales are the accounts that go negative: they are where
+            # points come from, so their balances are minus the points they issued.
             models.CheckConstraint(
-                condition=Q(balance__gte=0) | Q(kind="issuance"),
+                condition=Q(balance__gte=0) | Q(kind__in=["issuance", "sales"]),
                 name="rewards_account_balance_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["available", "escrow"], user__isnull=False)
-                | Q(kind__in=["issuance", "redeemed"], user__isnull=True),
+                | Q(kind__in=["issuance", "redeemed", "sales", "fees"], user__isnull=True),
                 name="rewards_account_kind_owner",
             ),
             models.UniqueConstraint(
@@ -82,6 +86,7 @@ class LedgerTransaction(models.Model):
         CANCEL = "cancel", _("Redemption cancelled (back from escrow)")
         SETTLE = "settle", _("Redemption paid on chain")
         REOPEN = "reopen", _("Payment no longer on chain (back to escrow)")
+        SALE = "sale", _("A dataset sale: the platform's fee and the contributors' shares")
 
     source_key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -188,6 +193,13 @@ class ChainDeployment(models.Model):
     distributor_address = models.CharField(max_length=42, blank=True)
     # The dataset registry (issue #14): deployed on first use, apart from the reward pair.
     registry_address = models.CharField(max_length=42, blank=True)
+    # The data market: its payment token and market contract, deployed on first use
+    # (the token only where no stablecoin is configured), and how far its Purchased
+    # events were read.
+    payment_token_address = models.CharField(max_length=42, blank=True)
+    market_address = models.CharField(max_length=42, blank=True)
+    market_deployed_block = models.BigIntegerField(default=0)
+    market_scanned_block = models.BigIntegerField(default=-1)
     deployed_block = models.BigIntegerField(default=0)
     # Claimed events are read up to (and including) this block.
     scanned_block = models.BigIntegerField(default=-1)
@@ -230,6 +242,7 @@ class ChainTx(models.Model):
         CLAIM = "claim", _("Gasless claim")
         REGISTER = "register", _("Dataset version registration")
         COMMIT = "commit", _("Pre-release commitment")
+        FAUCET = "faucet", _("Test payment tokens minted for a buyer")
 
     class Status(models.TextChoices):
         SIGNED = "signed", _("Signed, not yet seen by the node")

@@ -77,6 +77,7 @@ class ApiKey(models.Model):
         MODELS_WRITE = "models:write", _("Register and update models")
         ANSWERS_WRITE = "answers:write", _("Upload answers")
         DATA_READ = "data:read", _("Read battles, votes and datasets")
+        MARKET_BUY = "market:buy", _("Buy dataset versions")
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_keys"

@@ -1,4 +1,8 @@
-"""Publishing a dataset version: the market's frozen root, recorded on chain by rewards.
+"""The data market's cross-app flows: publishing a version (its root recorded on chain by
+rewards), buying one (an order quoted, paid on chain, confirmed, booked), and paying the
+contributors in it (the sale's split credited in the ledger, once).
+
+Publishing:
 
 The payout epochs' shape, so that the chain is never called inside a DB
 transaction and a crash anywhere loses nothing:
@@ -17,13 +21,20 @@ transaction and a crash anywhere loses nothing:
 from __future__ import annotations
 
 import logging
+import secrets
+import uuid
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from eth_utils import is_address, to_checksum_address
 
 from datafi.errors import ApiError
 from datafi.market import selectors as market_selectors
 from datafi.market import services as market
-from rewards.services import registry
+from rewards.services import ledger, market_payments, registry
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +140,204 @@ def version_onchain(*, version) -> dict:
         "rows": record.rows,
         "registered_at": record.registered_at,
     }
+
+
+# --- buying ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Order:
+    purchase: object  # datafi.market.models.Purchase
+    calls: list[dict]
+    token_symbol: str
+    decimals: int
+
+
+def _chain_down(exc) -> ApiError:
+    return ApiError(
+        "chain_unavailable",
+        _("The chain cannot be reached just now; nothing was ordered. Try again shortly."),
+        status_code=503,
+    )
+
+
+def order_place(
+    *, organization_id: int, user, product_slug: str, number: int, buyer_address: str
+) -> Order:
+    """Quote a published version to a buyer's address and store the order, signed,
+    before the buyer's wallet can pay it. The buyer then sends ``calls`` in order."""
+    if not isinstance(buyer_address, str) or not is_address(buyer_address):
+        raise ApiError("bad_address", _("The buyer address is not an Ethereum address."))
+    buyer = to_checksum_address(buyer_address)
+    version = market.sellable_version(product_slug=product_slug, number=number)
+    try:
+        info = market_payments.payment_info()
+        amount = market.price_in_units(version=version, decimals=info.decimals)
+        order_id = "0x" + secrets.token_hex(32)
+        deadline = market_payments.chain_now() + settings.MARKET_QUOTE_MINUTES * 60
+        quote = market_payments.quote_sign(
+            order_id=order_id,
+            buyer=buyer,
+            dataset=version.product_id,
+            version=version.number,
+            amount=amount,
+            deadline=deadline,
+        )
+    except market_payments.ChainUnavailable as exc:
+        raise _chain_down(exc) from None
+    purchase = market.order_create(
+        version_id=version.pk,
+        organization_id=organization_id,
+        user=user,
+        order_id=order_id,
+        buyer_address=buyer,
+        amount=amount,
+        decimals=info.decimals,
+        network=quote.network,
+        market_address=quote.market,
+        token_address=quote.token,
+        deadline=deadline,
+        quote=quote.signature,
+    )
+    return Order(
+        purchase=purchase, calls=quote.calls, token_symbol=info.symbol, decimals=info.decimals
+    )
+
+
+def _book(purchase, result) -> None:
+    ledger.sale_book(
+        source_key=f"market.sale.{purchase.pk}",
+        sale_points=result.sale_points,
+        fee_points=result.fee_points,
+        shares=result.shares,
+        memo=f"{purchase.version} sold",
+    )
+
+
+def _on_purchased(event) -> None:
+    booked = market.purchase_paid_onchain_locked(
+        order_id=event.order_id,
+        buyer=event.buyer,
+        dataset=event.dataset,
+        version=event.version,
+        amount=event.amount,
+        network=registry.chain_network(),
+        tx_hash=event.tx_hash,
+        log_index=event.log_index,
+        block_number=event.block_number,
+    )
+    if booked is None:
+        return
+    purchase, result = booked
+    _book(purchase, result)
+
+
+def purchases_follow() -> int:
+    """Confirm paid orders from the chain's Purchased events and book their sales (once);
+    expire unpaid quotes past their deadline. Returns the events read."""
+    read = market_payments.purchases_scan(_on_purchased)
+    market.orders_expire(chain_now=market_payments.chain_now())
+    return read
+
+
+@transaction.atomic(durable=True)
+def payment_record_offchain(
+    *, operator, version_id: int, organization_id: int, amount_cents: int, reference: str
+):
+    """An operator records an off-chain payment: the purchase, the sale and the split, once."""
+    purchase, result = market.purchase_record_offchain_locked(
+        operator=operator,
+        version_id=version_id,
+        organization_id=organization_id,
+        amount_cents=amount_cents,
+        reference=reference,
+    )
+    _book(purchase, result)
+    return purchase
+
+
+def test_dollars(*, address: str, amount: int) -> str:
+    """Mint test dollars to a buyer (embedded chain and anvil only); the transaction hash."""
+    if not isinstance(address, str) or not is_address(address):
+        raise ApiError("bad_address", _("The address is not an Ethereum address."))
+    try:
+        if not market_payments.payment_info().mintable:
+            raise ApiError(
+                "not_mintable",
+                _("Payments here are in a real stablecoin: there are no test dollars."),
+                status_code=409,
+            )
+        return market_payments.test_dollars_mint(
+            to=to_checksum_address(address), amount=amount, label=f"faucet:{uuid.uuid4().hex}"
+        )
+    except market_payments.ChainUnavailable as exc:
+        raise _chain_down(exc) from None
+
+
+def market_tick() -> dict:
+    """One pass of the market's worker: registrations followed, purchases confirmed."""
+    report = {"registrations": 0, "purchase_events": 0, "errors": []}
+    try:
+        report["registrations"] = len(registrations_follow())
+        report["purchase_events"] = purchases_follow()
+    except (registry.ChainUnavailable, market_payments.ChainUnavailable) as exc:
+        report["errors"].append(f"chain unavailable: {exc}")
+    return report
+
+
+# --- downloads ------------------------------------------------------------------
+
+
+def version_download(
+    *,
+    organization_ids,
+    product_slug: str,
+    number: int,
+    format: str,
+    compression: str,
+    organization_id: int,
+    api_key_id: int | None,
+    user,
+):
+    """A bought version as a download (logged); 403 naming the price when not bought."""
+    from datafi.market import downloads
+
+    version = market_selectors.version_get(product_slug=product_slug, number=number)
+    if version is None or version.status != market.VersionStatus.PUBLISHED:
+        raise ApiError(
+            "not_found",
+            _("No published version %(number)s of dataset %(dataset)s.")
+            % {"number": number, "dataset": product_slug},
+            status_code=404,
+        )
+    if not market_selectors.version_bought(organization_ids=organization_ids, version=version):
+        price = version.product.price_amount
+        raise ApiError(
+            "not_bought",
+            _(
+                "Version %(number)s of %(dataset)s is not bought by your organisation: it costs "
+                "%(price)s %(currency)s. Order it with POST /api/v1/market/orders."
+            )
+            % {
+                "number": number,
+                "dataset": product_slug,
+                "price": f"{price // 100}.{price % 100:02d}",
+                "currency": version.product.price_currency,
+            },
+            status_code=403,
+        )
+    try:
+        download = downloads.version_download(
+            version=version, format=format, compression=compression
+        )
+    except ValueError as exc:
+        raise ApiError("invalid_export", str(exc)) from None
+    market.download_log(
+        version_id=version.pk,
+        organization_id=organization_id,
+        api_key_id=api_key_id,
+        user=user,
+        format=format,
+        now=timezone.now(),
+    )
+    return download

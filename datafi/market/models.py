@@ -249,3 +249,156 @@ class DataSaleConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {'yes' if self.agreed else 'no'}"
+
+
+class Purchase(models.Model):
+    """An organisation's purchase of one version: an on-chain order or an off-chain payment.
+
+    An on-chain order is stored with its signed quote before the buyer's wallet can
+    send anything; the Purchased event that pays it is matched by order id after its
+    confirmations, once (unique order id, unique event). An operator records an
+    off-chain payment directly as paid. A paid purchase grants the organisation's
+    keys the version's downloads and is booked in the ledger once (source key
+    ``market.sale.<id>``).
+    """
+
+    class Method(models.TextChoices):
+        CHAIN = "chain", _("Paid on chain")
+        OFFCHAIN = "offchain", _("Paid off chain (recorded by an operator)")
+
+    class Status(models.TextChoices):
+        AWAITING = "awaiting", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        EXPIRED = "expired", _("Quote expired unpaid")
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="purchases")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.AWAITING)
+    # Amount in the smallest unit of ``currency`` as paid: token base units for a
+    # chain payment (``decimals`` of the token), minor units for an off-chain one.
+    amount = models.PositiveBigIntegerField()
+    decimals = models.PositiveSmallIntegerField()
+    currency = models.CharField(max_length=10)
+    # On chain: the quote and where it is paid.
+    order_id = models.CharField(max_length=66, blank=True)
+    buyer_address = models.CharField(max_length=42, blank=True)
+    network = models.CharField(max_length=80, blank=True)
+    market_address = models.CharField(max_length=42, blank=True)
+    token_address = models.CharField(max_length=42, blank=True)
+    deadline = models.BigIntegerField(null=True, blank=True)
+    quote = models.CharField(max_length=140, blank=True)
+    tx_hash = models.CharField(max_length=66, blank=True)
+    log_index = models.IntegerField(null=True, blank=True)
+    block_number = models.BigIntegerField(null=True, blank=True)
+    # Off chain: the operator's reference (an invoice number, a bank transfer id).
+    reference = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # What the sale was worth in points at the published rate, and its split.
+    sale_points = models.PositiveBigIntegerField(null=True, blank=True)
+    fee_points = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "market_purchase"
+        verbose_name = _("purchase")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_id"], condition=~Q(order_id=""), name="market_purchase_one_order"
+            ),
+            models.UniqueConstraint(
+                fields=["network", "tx_hash", "log_index"],
+                condition=~Q(tx_hash=""),
+                name="market_purchase_one_event",
+            ),
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=Q(method="offchain"),
+                name="market_purchase_one_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["awaiting", "paid", "expired"])
+                & Q(method__in=["chain", "offchain"]),
+                name="market_purchase_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=1), name="market_purchase_amount"),
+            models.CheckConstraint(
+                condition=~Q(method="chain")
+                | (
+                    Q(order_id__regex=r"^0x[0-9a-f]{64}$")
+                    & ~Q(buyer_address="")
+                    & ~Q(quote="")
+                    & Q(deadline__isnull=False)
+                ),
+                name="market_purchase_chain_quoted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="offchain") | (Q(status="paid") & ~Q(reference="")),
+                name="market_purchase_offchain_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid")
+                | Q(paid_at__isnull=False, sale_points__isnull=False, fee_points__isnull=False),
+                name="market_purchase_paid_booked",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid", method="chain")
+                | (~Q(tx_hash="") & Q(log_index__isnull=False, block_number__isnull=False)),
+                name="market_purchase_paid_on_chain",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "version"], name="market_purchase_org")]
+
+    def __str__(self) -> str:
+        return f"{self.version} for {self.organization_id} ({self.status})"
+
+
+class SaleShare(models.Model):
+    """One contributor's share of one sale, credited once (the ledger books it with the sale)."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    votes = models.PositiveIntegerField()
+    # The reliability weight at the sale (0 to 1), and the share in points.
+    reliability = models.FloatField()
+    points = models.PositiveBigIntegerField()
+
+    class Meta:
+        db_table = "market_sale_share"
+        verbose_name = _("sale share")
+        constraints = [
+            models.UniqueConstraint(fields=["purchase", "user"], name="market_share_once"),
+        ]
+        indexes = [models.Index(fields=["user", "purchase"], name="market_share_user")]
+
+    def __str__(self) -> str:
+        return f"{self.points} to {self.user_id} from {self.purchase_id}"
+
+
+class DownloadLog(models.Model):
+    """One download of a bought version: who, which key, which format, when."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    api_key_id = models.BigIntegerField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True
+    )
+    format = models.CharField(max_length=20)
+    at = models.DateTimeField()
+
+    class Meta:
+        db_table = "market_download_log"
+        verbose_name = _("download")
+        indexes = [models.Index(fields=["version", "at"], name="market_download_version")]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.format} by {self.organization_id}"

@@ -7,12 +7,19 @@ import json
 import uuid
 from collections.abc import Iterator
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from datafi.errors import ApiError
 from datafi.market import canonical
-from datafi.market.models import DataSaleConsent, DatasetVersion, ScrubFinding, VersionRow
+from datafi.market.models import (
+    DataSaleConsent,
+    DatasetVersion,
+    Purchase,
+    SaleShare,
+    ScrubFinding,
+    VersionRow,
+)
 
 
 def consent_of(*, user) -> bool | None:
@@ -166,3 +173,112 @@ def copy_compare(*, version: DatasetVersion, lines) -> dict:
         "missing": sorted(missing - extra),
         "added": sorted(extra - missing),
     }
+
+
+# --- buying and contributors' earnings ------------------------------------------------
+
+
+def version_bought(*, organization_ids, version: DatasetVersion) -> bool:
+    """Whether one of these organisations has a paid purchase of ``version``."""
+    return Purchase.objects.filter(
+        organization_id__in=list(organization_ids or ()),
+        version=version,
+        status=Purchase.Status.PAID,
+    ).exists()
+
+
+def purchase_get(*, purchase_id: int, organization_ids=None):
+    """A purchase by id; None when not found or not of these organisations (None: any)."""
+    qs = Purchase.objects.select_related("version__product").filter(pk=purchase_id)
+    if organization_ids is not None:
+        qs = qs.filter(organization_id__in=list(organization_ids))
+    return qs.first()
+
+
+def purchases_of(*, organization_ids) -> list:
+    return list(
+        Purchase.objects.select_related("version__product")
+        .filter(organization_id__in=list(organization_ids))
+        .order_by("-created_at")[:200]
+    )
+
+
+def my_data(*, user) -> dict:
+    """For "My data": every version holding my votes (how many), every sale of each and
+    what it earned me, my consent."""
+    versions = list(
+        VersionRow.objects.filter(voter_id=user.pk)
+        .values("version_id", "version__number", "version__product__slug")
+        .annotate(votes=Count("id"))
+        .order_by("version__product__slug", "version__number")
+    )
+    by_version = {
+        row["version_id"]: {
+            "version": DatasetVersion.objects.select_related("product").get(pk=row["version_id"]),
+            "votes": row["votes"],
+            "sales": [],
+            "earned": 0,
+        }
+        for row in versions
+    }
+    shares = {
+        s["purchase_id"]: s
+        for s in SaleShare.objects.filter(user_id=user.pk).values(
+            "purchase_id", "points", "votes", "reliability"
+        )
+    }
+    for purchase in Purchase.objects.filter(
+        version_id__in=list(by_version), status=Purchase.Status.PAID
+    ).order_by("paid_at"):
+        share = shares.get(purchase.pk)
+        entry = by_version[purchase.version_id]
+        entry["sales"].append(
+            {
+                "purchase": purchase,
+                "points": share["points"] if share else 0,
+                "reliability": share["reliability"] if share else None,
+                "counted": share is not None,
+            }
+        )
+        entry["earned"] += share["points"] if share else 0
+    return {
+        "versions": list(by_version.values()),
+        "earned": sum(s["points"] for s in shares.values()),
+        "consent": consent_of(user=user),
+    }
+
+
+def versions_public() -> list[dict]:
+    """Every published version for /transparency/: root, transaction, rows, sales, paid out."""
+    out = []
+    for version in (
+        DatasetVersion.objects.select_related("product")
+        .filter(status=DatasetVersion.Status.PUBLISHED)
+        .annotate(sales=Count("purchases", filter=Q(purchases__status=Purchase.Status.PAID)))
+        .order_by("-published_at")
+    ):
+        paid = (
+            SaleShare.objects.filter(purchase__version=version).aggregate(n=Sum("points"))["n"] or 0
+        )
+        out.append(
+            {
+                "dataset": version.product.slug,
+                "title": version.product.title,
+                "version": version.number,
+                "root": version.root,
+                "metadata_hash": version.metadata_hash,
+                "rows": version.row_count,
+                "network": version.network,
+                "tx_hash": version.tx_hash,
+                "block_number": version.block_number,
+                "published_at": version.published_at,
+                "sales": version.sales,
+                "paid_to_contributors_points": paid,
+            }
+        )
+    return out
+
+
+def purchases_all() -> list:
+    """Every order (operators), newest first, 200 at most."""
+    return list(Purchase.objects.select_related("version__product").order_by("-created_at")[:200])

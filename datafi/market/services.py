@@ -10,18 +10,23 @@ import hashlib
 from collections import Counter
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from datafi.errors import ApiError
-from datafi.market import canonical, scrub
+from datafi.market import canonical, scrub, split
 from datafi.market.models import (
     DataSaleConsent,
     DatasetProduct,
     DatasetVersion,
+    DownloadLog,
+    Purchase,
+    SaleShare,
     ScrubFinding,
     VersionRow,
 )
@@ -402,3 +407,242 @@ def version_registration_failed(*, version_id: int, error: str) -> DatasetVersio
         status=DatasetVersion.Status.APPROVED, tx_hash="", network="", last_error=error[:300]
     )
     return DatasetVersion.objects.get(pk=version_id)
+
+
+# --- buying -------------------------------------------------------------------------
+
+PurchaseStatus = Purchase.Status
+USD_MINOR_DIGITS = 2
+
+
+def sellable_version(*, product_slug: str, number: int) -> DatasetVersion:
+    """A published version by slug and number, or a 404 in plain words."""
+    version = (
+        DatasetVersion.objects.select_related("product")
+        .filter(product__slug=product_slug, number=number)
+        .first()
+    )
+    if version is None or version.status != DatasetVersion.Status.PUBLISHED:
+        raise ApiError(
+            "not_found",
+            _("No published version %(number)s of dataset %(dataset)s.")
+            % {"number": number, "dataset": product_slug},
+            status_code=404,
+        )
+    if version.product.price_currency != "USD":
+        raise ApiError(
+            "not_for_sale",
+            _("This dataset is priced in %(currency)s: ask an operator to record the payment.")
+            % {"currency": version.product.price_currency},
+            status_code=409,
+        )
+    return version
+
+
+def price_in_units(*, version: DatasetVersion, decimals: int) -> int:
+    """The version's price (USD cents) in a USD token's base units."""
+    if decimals < USD_MINOR_DIGITS:
+        raise ApiError("bad_token", _("The payment token has too few decimals."), 409)
+    return version.product.price_amount * 10 ** (decimals - USD_MINOR_DIGITS)
+
+
+@transaction.atomic(durable=True)
+def order_create(
+    *,
+    version_id: int,
+    organization_id: int,
+    user,
+    order_id: str,
+    buyer_address: str,
+    amount: int,
+    decimals: int,
+    network: str,
+    market_address: str,
+    token_address: str,
+    deadline: int,
+    quote: str,
+    now=None,
+) -> Purchase:
+    """Store a signed on-chain order (before the buyer's wallet can pay it)."""
+    return Purchase.objects.create(
+        version_id=version_id,
+        organization_id=organization_id,
+        method=Purchase.Method.CHAIN,
+        status=Purchase.Status.AWAITING,
+        amount=amount,
+        decimals=decimals,
+        currency="USD",
+        order_id=order_id,
+        buyer_address=buyer_address,
+        network=network,
+        market_address=market_address,
+        token_address=token_address,
+        deadline=deadline,
+        quote=quote,
+        created_by=user if getattr(user, "pk", None) else None,
+        created_at=now or timezone.now(),
+    )
+
+
+def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float]]:
+    """(counted votes in the version, reliability now) per contributor who can be paid.
+
+    Left out: accounts deleted or deactivated since the version was frozen, and voters
+    the quality rules exclude now (an excluded voter's weight is 0).
+    """
+    votes = dict(
+        VersionRow.objects.filter(version_id=version_id)
+        .values_list("voter_id")
+        .annotate(n=Count("id"))
+        .values_list("voter_id", "n")
+    )
+    active = set(
+        get_user_model()
+        .objects.filter(pk__in=list(votes), is_active=True)
+        .values_list("pk", flat=True)
+    )
+    scores = quality_selectors.voter_reliability_scores(user_ids=active)
+    return {
+        uid: (n, 0.0 if scores[uid][1] else float(scores[uid][0]))
+        for uid, n in votes.items()
+        if uid in active
+    }
+
+
+def _paid(purchase: Purchase, *, now, **fields) -> split.Split:
+    """Mark a locked purchase paid: its sale in points, the split, the shares (once)."""
+    contributors = contributor_weights(version_id=purchase.version_id)
+    points = split.sale_points(
+        amount=purchase.amount,
+        decimals=purchase.decimals,
+        points_per_major=settings.MARKET_POINTS_PER_USD,
+    )
+    result = split.split(
+        points=points,
+        fee_percent=settings.MARKET_PLATFORM_FEE_PERCENT,
+        weights={uid: split.weight(votes=n, reliability=r) for uid, (n, r) in contributors.items()},
+    )
+    Purchase.objects.filter(pk=purchase.pk).update(
+        status=Purchase.Status.PAID,
+        paid_at=now,
+        sale_points=result.sale_points,
+        fee_points=result.fee_points,
+        **fields,
+    )
+    SaleShare.objects.bulk_create(
+        SaleShare(
+            purchase=purchase,
+            user_id=uid,
+            votes=contributors[uid][0],
+            reliability=contributors[uid][1],
+            points=points_,
+        )
+        for uid, points_ in sorted(result.shares.items())
+    )
+    purchase.refresh_from_db()
+    return result
+
+
+def purchase_paid_onchain_locked(
+    *,
+    order_id: str,
+    buyer: str,
+    dataset: int,
+    version: int,
+    amount: int,
+    network: str,
+    tx_hash: str,
+    log_index: int,
+    block_number: int,
+    now=None,
+) -> tuple[Purchase, split.Split] | None:
+    """A confirmed Purchased event: its order becomes paid, once. Runs inside the
+    transaction of the event scan; None when there is nothing (more) to book: the
+    event was booked before, or it pays no order of ours (logged by the caller).
+    """
+    purchase = (
+        Purchase.objects.select_for_update()
+        .select_related("version")
+        .filter(order_id=order_id.lower(), method=Purchase.Method.CHAIN)
+        .first()
+    )
+    if purchase is None or purchase.status == Purchase.Status.PAID:
+        return None
+    expected = (
+        purchase.version.product_id,
+        purchase.version.number,
+        purchase.amount,
+        purchase.buyer_address.lower(),
+    )
+    if (dataset, version, amount, buyer.lower()) != expected:
+        # The contract checks the quote, so this is a quote signed for other terms.
+        raise ValueError(f"the Purchased event of order {order_id} does not match the order")
+    result = _paid(
+        purchase,
+        now=now or timezone.now(),
+        network=network,
+        tx_hash=tx_hash,
+        log_index=log_index,
+        block_number=block_number,
+    )
+    return purchase, result
+
+
+def purchase_record_offchain_locked(
+    *, operator, version_id: int, organization_id: int, amount_cents: int, reference: str, now=None
+) -> tuple[Purchase, split.Split]:
+    """An operator records a payment received off chain (USD cents). Inside a transaction."""
+    if operator is None or not getattr(operator, "is_staff", False):
+        raise ApiError("forbidden", _("Only an operator records a payment."), status_code=403)
+    reference = (reference or "").strip()
+    if not reference:
+        raise ApiError("bad_reference", _("Say which payment this is (an invoice or transfer id)."))
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents < 1:
+        raise ApiError("bad_amount", _("The amount is a whole number of cents, at least 1."))
+    version = DatasetVersion.objects.filter(pk=version_id).first()
+    if version is None or version.status != DatasetVersion.Status.PUBLISHED:
+        raise ApiError("not_found", _("No such published dataset version."), status_code=404)
+    if Purchase.objects.filter(method=Purchase.Method.OFFCHAIN, reference=reference).exists():
+        raise ApiError(
+            "duplicate_payment",
+            _("A payment with reference %(reference)s is already recorded.")
+            % {"reference": reference},
+            status_code=409,
+        )
+    now = now or timezone.now()
+    purchase = Purchase.objects.create(
+        version=version,
+        organization_id=organization_id,
+        method=Purchase.Method.OFFCHAIN,
+        status=Purchase.Status.PAID,
+        amount=amount_cents,
+        decimals=USD_MINOR_DIGITS,
+        currency="USD",
+        reference=reference[:200],
+        created_by=operator,
+        created_at=now,
+        paid_at=now,
+        sale_points=0,
+        fee_points=0,
+    )
+    return purchase, _paid(purchase, now=now)
+
+
+@transaction.atomic(durable=True)
+def orders_expire(*, chain_now: int) -> int:
+    """Unpaid orders whose quote's deadline passed on the chain's clock: expired."""
+    return Purchase.objects.filter(
+        method=Purchase.Method.CHAIN, status=Purchase.Status.AWAITING, deadline__lt=chain_now
+    ).update(status=Purchase.Status.EXPIRED)
+
+
+@transaction.atomic(durable=True)
+def download_log(*, version_id, organization_id, api_key_id, user, format: str, now) -> None:
+    DownloadLog.objects.create(
+        version_id=version_id,
+        organization_id=organization_id,
+        api_key_id=api_key_id,
+        user=user if getattr(user, "pk", None) else None,
+        format=format[:20],
+        at=now,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from datafi.market import views
+from datafi.market import buy_api, views
 
 urlpatterns = [
     path("market/consent/", views.consent_page, name="market-consent"),
@@ -8,5 +8,16 @@ urlpatterns = [
         "api/market/datasets/<slug:dataset>/versions/<int:number>/proof/<str:battle_id>",
         views.api_vote_proof,
         name="api-market-vote-proof",
+    ),
+    path("api/v1/market/orders", buy_api.OrderListView.as_view(), name="api-market-orders"),
+    path(
+        "api/v1/market/orders/<int:order_id>",
+        buy_api.OrderDetailView.as_view(),
+        name="api-market-order",
+    ),
+    path(
+        "api/v1/market/test-dollars",
+        buy_api.TestDollarsView.as_view(),
+        name="api-market-test-dollars",
     ),
 ]

@@ -50,6 +50,7 @@ def errors(*statuses: int) -> dict:
         413: "Too large",
         415: "Unsupported media type",
         429: "Throttled",
+        503: "A service it needs (the chain) cannot be reached; nothing was changed",
     }
     return {s: OpenApiResponse(ErrorSerializer, description=described[s]) for s in statuses}
 

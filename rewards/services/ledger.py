@@ -279,3 +279,40 @@ def balance_mismatches() -> list[int]:
 def platform_balance(kind: str) -> int:
     """Issuance (negative: minus all points ever awarded) or redeemed, from the entries."""
     return Entry.objects.filter(account__kind=kind).aggregate(t=Sum("amount"))["t"] or 0
+
+
+def sale_book(
+    *,
+    source_key: str,
+    sale_points: int,
+    fee_points: int,
+    shares: dict[int, int],
+    memo: str = "",
+    now=None,
+) -> LedgerTransaction:
+    """Book one dataset sale: points issued against it, the platform's fee, and each
+    contributor's share credited to their available points, in one transaction.
+
+    Must run inside a transaction. Raises DuplicateSource if the sale was booked.
+    """
+    if fee_points + sum(shares.values()) != sale_points:
+        raise ValueError("the fee and the shares must add up to the sale")
+    lines = [(account_for(kind=Kind.SALES), -sale_points)]
+    if fee_points:
+        lines.append((account_for(kind=Kind.FEES), fee_points))
+    for user_id, points in sorted(shares.items()):
+        if points:
+            lines.append((account_for(kind=Kind.AVAILABLE, user=user_id), points))
+    txn = post(
+        source_key=source_key,
+        kind=LedgerTransaction.Kind.SALE,
+        user=None,
+        lines=lines,
+        memo=memo,
+        now=now,
+        notify=False,
+    )
+    send_many_on_commit(
+        [(user_group(uid), {"type": "rewards.changed", "reason": "sale"}) for uid in shares]
+    )
+    return txn

@@ -1,0 +1,192 @@
+"""Buying a version on the in-process EVM: an order quoted to the buyer's address and
+stored before anything is paid, the payment confirmed from the chain's Purchased event,
+the sale booked once in the ledger and split between the platform and the contributors
+in the version; an operator's off-chain payment; bad orders refused."""
+
+import pytest
+from django.test import Client
+
+from datafi.errors import ApiError
+from datafi.flows import market as market_flow
+from datafi.market import services as market
+from datafi.market.models import Purchase, SaleShare
+from rewards.models import LedgerTransaction
+from rewards.services import ledger, market_payments
+from tests.market.buying import BUYER, fund_gas, send
+from tests.market.conftest import approve
+from tests.provider.helpers import auth, make_key
+
+
+@pytest.fixture
+def published(product, operator, evm, settings):
+    settings.PROVIDER_API_THROTTLE_RATES = {"api_key": "100000/min", "export": "100000/min"}
+    version = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
+    return market_flow.version_publish(version_id=version.pk)
+
+
+@pytest.fixture
+def buyer_org(market_arena, bob):
+    from datafi.accounts import services as account_services
+
+    org = market_arena["orgs"]["zephyrine-labs"]
+    account_services.membership_add(organization=org, user=bob, role="owner")
+    return org
+
+
+@pytest.fixture
+def key(buyer_org, bob):
+    return make_key(buyer_org, user=bob)
+
+
+def _post(client, path, body, key):
+    return client.post(path, body, content_type="application/json", **auth(key))
+
+
+def _order(client, key, **overrides):
+    body = {"dataset": "arena-prefs", "version": 1, "buyer_address": BUYER.address}
+    body.update(overrides)
+    return _post(client, "/api/v1/market/orders", body, key)
+
+
+def test_an_organisation_buys_a_version_and_its_contributors_are_paid_once(
+    published, key, buyer_org, alice, carol, mallory, settings
+):
+    client = Client()
+    fund_gas()
+    minted = _post(client, "/api/v1/market/test-dollars", {"address": BUYER.address}, key)
+    assert minted.status_code == 201, minted.content
+    assert market_payments.token_balance(BUYER.address) == 1000 * 10**6
+
+    answer = _order(client, key)
+    assert answer.status_code == 201, answer.content
+    order = answer.json()
+    # 2,500.00 USD in a six-decimal token; stored before anything was paid.
+    assert (order["status"], order["amount"], order["decimals"]) == ("awaiting", "2500000000", 6)
+    assert Purchase.objects.get(pk=order["id"]).status == "awaiting"
+    approve_call, purchase_call = order["calls"]
+
+    # Not enough test dollars yet (1,000 of 2,500): the purchase reverts, nothing is paid.
+    send(approve_call)
+    with pytest.raises(Exception, match="revert|ERC20InsufficientBalance|execution"):
+        send(purchase_call)
+    _post(client, "/api/v1/market/test-dollars", {"address": BUYER.address}, key)
+    _post(client, "/api/v1/market/test-dollars", {"address": BUYER.address}, key)
+    before = market_payments.payment_info()
+    treasury_before = market_payments.token_balance(before.treasury)
+    receipt = send(purchase_call)
+    assert receipt["status"] == 1
+
+    settings.REWARD_WORKER_ON_DEMAND = True
+    checked = _post(client, f"/api/v1/market/orders/{order['id']}", {}, key)
+    assert checked.status_code == 200, checked.content
+    assert checked.json()["status"] == "paid"
+    assert checked.json()["tx_hash"] == "0x" + bytes(receipt["transactionHash"]).hex()
+    assert market_payments.token_balance(before.treasury) == treasury_before + 2500 * 10**6
+
+    purchase = Purchase.objects.get(pk=order["id"])
+    # 2,500 USD at 1,000 points per USD; 30% to the platform, the rest to alice and
+    # carol (who agreed), nothing to mallory (who did not: her votes are not in it).
+    assert purchase.sale_points == 2_500_000 and purchase.fee_points == 750_000
+    shares = dict(SaleShare.objects.filter(purchase=purchase).values_list("user_id", "points"))
+    assert set(shares) == {alice.pk, carol.pk}
+    assert sum(shares.values()) == 1_750_000
+    assert ledger.balances_for(alice).available >= shares[alice.pk]
+    booked = LedgerTransaction.objects.filter(kind="sale")
+    assert booked.count() == 1 and booked.get().source_key == f"market.sale.{purchase.pk}"
+    assert ledger.unbalanced_transactions() == [] and ledger.balance_mismatches() == []
+
+    # Every later pass reads the same event again (the reorg window): nothing twice.
+    for _ in range(3):
+        market_flow.market_tick()
+    assert LedgerTransaction.objects.filter(kind="sale").count() == 1
+    assert SaleShare.objects.filter(purchase=purchase).count() == 2
+
+    # The same quote cannot be paid twice.
+    send(approve_call)
+    with pytest.raises(Exception, match="OrderAlreadyPaid|revert|execution"):
+        send(purchase_call)
+
+
+def test_a_quote_is_for_its_buyer_only(published, key):
+    from eth_utils import keccak
+
+    other = keccak(text="someone else")
+    from eth_account import Account
+
+    fund_gas(Account.from_key(other).address)
+    order = _order(Client(), key).json()
+    with pytest.raises(Exception, match="BadQuote|revert|execution"):
+        send(order["calls"][1], key=other)
+    market_flow.market_tick()
+    assert Purchase.objects.get(pk=order["id"]).status == "awaiting"
+
+
+def test_an_unpaid_quote_expires_on_the_chains_clock(published, key):
+    order = _order(Client(), key).json()
+    market.orders_expire(chain_now=order["deadline"])
+    assert Purchase.objects.get(pk=order["id"]).status == "awaiting"
+    market.orders_expire(chain_now=order["deadline"] + 1)
+    assert Purchase.objects.get(pk=order["id"]).status == "expired"
+
+
+@pytest.mark.parametrize(
+    "overrides, status, code",
+    [
+        ({"buyer_address": "0x123"}, 400, None),
+        ({"dataset": "no-such-set"}, 404, "not_found"),
+        ({"version": 2}, 404, "not_found"),
+        ({"extra": 1}, 400, "unknown_fields"),
+        ({"version": "1"}, 400, None),
+    ],
+)
+def test_a_bad_order_is_refused_and_stores_nothing(published, key, overrides, status, code):
+    answer = _order(Client(), key, **overrides)
+    assert answer.status_code == status, answer.content
+    if code:
+        assert answer.json()["code"] == code
+    assert Purchase.objects.count() == 0
+
+
+def test_a_key_without_the_buying_scope_cannot_order(published, buyer_org, bob):
+    reader = make_key(buyer_org, scopes=["data:read"], user=bob)
+    answer = _order(Client(), reader)
+    assert answer.status_code == 403
+    assert Purchase.objects.count() == 0
+
+
+def test_a_version_not_yet_published_cannot_be_ordered(product, operator, key, evm):
+    market.version_freeze(product_id=product.pk, operator=operator)
+    answer = _order(Client(), key)
+    assert answer.status_code == 404
+    assert "No published version 1" in answer.json()["detail"]
+
+
+def test_an_operator_records_an_off_chain_payment_once(published, buyer_org, operator, alice):
+    purchase = market_flow.payment_record_offchain(
+        operator=operator,
+        version_id=published.pk,
+        organization_id=buyer_org.pk,
+        amount_cents=100_000,
+        reference="INV-2026-0042",
+    )
+    assert purchase.status == "paid" and purchase.sale_points == 1_000_000
+    assert purchase.fee_points + sum(s.points for s in purchase.shares.all()) == 1_000_000
+    with pytest.raises(ApiError) as again:
+        market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=published.pk,
+            organization_id=buyer_org.pk,
+            amount_cents=100_000,
+            reference="INV-2026-0042",
+        )
+    assert again.value.status_code == 409
+    assert LedgerTransaction.objects.filter(kind="sale").count() == 1
+    with pytest.raises(ApiError) as not_staff:
+        market_flow.payment_record_offchain(
+            operator=alice,
+            version_id=published.pk,
+            organization_id=buyer_org.pk,
+            amount_cents=1,
+            reference="X",
+        )
+    assert not_staff.value.status_code == 403
