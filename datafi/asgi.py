@@ -18,17 +18,22 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from datafi.market.background import with_market_worker  # noqa: E402
 from datafi.routing import SameOriginValidator, websocket_urlpatterns  # noqa: E402
 from evals.background import with_generation_worker, with_vote_folder  # noqa: E402
 from ratings.background import with_leaderboard_refresher  # noqa: E402
 from rewards.background import with_payout_worker  # noqa: E402
 
 websocket_application = SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
-application = with_generation_worker(
-    with_payout_worker(
-        with_vote_folder(
-            with_leaderboard_refresher(
-                ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+application = with_market_worker(
+    with_generation_worker(
+        with_payout_worker(
+            with_vote_folder(
+                with_leaderboard_refresher(
+                    ProtocolTypeRouter(
+                        {"http": django_asgi_app, "websocket": websocket_application}
+                    )
+                )
             )
         )
     )

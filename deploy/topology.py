@@ -11,7 +11,7 @@
    (a cluster in the run dir), Redis and anvil (from node_modules), run by supervisor.
 3. The release step, once: create the database if missing, migrate,
    collectstatic, the demo data (TOPOLOGY_DEMO=1), `check --deploy`.
-4. The process types of deploy/Procfile (nginx, web, ws, fold, ratings, rewards)
+4. The process types of deploy/Procfile (nginx, web, ws, fold, ratings, rewards, market)
    under the same supervisor, which restarts any that dies; then waits until
    /healthz answers through nginx.
 
@@ -356,7 +356,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         help="comma-separated Procfile types to run on this host (default: all), "
-        "e.g. web,ws on an app host, fold,ratings,rewards on a worker host",
+        "e.g. web,ws on an app host, fold,ratings,rewards,market on a worker host",
     )
     args = parser.parse_args()
     types = list(procfile())

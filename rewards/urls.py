@@ -18,6 +18,11 @@ urlpatterns = [
     path("api/wallet/link", views.api_wallet_link, name="api-wallet-link"),
     path("api/wallet/login", views.api_wallet_login, name="api-wallet-login"),
     path("api/transparency/epochs", views.api_epochs, name="api-transparency-epochs"),
+    path(
+        "api/transparency/datasets",
+        views.api_dataset_versions,
+        name="api-transparency-datasets",
+    ),
     path("api/transparency/epochs/<int:number>", views.api_epoch, name="api-transparency-epoch"),
     path("api/transparency/proof/<str:address>", views.api_proof, name="api-transparency-proof"),
     path(

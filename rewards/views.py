@@ -4,6 +4,7 @@ Every error is JSON ``{"code", "detail"}`` with a 4xx status; the chain being
 down is a 503 that changed nothing.
 """
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -16,6 +17,7 @@ from datafi.accounts import throttle
 from datafi.accounts.views import throttled_response
 from datafi.api import ApiError, site_endpoint
 from datafi.input import json_body
+from datafi.market import selectors as market_selectors
 from rewards import chain, selectors
 from rewards.models import Epoch
 from rewards.services import payouts, redemptions, wallets
@@ -75,6 +77,10 @@ def transparency_page(request):
         {
             "data": selectors.transparency(with_leaves=True),
             "prerelease": selectors.prerelease_disclosures(),
+            # The data market's versions: read through its selectors (it owns them).
+            "dataset_versions": market_selectors.versions_public(),
+            "fee_percent": settings.MARKET_PLATFORM_FEE_PERCENT,
+            "points_per_usd": settings.MARKET_POINTS_PER_USD,
         },
     )
 
@@ -198,6 +204,23 @@ def api_wallet_login(request):
 @api_view(auth=False)
 def api_epochs(request):
     return JsonResponse(selectors.transparency(with_leaves=True))
+
+
+@require_GET
+@api_view(auth=False)
+def api_dataset_versions(request):
+    """Every published dataset version: root, transaction, rows, sales, paid to contributors."""
+    return JsonResponse(
+        {
+            "rule": {
+                "platform_fee_percent": settings.MARKET_PLATFORM_FEE_PERCENT,
+                "paid_in": "points",
+                "points_per_usd": settings.MARKET_POINTS_PER_USD,
+                "rounding": "largest remainder",
+            },
+            "versions": market_selectors.versions_public(),
+        }
+    )
 
 
 @require_GET

@@ -234,7 +234,10 @@ def _on_purchased(event) -> None:
 
 def purchases_follow() -> int:
     """Confirm paid orders from the chain's Purchased events and book their sales (once);
-    expire unpaid quotes past their deadline. Returns the events read."""
+    expire unpaid quotes past their deadline. Returns the events read (none are read,
+    and nothing is deployed, while no order waits for its payment)."""
+    if not market_selectors.orders_unpaid_exist():
+        return 0
     read = market_payments.purchases_scan(_on_purchased)
     market.orders_expire(chain_now=market_payments.chain_now())
     return read

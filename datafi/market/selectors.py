@@ -6,8 +6,10 @@ import functools
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from datafi.errors import ApiError
@@ -282,3 +284,24 @@ def versions_public() -> list[dict]:
 def purchases_all() -> list:
     """Every order (operators), newest first, 200 at most."""
     return list(Purchase.objects.select_related("version__product").order_by("-created_at")[:200])
+
+
+def orders_unpaid_exist() -> bool:
+    """Whether any on-chain order awaits its payment (or expired in the last day: a
+    payment mined before the deadline may still be gathering its confirmations)."""
+    day_ago = timezone.now() - timedelta(days=1)
+    return Purchase.objects.filter(
+        Q(status=Purchase.Status.AWAITING)
+        | Q(status=Purchase.Status.EXPIRED, created_at__gte=day_ago),
+        method=Purchase.Method.CHAIN,
+    ).exists()
+
+
+def my_battles_in(*, user, version_id: int, limit: int = 50) -> list[str]:
+    """The ids of ``user``'s votes in a version (for their proofs), oldest row first."""
+    return [
+        b.hex
+        for b in VersionRow.objects.filter(version_id=version_id, voter_id=user.pk)
+        .order_by("position")
+        .values_list("battle_id", flat=True)[:limit]
+    ]

@@ -4,6 +4,7 @@ from datafi.market import buy_api, views
 
 urlpatterns = [
     path("market/consent/", views.consent_page, name="market-consent"),
+    path("market/my-data/", views.my_data_page, name="market-my-data"),
     path(
         "api/market/datasets/<slug:dataset>/versions/<int:number>/proof/<str:battle_id>",
         views.api_vote_proof,

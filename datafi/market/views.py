@@ -29,6 +29,28 @@ def consent_page(request):
     )
 
 
+@login_required
+@require_GET
+def my_data_page(request):
+    """My data: the versions holding my votes, their sales and what each earned me, my
+    consent, and proofs that my votes are in a version's root."""
+    data = selectors.my_data(user=request.user)
+    for entry in data["versions"]:
+        entry["battles"] = selectors.my_battles_in(
+            user=request.user, version_id=entry["version"].pk, limit=20
+        )
+    return render(
+        request,
+        "market/my_data.html",
+        {
+            **data,
+            "contributor_share": 100 - settings.MARKET_PLATFORM_FEE_PERCENT,
+            "fee_percent": settings.MARKET_PLATFORM_FEE_PERCENT,
+            "points_per_usd": settings.MARKET_POINTS_PER_USD,
+        },
+    )
+
+
 @require_GET
 @site_endpoint
 def api_vote_proof(request, dataset, number, battle_id):
