@@ -1,10 +1,14 @@
 """The operator's market steps in the admin: define a dataset, freeze a version, read its
 PII report, approve or discard it, publish it (register its root on chain)."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from datafi.accounts.models import Organization
 from datafi.errors import ApiError
 from datafi.market import models, selectors, services
 
@@ -169,6 +173,122 @@ class DataSaleConsentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # only the contributor changes it (the consent page)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OffchainPaymentForm(forms.Form):
+    version = forms.ModelChoiceField(
+        queryset=models.DatasetVersion.objects.filter(status="published").select_related("product"),
+        label=_("Dataset version"),
+    )
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.order_by("name"), label=_("Buyer organisation")
+    )
+    amount_cents = forms.IntegerField(min_value=1, label=_("Amount received (US cents)"))
+    reference = forms.CharField(
+        max_length=200, label=_("Reference (invoice or transfer id, once per payment)")
+    )
+
+
+@admin.register(models.Purchase)
+class PurchaseAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "version",
+        "organization",
+        "method",
+        "status",
+        "amount",
+        "decimals",
+        "currency",
+        "sale_points",
+        "fee_points",
+        "paid_at",
+    )
+    list_filter = ("status", "method")
+    change_list_template = "admin/market/purchase/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # an off-chain payment is recorded with its own form (below)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # booked: read only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "record-offchain/",
+                self.admin_site.admin_view(self.record_offchain),
+                name="market_purchase_record_offchain",
+            ),
+            *super().get_urls(),
+        ]
+
+    def record_offchain(self, request):
+        from datafi.flows import market as market_flow
+
+        form = OffchainPaymentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                purchase = market_flow.payment_record_offchain(
+                    operator=request.user,
+                    version_id=form.cleaned_data["version"].pk,
+                    organization_id=form.cleaned_data["organization"].pk,
+                    amount_cents=form.cleaned_data["amount_cents"],
+                    reference=form.cleaned_data["reference"],
+                )
+            except ApiError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded: %(purchase)s; %(points)s points shared among contributors.")
+                    % {
+                        "purchase": purchase,
+                        "points": purchase.sale_points - purchase.fee_points,
+                    },
+                )
+                return redirect("admin:market_purchase_changelist")
+        return render(
+            request,
+            "admin/market/purchase/record_offchain.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": _("Record an off-chain payment"),
+            },
+        )
+
+
+@admin.register(models.SaleShare)
+class SaleShareAdmin(admin.ModelAdmin):
+    list_display = ("purchase", "user", "votes", "reliability", "points")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.DownloadLog)
+class DownloadLogAdmin(admin.ModelAdmin):
+    list_display = ("version", "organization", "format", "api_key_id", "user", "at")
+    list_filter = ("format",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -190,3 +190,26 @@ def test_an_operator_records_an_off_chain_payment_once(published, buyer_org, ope
             reference="X",
         )
     assert not_staff.value.status_code == 403
+
+
+def test_an_operator_records_an_off_chain_payment_in_the_admin(published, buyer_org, operator):
+    client = Client()
+    operator.is_superuser = True
+    operator.save(update_fields=["is_superuser"])
+    client.force_login(operator)
+    url = "/admin/market/purchase/record-offchain/"
+    assert client.get(url).status_code == 200
+    assert "Record an off-chain payment" in client.get("/admin/market/purchase/").content.decode()
+    body = {
+        "version": published.pk,
+        "organization": buyer_org.pk,
+        "amount_cents": "250000",
+        "reference": "BANK-7781",
+    }
+    answer = client.post(url, body)
+    assert answer.status_code == 302
+    again = client.post(url, body)
+    assert again.status_code == 200 and "already recorded" in again.content.decode()
+    assert Purchase.objects.filter(method="offchain").count() == 1
+    bad = client.post(url, {**body, "amount_cents": "0", "reference": "X"})
+    assert bad.status_code == 200 and Purchase.objects.count() == 1
