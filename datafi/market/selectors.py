@@ -305,3 +305,22 @@ def my_battles_in(*, user, version_id: int, limit: int = 50) -> list[str]:
         .order_by("position")
         .values_list("battle_id", flat=True)[:limit]
     ]
+
+
+def buyer_view(*, user, version: DatasetVersion | None) -> dict:
+    """What a product page's buy box needs: the visitor's organisations and whether
+    one of them bought ``version`` already."""
+    from datafi.accounts.models import Membership
+
+    if version is None or not getattr(user, "is_authenticated", False):
+        return {"logged_in": getattr(user, "is_authenticated", False), "organizations": []}
+    orgs = [
+        (m.organization.slug, m.organization.name)
+        for m in Membership.objects.filter(user=user).select_related("organization")
+    ]
+    ids = Membership.objects.filter(user=user).values_list("organization_id", flat=True)
+    return {
+        "logged_in": True,
+        "organizations": orgs,
+        "bought": version_bought(organization_ids=list(ids), version=version),
+    }
