@@ -555,7 +555,8 @@ _WRITERS = {
 }
 
 
-def _gzip(pieces: Iterable[bytes]) -> Iterator[bytes]:
+def gzip_pieces(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Pieces gzip-compressed as they come (a .gz file of their concatenation)."""
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
     for piece in pieces:
         out = compressor.compress(piece)
@@ -577,7 +578,7 @@ def _stream_rows(format: str, chunks: Iterable[list[Row]], compression: str) -> 
     # A generator apart from stream_rows, so that a bad format fails at the call.
     pieces = _WRITERS[format](chunks)
     if compression == "gzip":
-        pieces = _gzip(pieces)
+        pieces = gzip_pieces(pieces)
     for piece in pieces:
         if piece:
             yield piece
