@@ -263,6 +263,11 @@ def test_the_hf_archive_loads_with_datasets_and_reverifies(frozen, rows, tmp_pat
     assert list(by_card) == ["train"]
     assert by_card["train"].num_rows == frozen.row_count
     assert list(by_card["train"]) == list(by_files)
+    # It is the card's configs that datasets followed: pointed at one shard, it loads one.
+    card = folder / "README.md"
+    card.write_text(card.read_text().replace("data/train-*.parquet", names[0]))
+    one = datasets.load_dataset(str(folder), split="train", cache_dir=str(tmp_path / "c2"))
+    assert one.num_rows == 5
 
 
 def test_the_same_version_downloads_to_the_same_bytes(frozen, monkeypatch):
