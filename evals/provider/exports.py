@@ -25,7 +25,7 @@ import io
 import json
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 
@@ -81,6 +81,13 @@ class ExportError(ValueError):
     pass
 
 
+def _check(format: str, compression: str) -> None:
+    if format not in FORMATS:
+        raise ExportError(f"format must be one of {', '.join(FORMATS)}.")
+    if compression not in COMPRESSIONS:
+        raise ExportError(f"compression must be one of {', '.join(COMPRESSIONS)}.")
+
+
 @dataclass(frozen=True)
 class ExportSpec:
     format: str
@@ -88,10 +95,7 @@ class ExportSpec:
     compression: str = "none"
 
     def __post_init__(self):
-        if self.format not in FORMATS:
-            raise ExportError(f"format must be one of {', '.join(FORMATS)}.")
-        if self.compression not in COMPRESSIONS:
-            raise ExportError(f"compression must be one of {', '.join(COMPRESSIONS)}.")
+        _check(self.format, self.compression)
 
     @property
     def content_type(self) -> str:
@@ -156,7 +160,33 @@ class Row:
     judge: str
     choice: str
     reasons: str  # JSON text
-    time_to_vote_ms: int
+    time_to_vote_ms: int | None  # None: not recorded (the market's frozen rows)
+
+
+def row_from_record(record: Mapping) -> Row:
+    """A row from plain values, for rows read elsewhere than ``_rows`` (the data market's
+    frozen versions); the writers below then treat it exactly like an export's row.
+
+    Keys: ``id`` (32 hex digits), ``tstamp`` (seconds since 1970), ``prompt``,
+    ``category``, ``language`` (ISO 639-1), ``response_a``, ``response_b``, ``model_a``,
+    ``model_b``, ``judge``, ``choice`` (``model_a``, ``model_b``, ``tie``, ``both_bad``),
+    ``reasons`` (a list of strings) and ``time_to_vote_ms`` (an int, or None).
+    """
+    if record["choice"] not in ARENA_WINNER:
+        raise ExportError(f"unknown choice {record['choice']!r}")
+    return Row(
+        record["id"],
+        float(record["tstamp"]),
+        _Prompt(_Text(record["prompt"]), record["category"], record["language"]),
+        _Text(record["response_a"]),
+        _Text(record["response_b"]),
+        record["model_a"],
+        record["model_b"],
+        record["judge"],
+        record["choice"],
+        json.dumps(list(record["reasons"])),
+        record["time_to_vote_ms"],
+    )
 
 
 def export_queryset(spec: ExportSpec, *, until=None):
@@ -355,7 +385,8 @@ def _dpo_jsonl(chunks: Iterable[list[Row]]) -> Iterator[bytes]:
                 f'"judge": "{r.judge}", "category": {_json_str(r.prompt.category)}, '
                 f'"language": {_json_str(r.prompt.language)}, '
                 f'"reasons": {_compact_json(r.reasons)}, '
-                f'"time_to_vote_ms": {r.time_to_vote_ms}, "tstamp": {r.tstamp!r}}}\n'
+                f'"time_to_vote_ms": {"null" if r.time_to_vote_ms is None else r.time_to_vote_ms}, '
+                f'"tstamp": {r.tstamp!r}}}\n'
             )
         yield "".join(lines).encode()
 
@@ -401,8 +432,9 @@ def _kaggle_csv(chunks: Iterable[list[Row]]) -> Iterator[bytes]:
         yield buf.getvalue().encode()
 
 
-class _Sink(io.RawIOBase):
-    """A write-only file that pyarrow writes into and the generator drains."""
+class Sink(io.RawIOBase):
+    """A write-only, unseekable file that a writer (pyarrow, zipfile) writes into and a
+    generator drains: what was written since the last drain is one streamed piece."""
 
     def __init__(self):
         self._parts: list[bytes] = []
@@ -447,14 +479,29 @@ def parquet_schema():
     )
 
 
-def _parquet(chunks: Iterable[list[Row]]) -> Iterator[bytes]:
-    import pyarrow as pa
+def parquet_pieces(schema, batches: Iterable) -> Iterator[bytes]:
+    """A parquet file of ``schema`` written from pyarrow record batches (one row group per
+    ``PARQUET_ROW_GROUP`` rows), as one piece per batch and the footer last."""
     import pyarrow.parquet as pq
+
+    sink = Sink()
+    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    for batch in batches:
+        writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
+        yield sink.drain()
+    writer.close()
+    yield sink.drain()
+
+
+def _parquet(chunks: Iterable[list[Row]]) -> Iterator[bytes]:
+    yield from parquet_pieces(parquet_schema(), _arena_batches(chunks))
+
+
+def _arena_batches(chunks: Iterable[list[Row]]):
+    import pyarrow as pa
 
     schema = parquet_schema()
     turn_type = schema.field("conversation_a").type
-    sink = _Sink()
-    writer = pq.ParquetWriter(sink, schema, compression="zstd")
     pending: list[Row] = []
 
     def flush():
@@ -474,7 +521,7 @@ def _parquet(chunks: Iterable[list[Row]]) -> Iterator[bytes]:
             )
             return pa.ListArray.from_arrays(offsets, turns, type=turn_type)
 
-        batch = pa.record_batch(
+        return pa.record_batch(
             [
                 pa.array([r.id for r in pending], pa.string()),
                 pa.array([r.model_a for r in pending], pa.string()),
@@ -490,18 +537,14 @@ def _parquet(chunks: Iterable[list[Row]]) -> Iterator[bytes]:
             ],
             schema=schema,
         )
-        writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
-        pending.clear()
 
     for rows in chunks:
         pending.extend(rows)
         if len(pending) >= PARQUET_ROW_GROUP:
-            flush()
-            yield sink.drain()
+            yield flush()
+            pending.clear()
     if pending:
-        flush()
-    writer.close()
-    yield sink.drain()
+        yield flush()
 
 
 _WRITERS = {
@@ -512,13 +555,33 @@ _WRITERS = {
 }
 
 
-def _gzip(pieces: Iterable[bytes]) -> Iterator[bytes]:
+def gzip_pieces(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Pieces gzip-compressed as they come (a .gz file of their concatenation)."""
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
     for piece in pieces:
         out = compressor.compress(piece)
         if out:
             yield out
     yield compressor.flush()
+
+
+def stream_rows(
+    format: str, chunks: Iterable[list[Row]], *, compression: str = "none"
+) -> Iterator[bytes]:
+    """Chunks of rows as a file of ``format``, streamed as non-empty ``bytes`` pieces (one
+    or so per chunk): the one encoder of the provider export and the market's downloads."""
+    _check(format, compression)
+    return _stream_rows(format, chunks, compression)
+
+
+def _stream_rows(format: str, chunks: Iterable[list[Row]], compression: str) -> Iterator[bytes]:
+    # A generator apart from stream_rows, so that a bad format fails at the call.
+    pieces = _WRITERS[format](chunks)
+    if compression == "gzip":
+        pieces = gzip_pieces(pieces)
+    for piece in pieces:
+        if piece:
+            yield piece
 
 
 def export_stream(
@@ -534,9 +597,6 @@ def export_stream(
             if on_progress is not None:
                 on_progress(done)
 
-    pieces = _WRITERS[spec.format](counted(_consistent_chunks(spec)))
-    if spec.compression == "gzip":
-        pieces = _gzip(pieces)
-    for piece in pieces:
-        if piece:
-            yield piece
+    yield from stream_rows(
+        spec.format, counted(_consistent_chunks(spec)), compression=spec.compression
+    )
