@@ -32,11 +32,15 @@ from django.utils.translation import gettext as _
 from eth_utils import is_address, to_checksum_address
 
 from datafi.errors import ApiError
+from datafi.market import downloads
 from datafi.market import selectors as market_selectors
 from datafi.market import services as market
 from rewards.services import ledger, market_payments, registry
 
 log = logging.getLogger(__name__)
+
+# What a bought version downloads as (the provider export's formats and more).
+VERSION_FORMATS = downloads.FORMATS
 
 
 def version_publish(*, version_id: int):
@@ -298,13 +302,11 @@ def version_download(
     number: int,
     format: str,
     compression: str,
-    organization_id: int,
     api_key_id: int | None,
     user,
-):
-    """A bought version as a download (logged); 403 naming the price when not bought."""
-    from datafi.market import downloads
-
+) -> downloads.Download:
+    """A bought version as a download (logged). 404 for no such published version, 403
+    naming the price when none of ``organization_ids`` (None: an operator) bought it."""
     version = market_selectors.version_get(product_slug=product_slug, number=number)
     if version is None or version.status != market.VersionStatus.PUBLISHED:
         raise ApiError(
@@ -313,31 +315,34 @@ def version_download(
             % {"number": number, "dataset": product_slug},
             status_code=404,
         )
-    if not market_selectors.version_bought(organization_ids=organization_ids, version=version):
-        price = version.product.price_amount
-        raise ApiError(
-            "not_bought",
-            _(
-                "Version %(number)s of %(dataset)s is not bought by your organisation: it costs "
-                "%(price)s %(currency)s. Order it with POST /api/v1/market/orders."
+    buyer = None
+    if organization_ids is not None:
+        buyer = market_selectors.version_buyer(organization_ids=organization_ids, version=version)
+        if buyer is None:
+            price = version.product.price_amount
+            raise ApiError(
+                "not_bought",
+                _(
+                    "Your organisation has not bought version %(number)s of %(dataset)s: it "
+                    "costs %(price)s %(currency)s. Order it with POST /api/v1/market/orders."
+                )
+                % {
+                    "number": number,
+                    "dataset": product_slug,
+                    "price": f"{price // 100:,}.{price % 100:02d}",
+                    "currency": version.product.price_currency,
+                },
+                status_code=403,
             )
-            % {
-                "number": number,
-                "dataset": product_slug,
-                "price": f"{price // 100}.{price % 100:02d}",
-                "currency": version.product.price_currency,
-            },
-            status_code=403,
-        )
     try:
         download = downloads.version_download(
             version=version, format=format, compression=compression
         )
-    except ValueError as exc:
+    except downloads.DownloadError as exc:
         raise ApiError("invalid_export", str(exc)) from None
     market.download_log(
         version_id=version.pk,
-        organization_id=organization_id,
+        organization_id=buyer,
         api_key_id=api_key_id,
         user=user,
         format=format,

@@ -385,8 +385,9 @@ class DownloadLog(models.Model):
     """One download of a bought version: who, which key, which format, when."""
 
     version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    # Null: an operator's download (operators read every version).
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.PROTECT, related_name="+"
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+", null=True
     )
     api_key_id = models.BigIntegerField(null=True, blank=True)
     user = models.ForeignKey(

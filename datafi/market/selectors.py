@@ -189,6 +189,20 @@ def version_bought(*, organization_ids, version: DatasetVersion) -> bool:
     ).exists()
 
 
+def version_buyer(*, organization_ids, version: DatasetVersion) -> int | None:
+    """The id of one of these organisations that bought ``version`` (paid), else None."""
+    return (
+        Purchase.objects.filter(
+            organization_id__in=list(organization_ids or ()),
+            version=version,
+            status=Purchase.Status.PAID,
+        )
+        .order_by("paid_at")
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+
+
 def purchase_get(*, purchase_id: int, organization_ids=None):
     """A purchase by id; None when not found or not of these organisations (None: any)."""
     qs = Purchase.objects.select_related("version__product").filter(pk=purchase_id)

@@ -30,6 +30,7 @@ from datafi.accounts.authentication import (
 )
 from datafi.accounts.models import Organization
 from datafi.api import ApiError, ErrorSerializer
+from datafi.flows import market as market_flow
 from datafi.input import JSONParser
 from evals.models import Category, EvalModel
 from evals.provider import exports, selectors, services
@@ -777,7 +778,7 @@ class ExportView(ProviderApiView):
         class Meta:
             ref_name = "ExportInput"
 
-        format = serializers.ChoiceField(choices=exports.FORMATS)
+        format = serializers.ChoiceField(choices=market_flow.VERSION_FORMATS)
         compression = serializers.ChoiceField(
             choices=exports.COMPRESSIONS, required=False, default="none"
         )
@@ -785,6 +786,14 @@ class ExportView(ProviderApiView):
             required=False,
             max_length=60,
             help_text="Only this organisation's battles (for members of several).",
+        )
+        dataset = serializers.SlugField(
+            required=False,
+            max_length=80,
+            help_text="A data-market dataset: download its version `version` (bought).",
+        )
+        version = serializers.IntegerField(
+            required=False, min_value=1, max_value=2**31 - 1, help_text="With `dataset`."
         )
 
     @extend_schema(
@@ -795,7 +804,11 @@ class ExportView(ProviderApiView):
             "`kaggle-csv`: the LMSYS Kaggle competition's columns; `dpo-jsonl`: prompt, chosen, "
             "rejected (ties and both_bad left out) with model names and vote metadata; "
             "`parquet`: the arena layout. Voters appear as salted pseudonyms. "
-            "`compression=gzip` streams a .gz file."
+            "`compression=gzip` streams a .gz file. With `dataset` and `version`: a data-market "
+            "version your organisation bought (403 naming its price otherwise), in the formats "
+            "above, as `datafi-rows` (its canonical rows, which `verify_dataset_version` checks "
+            "against its root) or as `hf` (a Hugging Face dataset folder, zipped: card and "
+            "Parquet shards)."
         ),
         parameters=[InputSerializer],
         responses={
@@ -803,6 +816,7 @@ class ExportView(ProviderApiView):
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
             (200, "application/gzip"): OpenApiTypes.BINARY,
+            (200, "application/zip"): OpenApiTypes.BINARY,
             **errors(400, 404, *AUTH_ERRORS),
         },
         tags=["datasets"],
@@ -810,6 +824,13 @@ class ExportView(ProviderApiView):
     def get(self, request):
         query = _query(self.InputSerializer, request)
         principal = principal_for(request)
+        if "dataset" in query or "version" in query:
+            return self._version(request, principal, query)
+        if query["format"] not in exports.FORMATS:
+            raise ApiError(
+                "invalid_export",
+                f"format {query['format']!r} is for a dataset version: give dataset and version.",
+            )
         org_ids, label = principal.organization_ids, "all"
         if query.get("organization"):
             org = Organization.objects.filter(slug=query["organization"]).first()
@@ -827,9 +848,35 @@ class ExportView(ProviderApiView):
         except exports.ExportError as exc:
             raise ApiError("invalid_export", str(exc)) from None
         pieces = exports.export_stream(spec)
+        return self._stream(request, pieces, spec.content_type, spec.filename(label))
+
+    def _version(self, request, principal, query):
+        if "dataset" not in query or "version" not in query:
+            raise ApiError("invalid_export", "Give both dataset and version, or neither.")
+        org_ids = principal.organization_ids
+        if query.get("organization"):
+            org = Organization.objects.filter(slug=query["organization"]).first()
+            if org is None or not principal.can_see_org(org.pk):
+                raise ApiError(
+                    "not_found", f"No organisation {query['organization']!r} of yours.", 404
+                )
+            org_ids = frozenset({org.pk})
+        download = market_flow.version_download(
+            organization_ids=org_ids,
+            product_slug=query["dataset"],
+            number=query["version"],
+            format=query["format"],
+            compression=query["compression"],
+            api_key_id=principal.key.pk if principal.key is not None else None,
+            user=request.user if getattr(request.user, "pk", None) else None,
+        )
+        return self._stream(request, download.pieces, download.content_type, download.filename)
+
+    @staticmethod
+    def _stream(request, pieces, content_type: str, filename: str):
         if isinstance(request._request, ASGIRequest):
             pieces = _aiter(pieces)
-        response = StreamingHttpResponse(pieces, content_type=spec.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{spec.filename(label)}"'
+        response = StreamingHttpResponse(pieces, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
         return response

@@ -213,3 +213,55 @@ def test_an_operator_records_an_off_chain_payment_in_the_admin(published, buyer_
     assert Purchase.objects.filter(method="offchain").count() == 1
     bad = client.post(url, {**body, "amount_cents": "0", "reference": "X"})
     assert bad.status_code == 200 and Purchase.objects.count() == 1
+
+
+def _export(client, key, **params):
+    query = "&".join(
+        f"{k}={v}" for k, v in {"dataset": "arena-prefs", "version": 1, **params}.items()
+    )
+    return client.get(f"/api/v1/datasets/export?{query}", **auth(key))
+
+
+def test_a_version_downloads_only_once_bought_in_every_format_and_is_logged(
+    published, key, buyer_org, operator, market_arena, bob
+):
+    from datafi.accounts import services as account_services
+    from datafi.market import selectors as market_selectors
+    from datafi.market.models import DownloadLog
+
+    client = Client()
+    refused = _export(client, key, format="datafi-rows")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "not_bought"
+    assert "2,500.00 USD" in refused.json()["detail"]
+
+    market_flow.payment_record_offchain(
+        operator=operator,
+        version_id=published.pk,
+        organization_id=buyer_org.pk,
+        amount_cents=250_000,
+        reference="INV-DL",
+    )
+    for fmt in ("datafi-rows", "arena-jsonl", "kaggle-csv", "dpo-jsonl", "parquet", "hf"):
+        answer = _export(client, key, format=fmt)
+        assert answer.status_code == 200, (fmt, answer.content[:200])
+        body = b"".join(answer.streaming_content)
+        assert body, fmt
+        if fmt == "datafi-rows":
+            lines = body.decode().splitlines()
+            compared = market_selectors.copy_compare(version=published, lines=lines)
+            assert compared["root"] == published.root and compared["rows"] == published.row_count
+    assert DownloadLog.objects.filter(organization=buyer_org).count() == 6
+
+    # Another organisation has not bought it; a missing half of the pair is refused.
+    other = market_arena["orgs"]["quorvex-ai"]
+    account_services.membership_add(organization=other, user=bob, role="owner")
+    other_key = make_key(other, user=bob)
+    assert _export(client, other_key, format="parquet").status_code == 403
+    half = client.get("/api/v1/datasets/export?dataset=arena-prefs&format=parquet", **auth(key))
+    assert half.status_code == 400
+    rows_only = client.get("/api/v1/datasets/export?format=datafi-rows", **auth(key))
+    assert rows_only.status_code == 400
+    assert _export(client, key, format="hf", compression="gzip").status_code == 400
+    assert _export(client, key, version=9, format="parquet").status_code == 404
+    assert DownloadLog.objects.count() == 6
