@@ -558,3 +558,12 @@ def models_in_testing_by_organization() -> dict[str, int]:
         .order_by("organization__name")
     )
     return {r["organization__name"]: r["n"] for r in rows}
+
+
+def models_in_testing_slugs() -> set[str]:
+    """Slugs of the models in pre-release testing: no public page may name them."""
+    return set(
+        EvalModel.objects.filter(prerelease=EvalModel.Prerelease.TESTING).values_list(
+            "slug", flat=True
+        )
+    )

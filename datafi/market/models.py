@@ -7,6 +7,7 @@ migration 0002), and refuses to delete a version once its registration began.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +83,16 @@ class DatasetProduct(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    # Paths under /market/ that are not datasets: a product with one of these slugs
+    # would have no page (the admin and product_create validate with full_clean).
+    RESERVED_SLUGS = frozenset({"consent", "my-data"})
+
+    def clean(self):
+        if self.slug in self.RESERVED_SLUGS:
+            raise ValidationError(
+                {"slug": _("“%(slug)s” is taken by a page of the market.") % {"slug": self.slug}}
+            )
 
 
 class DatasetVersion(models.Model):

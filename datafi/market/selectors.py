@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,12 +16,14 @@ from datafi.errors import ApiError
 from datafi.market import canonical
 from datafi.market.models import (
     DataSaleConsent,
+    DatasetProduct,
     DatasetVersion,
     Purchase,
     SaleShare,
     ScrubFinding,
     VersionRow,
 )
+from evals import selectors as evals_selectors
 
 
 def consent_of(*, user) -> bool | None:
@@ -338,3 +340,86 @@ def buyer_view(*, user, version: DatasetVersion | None) -> dict:
         "organizations": orgs,
         "bought": version_bought(organization_ids=list(ids), version=version),
     }
+
+
+# --- the public catalogue -----------------------------------------------------------
+# Only PUBLISHED versions are public: a frozen, approved or registering version may
+# still be discarded, and its root is not on chain yet.
+
+CATALOGUE_SAMPLE_ROWS = 3
+
+
+def _published_versions():
+    return DatasetVersion.objects.filter(status=DatasetVersion.Status.PUBLISHED).order_by("-number")
+
+
+def catalogue_products() -> list[DatasetProduct]:
+    """Products with at least one published version, the latest publication first.
+
+    Each carries ``published_versions`` (newest first, without their metadata) and
+    ``last_published_at``. Two queries, however many products and versions.
+    """
+    published = DatasetVersion.Status.PUBLISHED
+    return list(
+        DatasetProduct.objects.annotate(
+            last_published_at=Max("versions__published_at", filter=Q(versions__status=published))
+        )
+        .filter(last_published_at__isnull=False)
+        .order_by("-last_published_at", "slug")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=_published_versions().defer("metadata"),
+                to_attr="published_versions",
+            )
+        )
+    )
+
+
+def catalogue_product(*, slug: str) -> DatasetProduct | None:
+    """A product with its published versions (``published_versions``, newest first, with
+    their metadata); None if there is no such product or none of its versions is published."""
+    product = (
+        DatasetProduct.objects.filter(slug=slug)
+        .prefetch_related(
+            Prefetch("versions", queryset=_published_versions(), to_attr="published_versions")
+        )
+        .first()
+    )
+    if product is None or not product.published_versions:
+        return None
+    return product
+
+
+def catalogue_hidden_models() -> set[str]:
+    """Slugs no public page of the market may show: the models in pre-release testing."""
+    return evals_selectors.models_in_testing_slugs()
+
+
+def version_sample_rows(
+    *, version: DatasetVersion, hidden_models: set[str], limit: int = CATALOGUE_SAMPLE_ROWS
+) -> list[dict]:
+    """The first ``limit`` rows of a published version by position, parsed: the public
+    sample of what a buyer gets (texts PII-scrubbed, the voter a pseudonym).
+
+    Rows of contributors who have since withdrawn their consent are passed over: the
+    version keeps them (it is frozen and sold as it is), but they are not shown to
+    everyone as an example. A row naming a model in ``hidden_models`` (in pre-release
+    testing) is dropped: a version is frozen without the battles of models then in
+    testing, and a model never re-enters testing, so this drops nothing unless a
+    model's state was changed behind the services' back; it is the last guard.
+    One query (an index range on (version, position) that stops after ``limit`` rows).
+    """
+    if version.status != DatasetVersion.Status.PUBLISHED:
+        return []
+    still_agrees = DataSaleConsent.objects.filter(user_id=OuterRef("voter_id"), agreed=True)
+    texts = (
+        VersionRow.objects.filter(version=version)
+        .filter(Exists(still_agrees))
+        .order_by("position")
+        .values_list("canonical", flat=True)[:limit]
+    )
+    rows = [json.loads(text) for text in texts]
+    return [
+        r for r in rows if r["model_a"] not in hidden_models and r["model_b"] not in hidden_models
+    ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from datafi.market import buy_api, views
+from datafi.market import api, buy_api, catalogue_views, views
 
 urlpatterns = [
     path("market/consent/", views.consent_page, name="market-consent"),
@@ -20,5 +20,14 @@ urlpatterns = [
         "api/v1/market/test-dollars",
         buy_api.TestDollarsView.as_view(),
         name="api-market-test-dollars",
+    ),
+    # The public catalogue: pages and REST (documented in /api/v1/schema).
+    path("market/", catalogue_views.catalogue_page, name="market-catalogue"),
+    path("market/<slug:slug>/", catalogue_views.product_page, name="market-product"),
+    path("api/v1/market/datasets", api.DatasetListView.as_view(), name="api-market-datasets"),
+    path(
+        "api/v1/market/datasets/<slug:slug>",
+        api.DatasetDetailView.as_view(),
+        name="api-market-dataset",
     ),
 ]

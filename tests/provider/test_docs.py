@@ -49,6 +49,8 @@ def test_the_schema_is_valid_and_covers_every_operation(client, db, tmp_path):
         "GET /api/v1/models/{slug}/standing",
         "POST /api/v1/models/{slug}/release",
         "POST /api/v1/models/{slug}/withdraw",
+        "GET /api/v1/market/datasets",
+        "GET /api/v1/market/datasets/{slug}",
     }
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 
