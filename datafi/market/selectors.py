@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from datafi.errors import ApiError
-from datafi.market import canonical
+from datafi.market import canonical, presentation
 from datafi.market.models import (
     DataSaleConsent,
     DatasetProduct,
@@ -253,6 +253,9 @@ def my_data(*, user) -> dict:
         entry["sales"].append(
             {
                 "purchase": purchase,
+                "price": presentation.price_display(
+                    purchase.amount // 10 ** max(0, purchase.decimals - 2), purchase.currency
+                ),
                 "points": share["points"] if share else 0,
                 "reliability": share["reliability"] if share else None,
                 "counted": share is not None,
