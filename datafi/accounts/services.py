@@ -151,8 +151,15 @@ DELETED_USERNAME_PREFIX = "deleted-"
 
 
 def user_lock(*, user_id: int) -> User:
-    """``user_id``'s row under a lock, for the rest of the caller's transaction."""
-    return User.objects.select_for_update().get(pk=user_id)
+    """``user_id``'s row under a lock, for the rest of the caller's transaction.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: rows that refer to the user (a redemption,
+    a ledger transaction, a battle) take a key-share lock on it when inserted, and
+    a deletion waiting for the redemption's wallet while holding FOR UPDATE here
+    deadlocked with that redemption (tests/accounts/test_deletion_concurrency.py).
+    Two deletions, or a deletion and a wallet link, still wait for each other.
+    """
+    return User.objects.select_for_update(no_key=True).get(pk=user_id)
 
 
 def account_anonymise_locked(*, user: User, requested_at, now) -> DeletionRequest:

@@ -10,9 +10,10 @@ versions frozen before keep their rows and roots (they may have been sold).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from datafi.accounts import selectors as accounts_selectors
@@ -22,6 +23,8 @@ from datafi.market import services as market
 from rewards import rules
 from rewards import selectors as rewards_selectors
 from rewards.services import closing, ledger
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,25 @@ def account_delete(*, user_id: int, requested_at=None) -> Deleted:
     """Delete ``user_id``'s account: all of it or, refused (ApiError), nothing.
 
     The user's row lock serialises two requests: the second finds the record
-    of the first and changes nothing.
+    of the first and changes nothing. Renaming the user needs PostgreSQL's
+    strongest row lock, which waits for rows being inserted that refer to the
+    user; a vote fold folding the person's first vote at that moment (it refers
+    to the user both before and after it locks their points, which this holds)
+    could deadlock with it (an interleaving read off the lock order; not seen in
+    tests). A rolled-back deletion is then tried again, as the fold does.
     """
+    requested_at = requested_at or timezone.now()
+    for attempt in range(1, 3):
+        try:
+            return _account_delete(user_id=user_id, requested_at=requested_at)
+        except OperationalError:
+            if connection.vendor != "postgresql":
+                raise
+            log.warning("account deletion rolled back (attempt %d); retrying", attempt)
+    return _account_delete(user_id=user_id, requested_at=requested_at)
+
+
+def _account_delete(*, user_id: int, requested_at) -> Deleted:
     now = timezone.now()
     with transaction.atomic(durable=True):
         user = accounts.user_lock(user_id=user_id)
@@ -77,6 +97,6 @@ def account_delete(*, user_id: int, requested_at=None) -> Deleted:
         closed = closing.rewards_close_locked(user=user)
         market.consent_set(user=user, agreed=False, source="deletion")
         record = accounts.account_anonymise_locked(
-            user=user, requested_at=requested_at or now, now=now
+            user=user, requested_at=min(requested_at, now), now=now
         )
     return Deleted(record=record, already=False, points_left=closed.available)
