@@ -35,20 +35,26 @@ def consent_of(*, user) -> bool | None:
 @dataclass(frozen=True)
 class VersionVotes:
     version: DatasetVersion
-    votes: int
+    votes: int  # the user's rows in it
+    sales: int  # paid purchases of it
 
 
 def versions_with_votes_of(*, user) -> list[VersionVotes]:
-    """Every frozen version that holds votes of ``user``, with how many; newest first."""
+    """Every frozen version that holds votes of ``user``, with how many and how often it
+    was sold; newest first."""
     counts = dict(
         VersionRow.objects.filter(voter_id=user.pk)
         .values_list("version_id")
         .annotate(n=Count("id"))
         .order_by()
     )
-    versions = DatasetVersion.objects.select_related("product").filter(pk__in=counts)
+    versions = (
+        DatasetVersion.objects.select_related("product")
+        .filter(pk__in=counts)
+        .annotate(paid=Count("purchases", filter=Q(purchases__status=Purchase.Status.PAID)))
+    )
     return [
-        VersionVotes(version=v, votes=counts[v.pk])
+        VersionVotes(version=v, votes=counts[v.pk], sales=v.paid)
         for v in versions.order_by("-frozen_at", "product__slug", "-number")
     ]
 

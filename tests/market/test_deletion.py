@@ -6,10 +6,13 @@ from django.db import IntegrityError, transaction
 
 from datafi.errors import ApiError
 from datafi.flows import deletion
+from datafi.flows import market as market_flow
 from datafi.market import canonical
 from datafi.market import selectors as market_selectors
 from datafi.market import services as market
-from datafi.market.models import DataSaleConsent, VersionRow
+from datafi.market.models import DataSaleConsent, Purchase, SaleShare, VersionRow
+from rewards.services import ledger
+from tests.market.conftest import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +70,46 @@ def test_a_contributor_never_asked_is_recorded_as_a_final_no(bob, market_arena):
     deletion.account_delete(user_id=bob.pk)
     consent = DataSaleConsent.objects.get(user=bob)
     assert (consent.agreed, consent.source) == (False, "deletion")
+
+
+def test_a_version_sold_before_stays_sold_and_later_sales_pass_the_deleted_contributor_by(
+    client, product, operator, evm, market_arena, alice, carol
+):
+    version = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
+    version = market_flow.version_publish(version_id=version.pk)
+    org = market_arena["orgs"]["quorvex-ai"]
+
+    def sell(reference):
+        return market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=version.pk,
+            organization_id=org.pk,
+            amount_cents=120_000,
+            reference=reference,
+        )
+
+    first = sell("INV-1")
+    share = SaleShare.objects.get(purchase=first, user=alice)
+    client.force_login(alice)
+    page = client.get("/accounts/delete/").content.decode()
+    assert "Arena preferences</strong>, version 1" in page and "sold once" in page
+    assert "/market/my-data/" in page
+    assert market_selectors.versions_with_votes_of(user=alice)[0].sales == 1
+
+    deletion.account_delete(user_id=alice.pk)
+    balance = ledger.balances_for(alice).available
+    second = sell("INV-2")
+
+    first.refresh_from_db()
+    assert first.status == Purchase.Status.PAID
+    assert SaleShare.objects.get(purchase=first, user=alice).points == share.points
+    assert not SaleShare.objects.filter(purchase=second, user=alice).exists()
+    assert set(SaleShare.objects.filter(purchase=second).values_list("user_id", flat=True)) == {
+        carol.pk
+    }
+    assert ledger.balances_for(alice).available == balance
+    version.refresh_from_db()
+    assert canonical.root_of_lines(market_selectors.version_lines(version=version)) == (
+        version.root,
+        version.row_count,
+    )
