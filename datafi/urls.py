@@ -17,6 +17,8 @@ urlpatterns = [
         account_views.PasswordResetView.as_view(),
         name="password_reset",
     ),
+    path("accounts/delete/", account_views.account_delete, name="account-delete"),
+    path("accounts/deleted/", account_views.account_deleted, name="account-deleted"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The header's language switcher posts to Django's set_language (a cookie).
     path("i18n/", include("django.conf.urls.i18n")),

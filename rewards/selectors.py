@@ -265,3 +265,8 @@ def chain_head() -> dict:
         return {"ok": True, "node": "rpc", "head": chain.head()}
     except chain.ChainUnavailable as exc:
         return {"ok": False, "node": "rpc", "error": str(exc) or "unreachable"}
+
+
+def wallet_address_of(*, user) -> str | None:
+    """The address of the wallet linked to ``user``, or None."""
+    return Wallet.objects.filter(user=user).values_list("address", flat=True).first()

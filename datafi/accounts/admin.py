@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from datafi.accounts.models import ApiKey, Membership, Organization, User
+from datafi.accounts.models import ApiKey, DeletionRequest, Membership, Organization, User
 
 
 @admin.register(User)
@@ -30,3 +30,20 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "name", "organization", "scopes", "last_used_at", "revoked_at")
     list_filter = ("organization",)
     readonly_fields = ("prefix", "secret_hash", "created_at", "last_used_at")
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(admin.ModelAdmin):
+    """Deleted accounts, for operators: when, and nothing about who they were."""
+
+    list_display = ("user", "requested_at", "completed_at")
+    readonly_fields = ("user", "requested_at", "completed_at")
+
+    def has_add_permission(self, request):
+        return False  # only the person deletes their account (/accounts/delete/)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from datafi.accounts.models import User
 from evals import languages
@@ -41,3 +42,55 @@ class SignupForm(UserCreationForm):
             "votes. If not, your votes are left out of every dataset sold. You can change "
             "this at any time in your settings; it applies to datasets published after that."
         ) % {"share": share}
+
+
+class AccountDeleteForm(forms.Form):
+    """The deletion's confirmation: the password again (or, for an account signed in
+    only with a wallet, its user name typed out), and, when points would be left
+    behind, a tick that says the person read so."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.CharField(label=_("Your user name"), strip=True)
+    forfeit = forms.BooleanField(required=False)
+
+    def __init__(self, *args, user, points_left: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.has_usable_password():
+            del self.fields["confirm"]
+        else:
+            del self.fields["password"]
+            self.fields["confirm"].help_text = _(
+                "Your account has no password (you sign in with your wallet): type your "
+                "user name, %(username)s, to confirm."
+            ) % {"username": user.username}
+        if points_left > 0:
+            self.fields["forfeit"].required = True
+            self.fields["forfeit"].label = ngettext_lazy(
+                "I understand that my %(points)s point will be lost.",
+                "I understand that my %(points)s points will be lost.",
+                "points",
+            ) % {"points": points_left}
+        else:
+            del self.fields["forfeit"]
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                _("That is not your password. Nothing was deleted."), code="wrong_password"
+            )
+        return password
+
+    def clean_confirm(self):
+        typed = self.cleaned_data["confirm"]
+        if typed != self.user.username:
+            raise forms.ValidationError(
+                _("Type your user name exactly as shown. Nothing was deleted."),
+                code="wrong_confirmation",
+            )
+        return typed

@@ -103,3 +103,29 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class DeletionRequest(models.Model):
+    """That a person deleted their account, and when: no personal data.
+
+    The user row itself stays, anonymised (ledger entries and frozen dataset
+    rows refer to it); this row lets operators see the deletion happened, and
+    makes a second request a no-op (one per user).
+    """
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "accounts_deletion_request"
+        verbose_name = _("account deletion")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(completed_at__gte=models.F("requested_at")),
+                name="accounts_deletion_completed_after_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} deleted at {self.completed_at:%Y-%m-%d %H:%M}"

@@ -1,15 +1,17 @@
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from axes.models import AccessAttempt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from datafi.accounts.models import ApiKey, Membership, Organization, User
+from datafi.accounts.models import ApiKey, DeletionRequest, Membership, Organization, User
 from datafi.api import ApiError
 
 API_KEY_PREFIX = "dfk"
@@ -141,3 +143,46 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+# --- deletion ---------------------------------------------------------------------
+
+DELETED_USERNAME_PREFIX = "deleted-"
+
+
+def user_lock(*, user_id: int) -> User:
+    """``user_id``'s row under a lock, for the rest of the caller's transaction.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: rows that refer to the user (a redemption,
+    a ledger transaction, a battle) take a key-share lock on it when inserted, and
+    a deletion waiting for the redemption's wallet while holding FOR UPDATE here
+    deadlocked with that redemption (tests/accounts/test_deletion_concurrency.py).
+    Two deletions, or a deletion and a wallet link, still wait for each other.
+    """
+    return User.objects.select_for_update(no_key=True).get(pk=user_id)
+
+
+def account_anonymise_locked(*, user: User, requested_at, now) -> DeletionRequest:
+    """Remove who ``user`` was and record the deletion; the row stays for what refers to it.
+
+    Runs inside the deletion's transaction, which holds the user's row lock.
+    Name, e-mail, password, staff rights, provider seats and the API keys the
+    user made go; the public id (the seed of their export pseudonym) is
+    replaced, so later exports cannot link their old votes to the pseudonym in
+    versions frozen before. Every session ends: Django checks each one against
+    the password hash, which changes here, and refuses inactive users.
+    """
+    old_username = user.username
+    ApiKey.objects.filter(created_by=user, revoked_at__isnull=True).update(revoked_at=now)
+    Membership.objects.filter(user=user).delete()
+    user.username = f"{DELETED_USERNAME_PREFIX}{uuid.uuid4().hex}"
+    user.email = user.first_name = user.last_name = ""
+    user.set_unusable_password()
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.public_id = uuid.uuid4()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    # Failed log-ins recorded under the old name (django-axes keeps name and address).
+    AccessAttempt.objects.filter(username=old_username).delete()
+    return DeletionRequest.objects.create(user=user, requested_at=requested_at, completed_at=now)

@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -11,8 +12,9 @@ from django.views.decorators.http import require_http_methods
 from django.views.i18n import JavaScriptCatalog
 
 from datafi.accounts import throttle
-from datafi.accounts.forms import SignupForm
+from datafi.accounts.forms import AccountDeleteForm, SignupForm
 from datafi.api import ApiError, refusal_response
+from datafi.flows import deletion as deletion_flow
 from datafi.flows import signup as signup_flow
 from datafi.input import wants_json
 from evals import languages as voter_languages
@@ -83,6 +85,39 @@ def signup(request):
         return redirect(safe_next(request))
     status = 400 if request.method == "POST" else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request):
+    """What deleting my account does, in plain words, then the confirmed deletion."""
+    preview = deletion_flow.deletion_preview(user=request.user)
+    form = AccountDeleteForm(request.POST or None, user=request.user, points_left=preview.available)
+    refusal, status = preview.refusal, 200
+    if request.method == "POST":
+        status = 400
+        if not refusal and form.is_valid():
+            try:
+                deletion_flow.account_delete(user_id=request.user.pk)
+            except ApiError as exc:
+                refusal, status = str(exc.detail), exc.status_code
+            else:
+                logout(request)
+                return redirect("account-deleted")
+        elif refusal:
+            status = 409
+    return render(
+        request,
+        "registration/account_delete.html",
+        {"preview": preview, "form": form, "refusal": refusal},
+        status=status,
+    )
+
+
+@require_http_methods(["GET"])
+def account_deleted(request):
+    """Said once the account is gone (the person is logged out by then)."""
+    return render(request, "registration/account_deleted.html")
 
 
 class PasswordResetView(auth_views.PasswordResetView):

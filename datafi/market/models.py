@@ -239,23 +239,34 @@ class DataSaleConsent(models.Model):
     """Whether a contributor agreed to their votes being sold in dataset versions.
 
     No row: not asked yet, which counts as no. A change applies to versions
-    frozen after it; versions already frozen keep their rows.
+    frozen after it; versions already frozen keep their rows. A contributor who
+    deleted their account is a "no" for good (source "deletion").
     """
+
+    class Source(models.TextChoices):
+        SIGNUP = "signup", _("Asked at sign-up")
+        SETTINGS = "settings", _("Changed on the consent page")
+        DELETION = "deletion", _("Account deleted")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     agreed = models.BooleanField()
     changed_at = models.DateTimeField()
-    source = models.CharField(max_length=10)  # "signup" or "settings"
+    source = models.CharField(max_length=10, choices=Source.choices)
 
     class Meta:
         db_table = "market_consent"
         verbose_name = _("data sale consent")
         constraints = [
             models.CheckConstraint(
-                condition=Q(source__in=["signup", "settings"]), name="market_consent_source"
-            )
+                condition=Q(source__in=["signup", "settings", "deletion"]),
+                name="market_consent_source",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="deletion") | Q(agreed=False),
+                name="market_consent_deleted_is_no",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ import functools
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Sum
@@ -29,6 +30,33 @@ from evals import selectors as evals_selectors
 def consent_of(*, user) -> bool | None:
     """True or False as the contributor said; None if never asked (counts as no)."""
     return DataSaleConsent.objects.filter(user_id=user.pk).values_list("agreed", flat=True).first()
+
+
+@dataclass(frozen=True)
+class VersionVotes:
+    version: DatasetVersion
+    votes: int  # the user's rows in it
+    sales: int  # paid purchases of it
+
+
+def versions_with_votes_of(*, user) -> list[VersionVotes]:
+    """Every frozen version that holds votes of ``user``, with how many and how often it
+    was sold; newest first."""
+    counts = dict(
+        VersionRow.objects.filter(voter_id=user.pk)
+        .values_list("version_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    versions = (
+        DatasetVersion.objects.select_related("product")
+        .filter(pk__in=counts)
+        .annotate(paid=Count("purchases", filter=Q(purchases__status=Purchase.Status.PAID)))
+    )
+    return [
+        VersionVotes(version=v, votes=counts[v.pk], sales=v.paid)
+        for v in versions.order_by("-frozen_at", "product__slug", "-number")
+    ]
 
 
 def version_by_id(*, version_id: int) -> DatasetVersion:

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,14 +42,39 @@ INSERT_BATCH = 2000
 # --- consent ------------------------------------------------------------------------
 
 
+@transaction.atomic
 def consent_set(*, user, agreed: bool, source: str = "settings") -> DataSaleConsent:
-    """Record whether ``user`` agrees to their votes being sold; applies to later versions."""
+    """Record whether ``user`` agrees to their votes being sold; applies to later versions.
+
+    The "no" of a deleted account is final: no later call turns it back.
+    """
     if not isinstance(agreed, bool):
         raise ApiError("bad_consent", _("Consent is yes or no."))
-    row, _created = DataSaleConsent.objects.update_or_create(
-        user_id=user.pk,
-        defaults={"agreed": agreed, "changed_at": timezone.now(), "source": source},
-    )
+    if source not in DataSaleConsent.Source.values:
+        raise ValueError(f"unknown consent source {source!r}")
+    now = timezone.now()
+    # Locked, and read again after a lost insert race: a change from a page
+    # still open in another tab must not turn a deletion's "no" back into a yes
+    # (update_or_create would overwrite it once the deletion commits).
+    row = DataSaleConsent.objects.select_for_update().filter(user_id=user.pk).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                return DataSaleConsent.objects.create(
+                    user_id=user.pk, agreed=agreed, changed_at=now, source=source
+                )
+        except IntegrityError:
+            row = DataSaleConsent.objects.select_for_update().get(user_id=user.pk)
+    if row.source == DataSaleConsent.Source.DELETION:
+        if source == DataSaleConsent.Source.DELETION:
+            return row
+        raise ApiError(
+            "account_deleted",
+            _("This account was deleted: its votes stay out of every later dataset version."),
+            status_code=409,
+        )
+    row.agreed, row.changed_at, row.source = agreed, now, source
+    row.save(update_fields=["agreed", "changed_at", "source"])
     return row
 
 

@@ -1,7 +1,8 @@
 """Writes for rewards; other apps call these, never the models.
 
 One module per sub-domain: ``ledger`` (points), ``wallets`` (SIWE),
-``redemptions`` (escrow), ``payouts`` (epochs, claims, settlement).
+``redemptions`` (escrow), ``payouts`` (epochs, claims, settlement), ``closing``
+(a deleted account's wallet and escrow).
 """
 
 from rewards.services.ledger import VoteCredit, points_award_for_votes

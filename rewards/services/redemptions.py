@@ -57,7 +57,9 @@ def redemption_request(*, user, points, idempotency_key, now=None) -> tuple[Rede
                 status_code=422,
             )
         return earlier, False
-    wallet = Wallet.objects.filter(user=user).first()
+    # Locked: an account deletion takes the wallet before it reads the escrow
+    # (rewards.services.closing), so the two cannot both go through.
+    wallet = Wallet.objects.select_for_update().filter(user=user).first()
     if wallet is None:
         raise ApiError("no_wallet", _("Link a wallet before redeeming."), status_code=409)
     available = ledger.account_for(kind=Kind.AVAILABLE, user=user)

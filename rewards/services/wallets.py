@@ -169,6 +169,11 @@ def wallet_link(
 ) -> Wallet:
     """Link the wallet that signed ``message`` to ``user`` (replacing any earlier one)."""
     now = now or timezone.now()
+    # The user's row lock, which an account deletion holds: a link racing the
+    # deletion waits for it and then finds the account closed.
+    # (NO KEY, as datafi.accounts.services.user_lock takes it.)
+    if not User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).exists():
+        raise ApiError("inactive", _("This account is disabled."), 403)
     address = siwe_verify(
         message=message, signature=signature, domain=domain, scheme=scheme, now=now
     )
