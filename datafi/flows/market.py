@@ -157,6 +157,15 @@ class Order:
     decimals: int
 
 
+def _address(value) -> str:
+    """A checksummed Ethereum address that can hold tokens, or a 400 in plain words."""
+    if not isinstance(value, str) or not is_address(value):
+        raise ApiError("bad_address", _("The address is not an Ethereum address."))
+    if int(value, 16) == 0:
+        raise ApiError("bad_address", _("The zero address cannot hold or send tokens."))
+    return to_checksum_address(value)
+
+
 def _chain_down(exc) -> ApiError:
     return ApiError(
         "chain_unavailable",
@@ -170,9 +179,7 @@ def order_place(
 ) -> Order:
     """Quote a published version to a buyer's address and store the order, signed,
     before the buyer's wallet can pay it. The buyer then sends ``calls`` in order."""
-    if not isinstance(buyer_address, str) or not is_address(buyer_address):
-        raise ApiError("bad_address", _("The buyer address is not an Ethereum address."))
-    buyer = to_checksum_address(buyer_address)
+    buyer = _address(buyer_address)
     version = market.sellable_version(product_slug=product_slug, number=number)
     try:
         info = market_payments.payment_info()
@@ -189,6 +196,14 @@ def order_place(
         )
     except market_payments.ChainUnavailable as exc:
         raise _chain_down(exc) from None
+    except market_payments.ChainReverted as exc:
+        log.error("quoting %s refused on chain: %s", version, exc)
+        raise ApiError(
+            "refused_on_chain",
+            _("The market contract refused the quote (%(error)s); nothing was ordered.")
+            % {"error": exc.error},
+            status_code=409,
+        ) from None
     purchase = market.order_create(
         version_id=version.pk,
         organization_id=organization_id,
@@ -265,8 +280,7 @@ def payment_record_offchain(
 
 def test_dollars(*, address: str, amount: int) -> str:
     """Mint test dollars to a buyer (embedded chain and anvil only); the transaction hash."""
-    if not isinstance(address, str) or not is_address(address):
-        raise ApiError("bad_address", _("The address is not an Ethereum address."))
+    address = _address(address)
     try:
         if not market_payments.payment_info().mintable:
             raise ApiError(
@@ -275,10 +289,16 @@ def test_dollars(*, address: str, amount: int) -> str:
                 status_code=409,
             )
         return market_payments.test_dollars_mint(
-            to=to_checksum_address(address), amount=amount, label=f"faucet:{uuid.uuid4().hex}"
+            to=address, amount=amount, label=f"faucet:{uuid.uuid4().hex}"
         )
     except market_payments.ChainUnavailable as exc:
         raise _chain_down(exc) from None
+    except market_payments.ChainReverted as exc:
+        raise ApiError(
+            "refused_on_chain",
+            _("The token contract refused to mint: %(error)s.") % {"error": exc.error},
+            status_code=409,
+        ) from None
 
 
 def market_tick() -> dict:

@@ -44,6 +44,8 @@ def _page(request, *, status=200, new_key=None, errors=None):
             "new_key": new_key,
             "errors": errors or {},
             "scopes": ApiKey.Scope.choices,
+            # Ticked on a new key: all but buying, which a key gets only when asked for.
+            "default_scopes": [v for v in ApiKey.Scope.values if v != ApiKey.Scope.MARKET_BUY],
             "formats": exports.FORMATS,
         },
         status=status,

@@ -133,6 +133,7 @@ def test_an_unpaid_quote_expires_on_the_chains_clock(published, key):
     "overrides, status, code",
     [
         ({"buyer_address": "0x123"}, 400, None),
+        ({"buyer_address": "0x" + "0" * 40}, 400, "bad_address"),
         ({"dataset": "no-such-set"}, 404, "not_found"),
         ({"version": 2}, 404, "not_found"),
         ({"extra": 1}, 400, "unknown_fields"),
@@ -265,3 +266,11 @@ def test_a_version_downloads_only_once_bought_in_every_format_and_is_logged(
     assert _export(client, key, format="hf", compression="gzip").status_code == 400
     assert _export(client, key, version=9, format="parquet").status_code == 404
     assert DownloadLog.objects.count() == 6
+
+
+def test_test_dollars_to_a_bad_or_zero_address_are_refused_in_words(published, key):
+    client = Client()
+    zero = _post(client, "/api/v1/market/test-dollars", {"address": "0x" + "0" * 40}, key)
+    assert zero.status_code == 400 and zero.json()["code"] == "bad_address"
+    bad = _post(client, "/api/v1/market/test-dollars", {"address": "0xZZ"}, key)
+    assert bad.status_code == 400
