@@ -463,6 +463,15 @@ def rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
+def backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process on this machine: the PostgreSQL backend."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Phases:
     """Exclusive time per phase: a phase's time leaves out the timed phases it calls."""
 
@@ -472,6 +481,9 @@ class Phases:
         self.stack: list[float] = []  # time spent in timed callees, per open phase
         self.rss: dict[str, float] = {}
         self.heap: dict[str, float] = {}
+        # (this process's CPU seconds, the PostgreSQL backend's) at each mark
+        self.cpu: dict[str, tuple[float, float]] = {}
+        self.backend = 0
 
     def wrap(self, name, fn):
         def timed(*args, **kwargs):
@@ -508,6 +520,7 @@ class Phases:
     def mark(self, label: str):
         if label not in self.rss:
             self.rss[label] = rss_mb()
+            self.cpu[label] = (time.process_time(), backend_cpu(self.backend))
             import tracemalloc
 
             if tracemalloc.is_tracing():
@@ -538,7 +551,9 @@ def instrument(phases: Phases):
     )
     canonical.row_bytes = phases.wrap(
         lambda p: (
-            "canonical bytes, again at insert" if "tree" in p.rss else "canonical bytes (RFC 8785)"
+            "canonical bytes, again at insert"
+            if "tree built" in p.rss
+            else "canonical bytes (RFC 8785)"
         ),
         canonical.row_bytes,
     )
@@ -546,9 +561,9 @@ def instrument(phases: Phases):
     tree = phases.wrap("Merkle tree and root", canonical.tree)
 
     def tree_marked(leaves):
-        phases.mark("scan done (rows held)")
+        phases.mark("scan done")
         out = tree(leaves)
-        phases.mark("tree")
+        phases.mark("tree built")
         return out
 
     canonical.tree = tree_marked
@@ -606,6 +621,12 @@ def run_freeze(product_id: int, operator_id: int, trace: bool, phased: bool) -> 
     gc.callbacks.append(on_gc)
     if trace:
         tracemalloc.start()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        phases.backend = cursor.fetchone()[0]
+    phases.mark("start")
     rss_start = rss_mb()
     cpu0 = time.process_time()
     t0 = time.perf_counter()
@@ -627,7 +648,8 @@ def run_freeze(product_id: int, operator_id: int, trace: bool, phased: bool) -> 
         "gc_seconds": gc_time["seconds"],
         "gc_gen2": gc_time["gen2"],
         "rss_start_mb": rss_start,
-        "rss_mb": phases.rss,
+        "rss_mb": {k: v for k, v in phases.rss.items() if k != "start"},
+        "cpu_marks": phases.cpu,
         "peak_rss_mb": rss_mb("VmHWM"),
         "phases": {k: [v, phases.calls[k]] for k, v in phases.seconds.items()},
         "wrapper_seconds": wrapper_cost(sum(phases.calls.values())) if phased else 0.0,
@@ -679,6 +701,11 @@ def print_freeze(r: dict, label: str):
             f"{r['wrapper_seconds']:.2f} s; cyclic garbage collector, inside the phases: "
             f"{r['gc_seconds']:.2f} s ({r['gc_gen2']} full collections)"
         )
+    marks = list(r["cpu_marks"].items())
+    stages = []
+    for (_a, (py0, pg0)), (b, (py1, pg1)) in zip(marks, marks[1:], strict=False):
+        stages.append(f"to {b}: {py1 - py0:.1f} s Python, {pg1 - pg0:.1f} s PostgreSQL")
+    print("    CPU by stage (this process, and its PostgreSQL backend): " + "; ".join(stages))
     marks = ", ".join(f"{k} {v:,.0f} MB" for k, v in r["rss_mb"].items())
     print(
         f"    memory (resident set of the freeze process, /proc VmRSS/VmHWM): at start "
