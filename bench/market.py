@@ -16,8 +16,9 @@ voted, folded battles written with COPY. Then:
    on an anvil node) and prints the gas of ``DatasetRegistry.register``. A
    second, small product (the last day's votes) is frozen and registered too:
    the gas does not grow with the rows (only the row count's calldata bytes);
-3. the gas of a purchase: ``measure_purchase`` below, to be written with the
-   market contract's purchase path.
+3. the gas of a purchase (``measure_purchase``): an organisation orders the
+   version, a buyer wallet approves the market and pays in test dollars, the
+   market's pass confirms it and books the sale split among the contributors.
 
 Memory is the freeze subprocess's peak resident set (VmHWM from /proc/self/
 status, which starts afresh at exec; ``ru_maxrss`` would carry the parent's
@@ -810,16 +811,80 @@ def registry_deploy_gas() -> int | None:
     return tx.gas_used if tx else None
 
 
-def measure_purchase(*, version_id: int) -> dict | None:
-    """(c) GAS OF A PURCHASE: for the lead to fill in once the purchase path exists.
+def _buyer_send(w3, account, call: dict) -> dict:
+    fields = {"from": account.address, "to": call["to"], "data": call["data"], "value": 0}
+    tx = {
+        "to": call["to"],
+        "data": call["data"],
+        "value": 0,
+        "gas": int(w3.eth.estimate_gas(fields) * 1.3) + 10_000,
+        "gasPrice": max(int(w3.eth.gas_price), 1) * 2,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "chainId": w3.eth.chain_id,
+    }
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    return w3.eth.wait_for_transaction_receipt(tx_hash)
 
-    Expected shape: buy the published version ``version_id`` through the product's
-    flow (the market contract's payment-token path), then return
-    ``{"gas": <gasUsed of the purchase transaction>, "seconds": <wall>}`` read from
-    its ChainTx, as ``publish`` does for the registration. ``None`` prints
-    "not measured" and fails nothing.
-    """
-    return None
+
+def measure_purchase(*, version_id: int) -> dict:
+    """(c) GAS OF A PURCHASE through the product's path: an organisation orders the
+    published version (signed quote), a buyer wallet approves the market and pays in
+    test dollars, and the market's pass confirms the payment and books the sale (split
+    among the version's contributors). Returns the two transactions' gas and the time
+    to confirm and book."""
+    from eth_account import Account as EthAccount
+    from eth_utils import keccak
+
+    from datafi.accounts.services import organization_get_or_create
+    from datafi.flows import market as market_flow
+    from datafi.market.models import DatasetVersion, Purchase, SaleShare
+    from rewards import chain
+
+    version = DatasetVersion.objects.select_related("product").get(pk=version_id)
+    org = organization_get_or_create(slug="bench-buyer", name="Bench Buyer")
+    buyer = EthAccount.from_key(keccak(text="datafi bench buyer"))
+    c = chain.get()
+    w3 = c.w3
+    funding = {
+        "to": buyer.address,
+        "value": 10**20,  # anvil's gas price climbs to hundreds of gwei under the seeding
+        "gas": 21_000,
+        "gasPrice": max(int(w3.eth.gas_price), 1) * 2,
+        "nonce": w3.eth.get_transaction_count(c.address, "pending"),
+        "chainId": c.chain_id,
+    }
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(c.account.sign_transaction(funding).raw_transaction)
+    )
+    price_units = version.product.price_amount * 10**4  # USD cents in six-decimal tUSD
+    market_flow.test_dollars(address=buyer.address, amount=price_units)
+    order = market_flow.order_place(
+        organization_id=org.pk,
+        user=None,
+        product_slug=version.product.slug,
+        number=version.number,
+        buyer_address=buyer.address,
+    )
+    approve, purchase = (_buyer_send(w3, buyer, call) for call in order.calls)
+    if purchase["status"] != 1:
+        sys.exit("the purchase reverted")
+    t0 = time.perf_counter()
+    for _ in range(20):
+        market_flow.market_tick()
+        if Purchase.objects.get(pk=order.purchase.pk).status == "paid":
+            break
+        chain.mine(1)
+    seconds = time.perf_counter() - t0
+    paid = Purchase.objects.get(pk=order.purchase.pk)
+    if paid.status != "paid":
+        sys.exit(f"the purchase was not confirmed: {paid.status}")
+    return {
+        "gas": int(purchase["gasUsed"]),
+        "approve_gas": int(approve["gasUsed"]),
+        "book_seconds": seconds,
+        "contributors": SaleShare.objects.filter(purchase=paid).count(),
+        "sale_points": paid.sale_points,
+    }
 
 
 # --- anvil --------------------------------------------------------------------------
@@ -941,10 +1006,13 @@ def run(args, env: dict) -> list[str]:
             failures.append(f"the chain's record of {p['version']} differs from the version")
 
     purchase = measure_purchase(version_id=big["version"])
-    if purchase is None:
-        print("\n(c) purchase: not measured yet (see measure_purchase in bench/market.py)")
-    else:
-        print(f"\n(c) purchase of {published[0]['version']}: {purchase['gas']:,} gas")
+    print(
+        f"\n(c) purchase of {published[0]['version']} ({chain}): DataMarket.purchase "
+        f"{purchase['gas']:,} gas (the token approval before it: {purchase['approve_gas']:,}); "
+        f"confirmed and booked in {purchase['book_seconds']:.2f} s, "
+        f"{purchase['sale_points']:,} points split among {purchase['contributors']:,} "
+        "contributors"
+    )
     return failures
 
 
