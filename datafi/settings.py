@@ -419,6 +419,9 @@ CHAIN_MARKET_TREASURY = env("CHAIN_MARKET_TREASURY")
 MARKET_POINTS_PER_USD = env_int("MARKET_POINTS_PER_USD", 1000)
 # How long a signed purchase quote can be paid (minutes).
 MARKET_QUOTE_MINUTES = env_int("MARKET_QUOTE_MINUTES", 60)
+# Above this many matching votes the admin does not freeze a version in its request
+# (minutes of work): it names `manage.py freeze_dataset_version`, which shows progress.
+MARKET_ADMIN_FREEZE_MAX_VOTES = env_int("MARKET_ADMIN_FREEZE_MAX_VOTES", 50_000)
 # Points: per vote, per UTC day at most, and the smallest redemption.
 REWARD_POINTS_PER_VOTE = env_int("REWARD_POINTS_PER_VOTE", 10)
 REWARD_DAILY_CAP = env_int("REWARD_DAILY_CAP", 500)

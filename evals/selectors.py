@@ -471,7 +471,7 @@ class DatasetBattle:
     reasons: list
 
 
-def dataset_battles(
+def _dataset_battles_qs(
     *,
     categories=(),
     languages=(),
@@ -479,16 +479,7 @@ def dataset_battles(
     voted_from=None,
     voted_until=None,
     modes=("stored", "live"),
-    chunk: int = 2000,
 ):
-    """Counted battles for a dataset version, oldest vote first, in lists of ``chunk``.
-
-    Counted: voted and revealed, not excluded, the vote folded (its voter's
-    reliability and exclusions applied), both answers stored, neither model in
-    pre-release testing. Empty filters mean
-    any; ``model_slugs`` keeps battles whose two models are both listed. Texts
-    are read with the row (a version is frozen once; no cache to go stale).
-    """
     qs = Battle.objects.filter(
         status=Battle.Status.REVEALED,
         excluded=False,
@@ -511,6 +502,40 @@ def dataset_battles(
         qs = qs.filter(voted_at__gte=voted_from)
     if voted_until is not None:
         qs = qs.filter(voted_at__lt=voted_until)
+    return qs
+
+
+def dataset_battles_count(**filters) -> int:
+    """How many counted battles ``dataset_battles`` would give for these filters."""
+    return _dataset_battles_qs(**filters).count()
+
+
+def dataset_battles(
+    *,
+    categories=(),
+    languages=(),
+    model_slugs=(),
+    voted_from=None,
+    voted_until=None,
+    modes=("stored", "live"),
+    chunk: int = 2000,
+):
+    """Counted battles for a dataset version, oldest vote first, in lists of ``chunk``.
+
+    Counted: voted and revealed, not excluded, the vote folded (its voter's
+    reliability and exclusions applied), both answers stored, neither model in
+    pre-release testing. Empty filters mean
+    any; ``model_slugs`` keeps battles whose two models are both listed. Texts
+    are read with the row (a version is frozen once; no cache to go stale).
+    """
+    qs = _dataset_battles_qs(
+        categories=categories,
+        languages=languages,
+        model_slugs=model_slugs,
+        voted_from=voted_from,
+        voted_until=voted_until,
+        modes=modes,
+    )
     fields = (
         "id",
         "voted_at",

@@ -2,6 +2,7 @@
 PII report, approve or discard it, publish it (register its root on chain)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -36,6 +37,23 @@ class DatasetProductAdmin(admin.ModelAdmin):
     def freeze_version(self, request, queryset):
         done, failed = [], []
         for product in queryset:
+            votes = services.product_votes_count(product_id=product.pk)
+            if votes > settings.MARKET_ADMIN_FREEZE_MAX_VOTES:
+                # Minutes of work: more than a web request may take (the proxy gives up).
+                failed.append(
+                    _(
+                        "%(product)s matches %(votes)s votes: freezing it takes minutes, "
+                        "longer than a page may wait. Run it on a worker host, with a progress "
+                        "bar: manage.py freeze_dataset_version %(slug)s --operator %(operator)s"
+                    )
+                    % {
+                        "product": product.slug,
+                        "votes": f"{votes:,}",
+                        "slug": product.slug,
+                        "operator": request.user.username,
+                    }
+                )
+                continue
             try:
                 version = services.version_freeze(product_id=product.pk, operator=request.user)
             except ApiError as exc:

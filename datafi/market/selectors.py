@@ -454,3 +454,7 @@ def version_sample_rows(
     return [
         r for r in rows if r["model_a"] not in hidden_models and r["model_b"] not in hidden_models
     ]
+
+
+def product_by_slug(*, slug: str) -> DatasetProduct | None:
+    return DatasetProduct.objects.filter(slug=slug).first()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
@@ -164,21 +165,51 @@ def _card_section(*, rows: int, prompts: int, dedup: dict, scrub_counts: dict, l
     return "\n".join(lines)
 
 
+def _product_filters(product: DatasetProduct) -> dict:
+    """The product's filter as evals' dataset selectors take it."""
+    return {
+        "categories": product.categories,
+        "languages": product.languages,
+        "model_slugs": product.model_slugs,
+        "voted_from": product.voted_from,
+        "voted_until": product.voted_until,
+        "modes": [
+            m
+            for m, on in (("stored", product.include_stored), ("live", product.include_live))
+            if on
+        ],
+    }
+
+
+def product_votes_count(*, product_id: int) -> int:
+    """How many counted votes match a product's filter (before consent and reliability)."""
+    product = DatasetProduct.objects.filter(pk=product_id).first()
+    if product is None:
+        raise ApiError("not_found", _("No such dataset."), status_code=404)
+    return evals_selectors.dataset_battles_count(**_product_filters(product))
+
+
 @transaction.atomic(durable=True)
-def version_freeze(*, product_id: int, operator, now: datetime | None = None) -> DatasetVersion:
+def version_freeze(
+    *,
+    product_id: int,
+    operator,
+    now: datetime | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> DatasetVersion:
     """Freeze a new version of a product: its rows (consenting contributors only, reliable
     enough, PII-scrubbed, duplicates collapsed), their root and metadata, the scrub report.
 
     The version then awaits the operator's review; nothing is sent to the chain here.
+    ``on_progress(votes read so far)`` is called after each chunk (a command's bar).
     """
     now = now or timezone.now()
     # One freeze per product at a time: the version number is taken under this lock.
     product = DatasetProduct.objects.select_for_update().filter(pk=product_id).first()
     if product is None:
         raise ApiError("not_found", _("No such dataset."), status_code=404)
-    modes = [
-        m for m, on in (("stored", product.include_stored), ("live", product.include_live)) if on
-    ]
+    filters = _product_filters(product)
+    modes = filters["modes"]
     consenting = set(DataSaleConsent.objects.filter(agreed=True).values_list("user_id", flat=True))
     prompts = _Prompts()
     answers: dict[int, tuple[str, list]] = {}
@@ -201,14 +232,11 @@ def version_freeze(*, product_id: int, operator, now: datetime | None = None) ->
     scrub_counts = Counter()
     slugs: set[str] = set()
     keys: set[str] = set()
-    for chunk in evals_selectors.dataset_battles(
-        categories=product.categories,
-        languages=product.languages,
-        model_slugs=product.model_slugs,
-        voted_from=product.voted_from,
-        voted_until=product.voted_until,
-        modes=modes,
-    ):
+    read = 0
+    for chunk in evals_selectors.dataset_battles(**filters):
+        read += len(chunk)
+        if on_progress is not None:
+            on_progress(read)
         # Each voter's reliability is read once, at their first vote in the scan: one
         # score per voter for the whole version (and no query per chunk for voters seen).
         unseen = {b.voter_id for b in chunk}.difference(scores)

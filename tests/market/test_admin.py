@@ -88,3 +88,36 @@ def test_the_market_admin_is_for_operators_only(client, alice, product):
     client.force_login(alice)
     response = client.get("/admin/market/datasetversion/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_dataset_too_large_for_a_request_is_frozen_by_the_command_with_progress(
+    client, staff, product, settings
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from datafi.market import services as market
+
+    votes = market.product_votes_count(product_id=product.pk)
+    assert votes >= 12
+    settings.MARKET_ADMIN_FREEZE_MAX_VOTES = votes - 1
+    client.force_login(staff)
+    answer = _action(client, "datasetproduct", "freeze_version", [product.pk])
+    text = answer.content.decode()
+    assert f"matches {votes:,} votes" in text
+    assert "manage.py freeze_dataset_version arena-prefs --operator olga" in text
+    assert not DatasetVersion.objects.exists()
+
+    out, err = StringIO(), StringIO()
+    call_command(
+        "freeze_dataset_version", "arena-prefs", "--operator", "olga", stdout=out, stderr=err
+    )
+    version = DatasetVersion.objects.get()
+    assert f"{version.row_count:,} rows frozen, root {version.root}" in out.getvalue()
+    assert f"{votes}/{votes}" in err.getvalue() and "votes read" in err.getvalue()
+    assert version.frozen_by == staff and version.status == "frozen"
+    with pytest.raises(CommandError, match="no operator"):
+        call_command("freeze_dataset_version", "arena-prefs", "--operator", "alice")
+    with pytest.raises(CommandError, match="no dataset"):
+        call_command("freeze_dataset_version", "nope", "--operator", "olga")
