@@ -58,7 +58,6 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -95,22 +94,9 @@ PREFIXES = (
 # --- the database -------------------------------------------------------------------
 
 
-def recreate_database(url: str):
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datafi.settings")
-    import django
-
-    django.setup()
+# The database and Django set-up are bench/export.py's (this directory is on sys.path
+# when a bench runs as a script).
+from export import recreate_database, setup_django  # noqa: E402
 
 
 def insert_rows(model, objs):

@@ -825,6 +825,26 @@ def epoch_root_onchain(*, network: str, epoch: int) -> tuple[str, int]:
     return hexstr(logs[-1]["args"]["root"]), current_epoch
 
 
+def _confirmed_logs(event_of, *, from_block: int, confirmations, rescan: int, floor: int):
+    """(logs of the event ``event_of(chain)`` with enough confirmations, last block read).
+
+    From ``from_block`` on; the last ``rescan`` blocks are read again even if
+    ``from_block`` is past them (never below ``floor``): a node that lost blocks, or
+    a reorg, puts events back into blocks a cursor had passed.
+    """
+    needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
+    c = get()
+    try:
+        head = c.w3.eth.block_number
+        end = head - needed + 1
+        start = max(floor, min(from_block, end - rescan + 1))
+        if end < start:
+            return [], max(floor - 1, min(from_block - 1, end))
+        return event_of(c).get_logs(from_block=start, to_block=end), end
+    except UNREACHABLE as exc:
+        raise ChainUnavailable(str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class ClaimedEvent:
     account: str
@@ -845,17 +865,13 @@ def claimed_events(
     claims back into blocks the cursor had passed.
     The caller records the last block as its scan cursor once the events are booked.
     """
-    needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
-    c = get()
-    try:
-        head = c.w3.eth.block_number
-        end = head - needed + 1
-        start = max(floor, min(from_block, end - rescan + 1))
-        if end < start:
-            return [], max(floor - 1, min(from_block - 1, end))
-        logs = distributor(c).events.Claimed.get_logs(from_block=start, to_block=end)
-    except UNREACHABLE as exc:
-        raise ChainUnavailable(str(exc)) from exc
+    logs, end = _confirmed_logs(
+        lambda c: distributor(c).events.Claimed,
+        from_block=from_block,
+        confirmations=confirmations,
+        rescan=rescan,
+        floor=floor,
+    )
     events = [
         ClaimedEvent(
             account=to_checksum_address(e["args"]["account"]),
@@ -1158,17 +1174,13 @@ def purchased_events(
 ) -> tuple[list[PurchasedEvent], int]:
     """Purchased events with enough confirmations from ``from_block`` on (like
     ``claimed_events``): (events, last block read)."""
-    needed = max(1, confirmations or settings.CHAIN_CONFIRMATIONS)
-    c = get()
-    try:
-        head = c.w3.eth.block_number
-        end = head - needed + 1
-        start = max(floor, min(from_block, end - rescan + 1))
-        if end < start:
-            return [], max(floor - 1, min(from_block - 1, end))
-        logs = market(c).events.Purchased.get_logs(from_block=start, to_block=end)
-    except UNREACHABLE as exc:
-        raise ChainUnavailable(str(exc)) from exc
+    logs, end = _confirmed_logs(
+        lambda c: market(c).events.Purchased,
+        from_block=from_block,
+        confirmations=confirmations,
+        rescan=rescan,
+        floor=floor,
+    )
     return [
         PurchasedEvent(
             order_id=hexstr(e["args"]["orderId"]),
