@@ -156,8 +156,9 @@ class OrderDetailView(ProviderApiView):
     @extend_schema(
         operation_id="market_orders_check",
         description=(
-            "Look for the order's payment on the chain now (the market's worker also does, "
-            "every few seconds), then answer as GET does."
+            "Look for the order's payment on the chain now where the server runs the market's "
+            "pass on demand (the embedded chain); elsewhere the market's worker does, every "
+            "few seconds. Then answer as GET does."
         ),
         request=None,
         responses={200: OrderSerializer, **errors(404, 503, *AUTH_ERRORS)},
