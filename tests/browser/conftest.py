@@ -125,3 +125,17 @@ def wait_until(page, expression: str, *, timeout_ms: int = 30_000, every_ms: int
             raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
         page.wait_for_timeout(every_ms)
         waited += every_ms
+
+
+def live_state(browser_page) -> dict:
+    """What the live page shows (state, error, each side's status, the start of A's
+    thread), for a failure message."""
+    return browser_page.evaluate(
+        """() => ({
+          state: document.querySelector('#live')?.dataset.state,
+          error: document.querySelector('#live-error-text')?.textContent,
+          statusA: document.querySelector('#status-a')?.textContent,
+          statusB: document.querySelector('#status-b')?.textContent,
+          threadA: document.querySelector('#thread-a')?.textContent.slice(0, 300),
+        })"""
+    )

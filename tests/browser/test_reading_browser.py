@@ -3,7 +3,7 @@ streams; copy buttons; dark mode; the phone layout. Screenshots go to artifacts/
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, login, wait_until
+from tests.browser.conftest import ARTIFACTS, live_state, login, wait_until
 from tests.conftest import build_arena
 from tests.live_support import live_models
 
@@ -30,19 +30,6 @@ def _csp_violations(browser_page) -> list[str]:
         lambda m: found.append(m.text) if "Content Security Policy" in m.text else None,
     )
     return found
-
-
-def _live_state(browser_page) -> dict:
-    """What the live page shows, for a failure message."""
-    return browser_page.evaluate(
-        """() => ({
-          state: document.querySelector('#live')?.dataset.state,
-          error: document.querySelector('#live-error-text')?.textContent,
-          statusA: document.querySelector('#status-a')?.textContent,
-          statusB: document.querySelector('#status-b')?.textContent,
-          threadA: document.querySelector('#thread-a')?.textContent.slice(0, 300),
-        })"""
-    )
 
 
 def _rich_arena():
@@ -77,7 +64,7 @@ def test_a_live_answer_shows_bold_code_and_a_formula_while_it_streams(
     try:
         page.wait_for_selector("#thread-a .turn-answer .math-inline .katex", timeout=45_000)
     except Exception as exc:
-        raise AssertionError(f"no formula streamed; the page said: {_live_state(page)}") from exc
+        raise AssertionError(f"no formula streamed; the page said: {live_state(page)}") from exc
     assert page.get_attribute("#live", "data-state") == "streaming"
     answer = "#thread-a .turn-answer"
     assert page.inner_text(f"{answer} strong") == "short answer"
