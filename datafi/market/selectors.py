@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -212,11 +212,7 @@ def copy_compare(*, version: DatasetVersion, lines) -> dict:
 
 def version_bought(*, organization_ids, version: DatasetVersion) -> bool:
     """Whether one of these organisations has a paid purchase of ``version``."""
-    return Purchase.objects.filter(
-        organization_id__in=list(organization_ids or ()),
-        version=version,
-        status=Purchase.Status.PAID,
-    ).exists()
+    return version_buyer(organization_ids=organization_ids, version=version) is not None
 
 
 def version_buyer(*, organization_ids, version: DatasetVersion) -> int | None:
@@ -258,9 +254,12 @@ def my_data(*, user) -> dict:
         .annotate(votes=Count("id"))
         .order_by("version__product__slug", "version__number")
     )
+    found = DatasetVersion.objects.select_related("product").in_bulk(
+        [row["version_id"] for row in versions]
+    )
     by_version = {
         row["version_id"]: {
-            "version": DatasetVersion.objects.select_related("product").get(pk=row["version_id"]),
+            "version": found[row["version_id"]],
             "votes": row["votes"],
             "sales": [],
             "earned": 0,
@@ -299,16 +298,18 @@ def my_data(*, user) -> dict:
 
 def versions_public() -> list[dict]:
     """Every published version for /transparency/: root, transaction, rows, sales, paid out."""
+    paid = Q(purchases__status=Purchase.Status.PAID)
     out = []
     for version in (
         DatasetVersion.objects.select_related("product")
         .filter(status=DatasetVersion.Status.PUBLISHED)
-        .annotate(sales=Count("purchases", filter=Q(purchases__status=Purchase.Status.PAID)))
+        .annotate(
+            sales=Count("purchases", filter=paid),
+            # What contributors got is the sale less the fee (their shares add up to it).
+            paid_out=Sum(F("purchases__sale_points") - F("purchases__fee_points"), filter=paid),
+        )
         .order_by("-published_at")
     ):
-        paid = (
-            SaleShare.objects.filter(purchase__version=version).aggregate(n=Sum("points"))["n"] or 0
-        )
         out.append(
             {
                 "dataset": version.product.slug,
@@ -322,7 +323,7 @@ def versions_public() -> list[dict]:
                 "block_number": version.block_number,
                 "published_at": version.published_at,
                 "sales": version.sales,
-                "paid_to_contributors_points": paid,
+                "paid_to_contributors_points": version.paid_out or 0,
             }
         )
     return out
@@ -361,15 +362,13 @@ def buyer_view(*, user, version: DatasetVersion | None) -> dict:
 
     if version is None or not getattr(user, "is_authenticated", False):
         return {"logged_in": getattr(user, "is_authenticated", False), "organizations": []}
-    orgs = [
-        (m.organization.slug, m.organization.name)
-        for m in Membership.objects.filter(user=user).select_related("organization")
-    ]
-    ids = Membership.objects.filter(user=user).values_list("organization_id", flat=True)
+    memberships = list(Membership.objects.filter(user=user).select_related("organization"))
     return {
         "logged_in": True,
-        "organizations": orgs,
-        "bought": version_bought(organization_ids=list(ids), version=version),
+        "organizations": [(m.organization.slug, m.organization.name) for m in memberships],
+        "bought": version_bought(
+            organization_ids=[m.organization_id for m in memberships], version=version
+        ),
     }
 
 
