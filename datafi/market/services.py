@@ -7,6 +7,7 @@ evals.quality's; the chain is reached by the flow (datafi.flows.market), never h
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from evals import selectors as evals_selectors
 from evals.provider.selectors import voter_pseudonym
 from evals.quality import selectors as quality_selectors
 
+log = logging.getLogger(__name__)
 SCRUBBED_FIELDS = ("prompt", "response_a", "response_b")
 VersionStatus = DatasetVersion.Status
 INSERT_BATCH = 2000
@@ -651,8 +653,17 @@ def purchase_paid_onchain_locked(
         purchase.buyer_address.lower(),
     )
     if (dataset, version, amount, buyer.lower()) != expected:
-        # The contract checks the quote, so this is a quote signed for other terms.
-        raise ValueError(f"the Purchased event of order {order_id} does not match the order")
+        # The contract checks the quote, so only a quote signed for other terms gets here.
+        # Raising would roll the scan back and stop every later purchase at this event:
+        # the order stays awaiting, for an operator to settle from this log line.
+        log.error(
+            "the Purchased event of order %s (tx %s) does not match the order: %s != %s",
+            order_id,
+            tx_hash,
+            (dataset, version, amount, buyer.lower()),
+            expected,
+        )
+        return None
     result = _paid(
         purchase,
         now=now or timezone.now(),

@@ -769,6 +769,13 @@ async def _aiter(pieces):
         yield piece
 
 
+def _own_organization(principal, slug: str) -> Organization:
+    org = Organization.objects.filter(slug=slug).first()
+    if org is None or not principal.can_see_org(org.pk):
+        raise ApiError("not_found", f"No organisation {slug!r} of yours.", 404)
+    return org
+
+
 class ExportView(ProviderApiView):
     required_scopes = {"GET": "data:read"}
     throttle_classes = [ApiKeyRateThrottle, ExportRateThrottle]
@@ -833,11 +840,7 @@ class ExportView(ProviderApiView):
             )
         org_ids, label = principal.organization_ids, "all"
         if query.get("organization"):
-            org = Organization.objects.filter(slug=query["organization"]).first()
-            if org is None or not principal.can_see_org(org.pk):
-                raise ApiError(
-                    "not_found", f"No organisation {query['organization']!r} of yours.", 404
-                )
+            org = _own_organization(principal, query["organization"])
             org_ids, label = frozenset({org.pk}), org.slug
         elif principal.key is not None:
             label = principal.key.organization.slug
@@ -855,12 +858,7 @@ class ExportView(ProviderApiView):
             raise ApiError("invalid_export", "Give both dataset and version, or neither.")
         org_ids = principal.organization_ids
         if query.get("organization"):
-            org = Organization.objects.filter(slug=query["organization"]).first()
-            if org is None or not principal.can_see_org(org.pk):
-                raise ApiError(
-                    "not_found", f"No organisation {query['organization']!r} of yours.", 404
-                )
-            org_ids = frozenset({org.pk})
+            org_ids = frozenset({_own_organization(principal, query["organization"]).pk})
         download = market_flow.version_download(
             organization_ids=org_ids,
             product_slug=query["dataset"],

@@ -274,3 +274,26 @@ def test_test_dollars_to_a_bad_or_zero_address_are_refused_in_words(published, k
     assert zero.status_code == 400 and zero.json()["code"] == "bad_address"
     bad = _post(client, "/api/v1/market/test-dollars", {"address": "0xZZ"}, key)
     assert bad.status_code == 400
+
+
+def test_an_event_that_does_not_match_its_order_is_logged_and_does_not_stop_the_scan(
+    published, key, caplog
+):
+    from django.db import transaction
+
+    order = _order(Client(), key).json()
+    with transaction.atomic():
+        booked = market.purchase_paid_onchain_locked(
+            order_id=order["order_id"],
+            buyer=BUYER.address,
+            dataset=published.product_id,
+            version=1,
+            amount=1,  # not the order's amount
+            network="test",
+            tx_hash="0x" + "ab" * 32,
+            log_index=0,
+            block_number=1,
+        )
+    assert booked is None
+    assert Purchase.objects.get(pk=order["id"]).status == "awaiting"
+    assert "does not match the order" in caplog.text
