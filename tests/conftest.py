@@ -5,8 +5,10 @@ Suites that need a real service (PostgreSQL, Redis, Chromium, anvil) skip
 without it, unless REQUIRE_SERVICES=1, which turns each such skip into a failure.
 """
 
+import copy
 import os
 import shutil
+import uuid
 
 import pytest
 from django.conf import settings
@@ -167,10 +169,33 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
 
 
+def cache_namespace_fresh(settings) -> str:
+    """Point the default cache at a key prefix of its own, so that nothing an
+    earlier test counted (throttles) is seen; returns the prefix.
+
+    Not ``cache.clear()``: on Redis that is FLUSHDB of the database that every
+    parallel worker shares, channel layer included; it wiped a live battle's
+    group on another worker mid-stream, and its answers never reached the page.
+    Django rebuilds its cache handlers when CACHES changes; the old keys expire.
+    """
+    caches = copy.deepcopy(settings.CACHES)
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    return prefix
+
+
+@pytest.fixture
+def fresh_cache(settings):
+    """This test's own cache namespace (see cache_namespace_fresh)."""
+    return cache_namespace_fresh(settings)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _own_redis_prefix_per_worker():
     """Parallel test workers share one Redis: give each its own channel-layer
-    key prefix, so that one worker's flush or groups never touch another's."""
+    key prefix, so that one worker's groups never touch another's (a flush would
+    still reach every prefix: tests use fresh_cache, never cache.clear())."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     layer = settings.CHANNEL_LAYERS.get("default", {})
     if worker and "redis" in layer.get("BACKEND", "").lower():

@@ -17,11 +17,14 @@ def test_a_voter_watches_two_answers_stream_then_votes(asgi_server, page, stub, 
     page.keyboard.press("Enter")
 
     # Partial text is on screen while both answers are still streaming.
-    wait_until(
-        page,
-        """() => document.querySelector('#thread-a .turn-answer')?.textContent.length > 10
-              && document.querySelector('#thread-b .turn-answer')?.textContent.length > 10""",
-    )
+    try:
+        wait_until(
+            page,
+            """() => document.querySelector('#thread-a .turn-answer')?.textContent.length > 10
+                  && document.querySelector('#thread-b .turn-answer')?.textContent.length > 10""",
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"no answer streamed; the page said: {live_state(page)}") from exc
     assert page.get_attribute("#live", "data-state") == "streaming"
     assert page.is_visible("#stop-a") and not page.is_visible("#vote-form")
     partial = page.inner_text("#thread-a .turn-answer")

@@ -7,7 +7,6 @@ import json
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
@@ -24,11 +23,10 @@ from tests.market.conftest import TERMS, approve
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # The public endpoints' throttle counts live in the cache, which outlives a test.
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_throttles(fresh_cache):
+    # The public endpoints' throttle counts live in the cache, which outlives a test:
+    # a namespace of its own.
+    return fresh_cache
 
 
 def publish(product, operator):

@@ -4,7 +4,6 @@ Marivolt Pro), mallory owns Quorvex AI (Tessaract Mini, Orbisque XL)."""
 import random
 
 import pytest
-from django.core.cache import cache
 
 from datafi.accounts import services as account_services
 from datafi.flows import fold
@@ -15,12 +14,9 @@ from tests.provider.helpers import ALL_SCOPES, make_key
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttles(settings):
-    # Throttle counts live in the cache, which outlives a test.
-    cache.clear()
+def _fresh_throttles(settings, fresh_cache):
+    # Throttle counts live in the cache, which outlives a test: a namespace of its own.
     settings.PROVIDER_API_THROTTLE_RATES = {"api_key": "100000/min", "export": "100000/min"}
-    yield
-    cache.clear()
 
 
 @pytest.fixture
