@@ -15,6 +15,12 @@ pair's mean weight. Drawing battles per pair and outcomes within the pair is
 exactly the distribution of resampling the individual votes with replacement,
 so this is the ordinary nonparametric bootstrap, but it never touches votes.
 
+A cell whose count varies by at least ``NORMAL_VARIANCE`` battles (variance)
+is drawn from the normal law with the exact mean and covariance instead, rounded
+to whole battles (at 200 models and millions of battles, that is what makes
+1,000 rounds take about a second instead of four); thin data keeps the exact
+draws. A test compares both on large data.
+
 With a Gaussian prior on the strengths (``fit.prior_sd``), each round also
 redraws the prior's centre from the prior itself (a randomised-prior
 bootstrap): the round minimises ``nll*(theta) + lam / 2 * |theta - z|**2``
@@ -112,6 +118,59 @@ def rank_from_intervals(
     return 1 + above.sum(axis=1).astype(np.int64)
 
 
+# A cell (a pair's battles, its wins, its ties) whose count varies by at least
+# this much (variance, in battles) is drawn from the normal law with the exact
+# multinomial / binomial mean and covariance, rounded to whole battles: its
+# skewness is then at most 1 / sqrt(50) ~ 0.14, and a score sums ~m such cells.
+# Exact draws cost ~150 ns per cell and were 3/4 of the bootstrap's time at 200
+# models; thin data (every cell below it) keeps the exact draws throughout.
+NORMAL_VARIANCE = 50.0
+
+
+def _binomial(rng, n, p, big):
+    """Binomial(n, p) per cell; the columns in ``big`` from its normal law."""
+
+    def normal(n, p):
+        draw = n * p + np.sqrt(n * p * (1.0 - p)) * rng.standard_normal(n.shape)
+        return np.clip(np.rint(draw, out=draw), 0.0, n, out=draw)
+
+    if big.all():
+        return normal(n, p)
+    if not big.any():
+        return rng.binomial(n.astype(np.int64), p).astype(np.float64)
+    out = np.empty(n.shape)
+    small = ~big
+    out[:, small] = rng.binomial(n[:, small].astype(np.int64), p[small])
+    out[:, big] = normal(n[:, big], p[big])
+    return out
+
+
+def _multinomial(rng, total, q, big, size):
+    """Multinomial(total, q), ``size`` rounds; the cells in ``big`` from its normal law.
+
+    The big cells' total is split off exactly (one binomial per round); within
+    them ``t r + sqrt(t) (sqrt(r) z - r (sqrt(r) . z))`` has the multinomial's
+    mean ``t r`` and covariance ``t (diag(r) - r r')`` and sums to ``t``.
+    """
+    if not big.any():
+        return rng.multinomial(total, q, size=size).astype(np.float64)
+    out = np.empty((size, q.size))
+    small = ~big
+    q_big = q[big].sum()
+    if small.any():
+        t_big = rng.binomial(total, min(q_big, 1.0), size=size)
+        out[:, small] = rng.multinomial(total - t_big, q[small] / q[small].sum())
+    else:
+        t_big = np.full(size, total)
+    r = q[big] / q_big
+    root = np.sqrt(r)
+    z = rng.standard_normal((size, r.size))
+    t = t_big.astype(np.float64)[:, None]
+    draw = t * r + np.sqrt(t) * (root * z - r * (z @ root)[:, None])
+    out[:, big] = np.clip(np.rint(draw), 0.0, None)
+    return out
+
+
 def _resample(counts: PairCounts, rng: np.random.Generator, size: int):
     """Draw ``size`` bootstrap copies of the counts.
 
@@ -127,9 +186,14 @@ def _resample(counts: PairCounts, rng: np.random.Generator, size: int):
     p_win = np.divide(counts.win_i, n_w, out=np.zeros_like(n_w), where=n_w > 0)
     rest = counts.tie + counts.win_j
     p_tie = np.divide(counts.tie, rest, out=np.zeros_like(n_w), where=rest > 0)
-    battles = rng.multinomial(total, n_raw / n_raw.sum(), size=size)
-    wins = rng.binomial(battles, p_win)
-    ties = rng.binomial(battles - wins, p_tie)
+    q = n_raw / n_raw.sum()
+    # Which cells are big enough for the normal law, by their expected variance.
+    big_pairs = n_raw * (1.0 - q) >= NORMAL_VARIANCE
+    big_wins = n_raw * p_win * (1.0 - p_win) >= NORMAL_VARIANCE
+    big_ties = n_raw * (1.0 - p_win) * p_tie * (1.0 - p_tie) >= NORMAL_VARIANCE
+    battles = _multinomial(rng, total, q, big_pairs, size)
+    wins = _binomial(rng, battles, p_win, big_wins)
+    ties = _binomial(rng, battles - wins, p_tie, big_ties)
     return battles * mean_w, (wins + 0.5 * ties) * mean_w
 
 

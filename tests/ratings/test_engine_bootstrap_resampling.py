@@ -13,6 +13,7 @@ import choix
 import numpy as np
 import pytest
 
+from ratings import bootstrap
 from ratings.aggregate import aggregate_battles, reweight_pairs
 from ratings.bootstrap import bootstrap_bt
 from ratings.bt import fit_bt, prior_precision
@@ -41,12 +42,21 @@ def tie_heavy_uneven(seed=0, n=40_000):
     return aggregate_battles(a, b, s, n_models=m)
 
 
+@pytest.fixture(params=["exact", "mixed", "normal law"])
+def draws(request, monkeypatch):
+    """Each resampling test runs with exact draws only, with the default mix
+    (big cells from the normal law), and with the normal law everywhere."""
+    threshold = {"exact": math.inf, "mixed": bootstrap.NORMAL_VARIANCE, "normal law": 0.0}
+    monkeypatch.setattr(bootstrap, "NORMAL_VARIANCE", threshold[request.param])
+    return request.param
+
+
 def boot_summary(counts, fit, rounds=600):
     res = bootstrap_bt(counts, fit, rounds=rounds, seed=1, keep_samples=True, n_jobs=1)
     return res.samples.mean(axis=0), res.samples.std(axis=0)
 
 
-def test_bootstrap_rounds_centre_on_the_fit_with_ties():
+def test_bootstrap_rounds_centre_on_the_fit_with_ties(draws):
     # Ties dropped from the resampling turn into losses: every round then
     # drifts away from the point estimate by tens of points.
     counts = tie_heavy_uneven()
@@ -56,7 +66,7 @@ def test_bootstrap_rounds_centre_on_the_fit_with_ties():
     assert np.max(np.abs(mean - fit.scores)) < 0.3 * sd.max()
 
 
-def test_bootstrap_spread_matches_the_sandwich_with_uneven_pairs_and_ties():
+def test_bootstrap_spread_matches_the_sandwich_with_uneven_pairs_and_ties(draws):
     # Resampling pairs evenly would give the rare pairs as many battles as the
     # favourite one: the spread of the models they involve changes a lot.
     counts = tie_heavy_uneven(seed=1)
@@ -66,7 +76,7 @@ def test_bootstrap_spread_matches_the_sandwich_with_uneven_pairs_and_ties():
     np.testing.assert_allclose(sd, se, rtol=0.12)
 
 
-def test_bootstrap_keeps_the_battle_weights():
+def test_bootstrap_keeps_the_battle_weights(draws):
     # Reweighted counts (inverse pair frequency): the fit uses the weights, so
     # rounds that forget them centre elsewhere and spread differently.
     counts = reweight_pairs(tie_heavy_uneven(seed=2), min_pair_count=50)
@@ -75,6 +85,28 @@ def test_bootstrap_keeps_the_battle_weights():
     mean, sd = boot_summary(counts, fit)
     assert np.max(np.abs(mean - fit.scores)) < 0.3 * sd.max()
     np.testing.assert_allclose(sd, sandwich_bt(counts, fit).se, rtol=0.12)
+
+
+def test_the_resampled_counts_have_the_multinomials_mean_and_variance(draws):
+    # Per pair: battles ~ Multinomial(total, share), so mean n and variance
+    # n (1 - share); wins within a pair are binomial. With big and small cells
+    # (the favourite pair has ~30,000 battles, the rare ones ~200), in every mode.
+    counts = tie_heavy_uneven(seed=3)
+    if draws == "mixed":
+        n = counts.n_raw.astype(float)
+        big = n * (1 - n / n.sum()) >= bootstrap.NORMAL_VARIANCE
+        p_win = counts.win_i / counts.n
+        big_wins = n * p_win * (1 - p_win) >= bootstrap.NORMAL_VARIANCE
+        assert big.any() and big_wins.any() and not big_wins.all()
+    rng = np.random.default_rng(0)
+    n_star, s_star = bootstrap._resample(counts, rng, 4000)
+    n = counts.n_raw.astype(float)
+    share = n / n.sum()
+    np.testing.assert_allclose(n_star.sum(axis=1), n.sum(), rtol=1e-3)
+    np.testing.assert_allclose(n_star.mean(axis=0), n, rtol=0.01)
+    np.testing.assert_allclose(n_star.var(axis=0), n * (1 - share), rtol=0.1)
+    score = counts.win_i + 0.5 * counts.tie
+    np.testing.assert_allclose(s_star.mean(axis=0), score, rtol=0.01)
 
 
 @pytest.mark.parametrize("prior_sd", [None, 400.0, 100.0])
