@@ -633,14 +633,15 @@ SPECTACULAR_SETTINGS.update(
 # --- quality -------------------------------------------------------------------
 # Gold battles: share of served battles that are operator-marked gold pairs.
 QUALITY_GOLD_RATE = env_float("QUALITY_GOLD_RATE", 0.05)
-# Sampler: each active model's least share of battle seats (capped at 1/models),
+# Sampler: each active model's least share of battle seats, as a fraction of the
+# share uniform pairs would give it (1: uniform pairs; 0: no floor),
 # pair weight = QUALITY_SAMPLER_BASE + the pair's utility for the table's order
 # relative to the mean (ratings/active.py: targets are each model and the next
 # NEIGHBOURS below it; a target's importance is 1 / (1 + rank / TOP_SCALE)),
 # times QUALITY_SAMPLER_NEW_MODEL_BOOST for models with fewer than NEW_MODEL_VOTES;
-# then mixed with uniform pairs until each model holds FLOOR of the seats.
+# then mixed with uniform pairs until each model holds FLOOR x its uniform share.
 # BASE and TOP_SCALE were chosen on bench/sampling.py runs (seeds 100-109 and 0-4).
-QUALITY_SAMPLER_FLOOR = env_float("QUALITY_SAMPLER_FLOOR", 0.05)
+QUALITY_SAMPLER_FLOOR = env_float("QUALITY_SAMPLER_FLOOR", 0.5)
 QUALITY_SAMPLER_BASE = env_float("QUALITY_SAMPLER_BASE", 0.05)
 QUALITY_SAMPLER_NEIGHBOURS = env_int("QUALITY_SAMPLER_NEIGHBOURS", 3)
 QUALITY_SAMPLER_TOP_SCALE = env_float("QUALITY_SAMPLER_TOP_SCALE", 0.5)

@@ -18,7 +18,7 @@ Everything goes through :func:`pick`. Version three:
   ``QUALITY_SAMPLER_NEW_MODEL_BOOST`` for each model with fewer than
   ``QUALITY_SAMPLER_NEW_MODEL_VOTES`` votes. The distribution is then mixed
   with the uniform one just enough that every active model holds at least
-  ``QUALITY_SAMPLER_FLOOR`` of the battle seats (capped at its uniform share).
+  ``QUALITY_SAMPLER_FLOOR`` times the seats uniform pairs would give it.
 - The prompt is one the voter has not seen that both models answered; sides are
   random. The probability of the pair is recorded with the battle so that
   each provider's share can be published and audited.
@@ -106,11 +106,16 @@ def pair_weights(
 
 
 def floor_mix(pairs: list[tuple[int, int]], weights: list[float], floor: float):
-    """Pair probabilities with each model's seat share lifted to ``floor``.
+    """Pair probabilities with each model's seat share lifted to ``floor`` times
+    the share uniform pairs would give it.
 
     Returns ``(probabilities, lam)``: the mixture ``(1 - lam) * w / sum(w) +
     lam * uniform`` with the smallest ``lam`` in [0, 1] that gives every model at
-    least ``min(floor, its share under the uniform pair distribution)``.
+    least ``floor * (its share under the uniform pair distribution)``.
+
+    A fraction of the uniform share, not a fixed share of the seats: a fixed
+    5% was every model's whole uniform share from 20 models on, so the floor
+    then forced uniform pairs and the sampler chose nothing.
     """
     n = len(pairs)
     total = sum(weights)
@@ -124,8 +129,9 @@ def floor_mix(pairs: list[tuple[int, int]], weights: list[float], floor: float):
             share_w[m] += w / 2
             share_u[m] += u / 2
     lam = 0.0
+    fraction = min(max(floor, 0.0), 1.0)
     for m in models:
-        target = min(floor, share_u[m])
+        target = fraction * share_u[m]
         if share_w[m] < target and share_u[m] > share_w[m]:
             lam = max(lam, (target - share_w[m]) / (share_u[m] - share_w[m]))
     lam = min(1.0, lam)

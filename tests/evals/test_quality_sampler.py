@@ -99,7 +99,8 @@ def test_the_floor_lifts_every_model_to_its_share():
     pairs = [(1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
     # Model 4's pairs weigh almost nothing.
     weights = [10, 10, 0.01, 10, 0.01, 0.01]
-    probs, lam = sampler.floor_mix(pairs, weights, 0.15)
+    # A floor of 0.6: at least 60% of the uniform share (1/4 here), 0.15 of the seats.
+    probs, lam = sampler.floor_mix(pairs, weights, 0.6)
     share = Counter()
     for (a, b), p in zip(pairs, probs, strict=True):
         share[a] += p / 2
@@ -108,10 +109,28 @@ def test_the_floor_lifts_every_model_to_its_share():
     assert min(share.values()) == pytest.approx(0.15)
     assert 0 < lam < 1
     # No floor needed, no mixing.
-    assert sampler.floor_mix(pairs, [1] * 6, 0.15)[1] == 0.0
-    # A floor above the uniform share is capped at it (1/4 here).
-    _, lam_all = sampler.floor_mix(pairs, weights, 0.9)
+    assert sampler.floor_mix(pairs, [1] * 6, 0.6)[1] == 0.0
+    # A floor of the whole uniform share is the uniform distribution.
+    _, lam_all = sampler.floor_mix(pairs, weights, 1.0)
     assert lam_all == pytest.approx(1.0)
+
+
+def test_the_floor_leaves_the_sampler_a_choice_in_a_large_arena(settings):
+    # 30 models: the uniform share is 1/30 of the seats. A floor that was a fixed
+    # share of the seats (5%) exceeded it, so every draw became uniform and the
+    # sampler's weights were thrown away from 20 models on.
+    models = range(30)
+    pairs = [(a, b) for a in models for b in models if a < b]
+    weights = [100.0 if pair == (0, 1) else 1.0 for pair in pairs]
+    probs, lam = sampler.floor_mix(pairs, weights, settings.QUALITY_SAMPLER_FLOOR)
+    assert lam < 1
+    assert probs[pairs.index((0, 1))] > 10 / len(pairs)  # the wanted pair, 10x uniform
+    share = Counter()
+    for (a, b), p in zip(pairs, probs, strict=True):
+        share[a] += p / 2
+        share[b] += p / 2
+    uniform = 1 / 30
+    assert min(share.values()) >= settings.QUALITY_SAMPLER_FLOOR * uniform - 1e-12
 
 
 def _vote(user, n, strength, *, seed=0):
@@ -154,7 +173,7 @@ def test_the_floor_holds_in_what_is_actually_served(arena, alice, settings, quie
 
     settings.QUALITY_SAMPLER_FLOOR = 0.0
     assert share_of_starved() < 0.12  # uniform would give it 0.25
-    settings.QUALITY_SAMPLER_FLOOR = 0.2
+    settings.QUALITY_SAMPLER_FLOOR = 0.8  # of the uniform share, 1/4: 0.2 of the seats
     assert share_of_starved() == pytest.approx(0.2)
 
 
