@@ -57,6 +57,12 @@ SCOPES = {
         "THROTTLE_WALLET_LOGIN",
         pgettext_lazy("too many ...", "wallet sign-in attempts from your network"),
     ),
+    # Per account: the deletion form checks the password, so a stolen session
+    # must not be able to try passwords there without limit.
+    "account_delete": (
+        "THROTTLE_ACCOUNT_DELETE",
+        pgettext_lazy("too many ...", "deletion attempts for this account"),
+    ),
 }
 
 

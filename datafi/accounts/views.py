@@ -96,6 +96,11 @@ def account_delete(request):
     refusal, status = preview.refusal, 200
     if request.method == "POST":
         status = 400
+        try:
+            # Every confirmation counts (the password is checked in the form).
+            throttle.throttle_consume(scope="account_delete", key=f"user:{request.user.pk}")
+        except throttle.Throttled as exc:
+            return throttled_response(request, exc)
         if not refusal and form.is_valid():
             try:
                 deletion_flow.account_delete(user_id=request.user.pk)

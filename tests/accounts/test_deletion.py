@@ -172,6 +172,18 @@ def test_a_wrong_password_is_a_form_error_and_changes_nothing(signed_in, alice, 
     assert signed_in.get("/votes/").status_code == 200
 
 
+def test_password_guesses_on_the_deletion_form_are_limited(signed_in, alice, version_1, settings):
+    # The form checks the password: a stolen session must not be able to try
+    # passwords there without limit. Past the limit even the right one waits.
+    settings.THROTTLE_ACCOUNT_DELETE = "3/10m"
+    for _ in range(3):
+        assert confirm(signed_in, password="guess").status_code == 400
+    response = confirm(signed_in)
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert "Too many deletion attempts for this account" in response.content.decode()
+    assert User.objects.filter(pk=alice.pk, is_active=True).exists()
+
+
 def test_points_left_behind_need_the_tick_that_says_so(signed_in, alice, version_1):
     response = signed_in.post(PAGE, {"password": PASSWORD})
     assert response.status_code == 400
