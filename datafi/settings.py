@@ -642,7 +642,7 @@ QUALITY_GOLD_RATE = env_float("QUALITY_GOLD_RATE", 0.05)
 # times QUALITY_SAMPLER_NEW_MODEL_BOOST for models with fewer than NEW_MODEL_VOTES;
 # then mixed with uniform pairs until each model holds FLOOR x its uniform share.
 # BASE and TOP_SCALE were chosen on bench/sampling.py runs (seeds 100-109 and 0-4).
-QUALITY_SAMPLER_FLOOR = env_float("QUALITY_SAMPLER_FLOOR", 0.5)
+QUALITY_SAMPLER_FLOOR = env_float("QUALITY_SAMPLER_FLOOR", 0.6)
 QUALITY_SAMPLER_BASE = env_float("QUALITY_SAMPLER_BASE", 0.05)
 QUALITY_SAMPLER_NEIGHBOURS = env_int("QUALITY_SAMPLER_NEIGHBOURS", 3)
 QUALITY_SAMPLER_TOP_SCALE = env_float("QUALITY_SAMPLER_TOP_SCALE", 0.5)
