@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from eth_utils import is_address, to_checksum_address
 
 from datafi.errors import ApiError
-from datafi.market import downloads
+from datafi.market import downloads, presentation
 from datafi.market import selectors as market_selectors
 from datafi.market import services as market
 from rewards.services import ledger, market_payments, registry
@@ -339,18 +339,19 @@ def version_download(
     if organization_ids is not None:
         buyer = market_selectors.version_buyer(organization_ids=organization_ids, version=version)
         if buyer is None:
-            price = version.product.price_amount
             raise ApiError(
                 "not_bought",
+                # Translators: %(price)s is written for the reader, e.g. "$2,500.00".
                 _(
                     "Your organisation has not bought version %(number)s of %(dataset)s: it "
-                    "costs %(price)s %(currency)s. Order it with POST /api/v1/market/orders."
+                    "costs %(price)s. Order it with POST /api/v1/market/orders."
                 )
                 % {
                     "number": number,
                     "dataset": product_slug,
-                    "price": f"{price // 100:,}.{price % 100:02d}",
-                    "currency": version.product.price_currency,
+                    "price": presentation.price_display(
+                        version.product.price_amount, version.product.price_currency
+                    ),
                 },
                 status_code=403,
             )
