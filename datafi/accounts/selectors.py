@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from datafi.accounts.models import DeletionRequest, Membership, User
 
@@ -34,6 +34,20 @@ def seats_of(*, user: User) -> list[Seat]:
         Seat(organization=m.organization.name, role=m.get_role_display(), keys_created=m.keys)
         for m in memberships
     ]
+
+
+def organizations_left_without_owner(*, user: User) -> list[str]:
+    """Names of the organisations ``user`` is the only owner of (their deletion
+    would leave nobody who can manage the organisation's keys, models and members)."""
+    others = Membership.objects.filter(
+        organization=OuterRef("organization"), role=Membership.Role.OWNER
+    ).exclude(user=user)
+    return list(
+        Membership.objects.filter(user=user, role=Membership.Role.OWNER)
+        .exclude(Exists(others))
+        .order_by("organization__name")
+        .values_list("organization__name", flat=True)
+    )
 
 
 def deletion_of(*, user: User) -> DeletionRequest | None:

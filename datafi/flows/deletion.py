@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from datafi.accounts import selectors as accounts_selectors
 from datafi.accounts import services as accounts
+from datafi.errors import ApiError
 from datafi.market import selectors as market_selectors
 from datafi.market import services as market
 from rewards import rules
@@ -37,15 +39,36 @@ class DeletionPreview:
     seats: list  # accounts_selectors.Seat
     has_password: bool
     refusal: str  # why the deletion cannot go ahead now; "" when it can
+    refusal_kind: str = ""  # "escrow" or "sole_owner": where the page points
 
     @property
     def votes_in_versions(self) -> int:
         return sum(v.votes for v in self.versions)
 
 
+def sole_owner_refusal(organizations: list[str]) -> str:
+    """Why an organisation's only owner cannot delete their account yet."""
+    return ngettext(
+        "You are the only owner of %(organizations)s. Make another member an owner "
+        "first (on the provider page, add them with the owner role), so that the "
+        "organisation is not left without anyone who can manage its keys and models.",
+        "You are the only owner of %(organizations)s. Make another member an owner of "
+        "each first (on the provider page, add them with the owner role), so that no "
+        "organisation is left without anyone who can manage its keys and models.",
+        len(organizations),
+    ) % {"organizations": ", ".join(organizations)}
+
+
 def deletion_preview(*, user) -> DeletionPreview:
     """Everything the deletion would do to ``user``'s votes, points, wallet and seats."""
     balances = ledger.balances_for(user)
+    sole = accounts_selectors.organizations_left_without_owner(user=user)
+    if balances.escrow > 0:
+        refusal, kind = closing.in_flight_refusal(balances.escrow), "escrow"
+    elif sole:
+        refusal, kind = sole_owner_refusal(sole), "sole_owner"
+    else:
+        refusal, kind = "", ""
     return DeletionPreview(
         versions=market_selectors.versions_with_votes_of(user=user),
         available=balances.available,
@@ -54,7 +77,8 @@ def deletion_preview(*, user) -> DeletionPreview:
         wallet_address=rewards_selectors.wallet_address_of(user=user),
         seats=accounts_selectors.seats_of(user=user),
         has_password=user.has_usable_password(),
-        refusal=closing.in_flight_refusal(balances.escrow) if balances.escrow > 0 else "",
+        refusal=refusal,
+        refusal_kind=kind,
     )
 
 
@@ -94,6 +118,9 @@ def _account_delete(*, user_id: int, requested_at) -> Deleted:
         done = accounts_selectors.deletion_of(user=user)
         if done is not None:
             return Deleted(record=done, already=True, points_left=0)
+        sole = accounts_selectors.organizations_left_without_owner(user=user)
+        if sole:
+            raise ApiError("sole_owner", sole_owner_refusal(sole), status_code=409)
         closed = closing.rewards_close_locked(user=user)
         market.consent_set(user=user, agreed=False, source="deletion")
         record = accounts.account_anonymise_locked(

@@ -99,10 +99,11 @@ def test_a_deleted_voter_leaves_later_versions_and_version_1_keeps_its_rows_and_
 
 
 def test_identity_is_removed_and_the_record_keeps_nothing_personal(
-    signed_in, alice, version_1, evm
+    signed_in, alice, carol, version_1, evm
 ):
     link_wallet(alice)
     org = accounts.organization_create(name="Alice Research", owner=alice)
+    accounts.membership_add(organization=org, user=carol, role="owner")  # not left ownerless
     key = accounts.api_key_create(
         organization=org, name="ci", scopes=["data:read"], created_by=alice
     ).key
@@ -182,6 +183,31 @@ def test_password_guesses_on_the_deletion_form_are_limited(signed_in, alice, ver
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     assert "Too many deletion attempts for this account" in response.content.decode()
     assert User.objects.filter(pk=alice.pk, is_active=True).exists()
+
+
+def test_an_organisations_only_owner_is_told_to_hand_it_over_first(
+    signed_in, alice, bob, version_1
+):
+    org = accounts.organization_create(name="Alice Research", owner=alice)
+    accounts.membership_add(organization=org, user=bob)  # a member, not an owner
+    page = signed_in.get(PAGE)
+    text = page.content.decode()
+    assert "You are the only owner of Alice Research. Make another member an owner" in text
+    assert 'id="deletion-form"' not in text and 'href="/provider/"' in text
+    refused = confirm(signed_in)
+    assert refused.status_code == 409
+    _unchanged(alice)
+    # The flow refuses too, whatever the page saw.
+    with pytest.raises(ApiError) as exc:
+        deletion.account_delete(user_id=alice.pk)
+    assert exc.value.code == "sole_owner" and exc.value.status_code == 409
+    _unchanged(alice)
+    # Once bob is an owner too, the deletion goes ahead and bob keeps the organisation.
+    accounts.membership_add(organization=org, user=bob, role="owner")
+    assert confirm(signed_in).status_code == 302
+    assert list(Membership.objects.filter(organization=org).values_list("user", "role")) == [
+        (bob.pk, "owner")
+    ]
 
 
 def test_points_left_behind_need_the_tick_that_says_so(signed_in, alice, version_1):
