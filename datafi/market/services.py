@@ -587,26 +587,22 @@ def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float]]:
     }
 
 
-def _paid(purchase: Purchase, *, now, **fields) -> split.Split:
-    """Mark a locked purchase paid: its sale in points, the split, the shares (once)."""
-    contributors = contributor_weights(version_id=purchase.version_id)
+def _sale_split(*, version_id: int, amount: int, decimals: int) -> tuple[split.Split, dict]:
+    """A sale of ``amount`` (``decimals`` digits) in points, split among the version's
+    contributors as they stand now; returns the split and their (votes, reliability)."""
+    contributors = contributor_weights(version_id=version_id)
     points = split.sale_points(
-        amount=purchase.amount,
-        decimals=purchase.decimals,
-        points_per_major=settings.MARKET_POINTS_PER_USD,
+        amount=amount, decimals=decimals, points_per_major=settings.MARKET_POINTS_PER_USD
     )
     result = split.split(
         points=points,
         fee_percent=settings.MARKET_PLATFORM_FEE_PERCENT,
         weights={uid: split.weight(votes=n, reliability=r) for uid, (n, r) in contributors.items()},
     )
-    Purchase.objects.filter(pk=purchase.pk).update(
-        status=Purchase.Status.PAID,
-        paid_at=now,
-        sale_points=result.sale_points,
-        fee_points=result.fee_points,
-        **fields,
-    )
+    return result, contributors
+
+
+def _shares_create(purchase: Purchase, result: split.Split, contributors: dict) -> None:
     SaleShare.objects.bulk_create(
         SaleShare(
             purchase=purchase,
@@ -617,6 +613,22 @@ def _paid(purchase: Purchase, *, now, **fields) -> split.Split:
         )
         for uid, points_ in sorted(result.shares.items())
     )
+
+
+def _paid(purchase: Purchase, *, now, **fields) -> split.Split:
+    """Mark a locked awaiting (or expired) order paid: its sale in points, the split,
+    the shares (once). The database refuses any later change to a paid purchase."""
+    result, contributors = _sale_split(
+        version_id=purchase.version_id, amount=purchase.amount, decimals=purchase.decimals
+    )
+    Purchase.objects.filter(pk=purchase.pk).update(
+        status=Purchase.Status.PAID,
+        paid_at=now,
+        sale_points=result.sale_points,
+        fee_points=result.fee_points,
+        **fields,
+    )
+    _shares_create(purchase, result, contributors)
     purchase.refresh_from_db()
     return result
 
@@ -697,6 +709,10 @@ def purchase_record_offchain_locked(
             status_code=409,
         )
     now = now or timezone.now()
+    # Inserted paid and complete: the database refuses to change a paid purchase.
+    result, contributors = _sale_split(
+        version_id=version.pk, amount=amount_cents, decimals=USD_MINOR_DIGITS
+    )
     purchase = Purchase.objects.create(
         version=version,
         organization_id=organization_id,
@@ -709,10 +725,11 @@ def purchase_record_offchain_locked(
         created_by=operator,
         created_at=now,
         paid_at=now,
-        sale_points=0,
-        fee_points=0,
+        sale_points=result.sale_points,
+        fee_points=result.fee_points,
     )
-    return purchase, _paid(purchase, now=now)
+    _shares_create(purchase, result, contributors)
+    return purchase, result
 
 
 @transaction.atomic(durable=True)
