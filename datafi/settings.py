@@ -688,6 +688,15 @@ QUALITY_RING_ALONE_Z = env_float("QUALITY_RING_ALONE_Z", 3.0)
 # battles are flagged with it (too few battles to clear RING_Z on their own).
 QUALITY_RING_LINK_Z = env_float("QUALITY_RING_LINK_Z", 1.0)
 QUALITY_RING_LINK_MIN_BATTLES = env_int("QUALITY_RING_LINK_MIN_BATTLES", 2)
+# Once a ring is confirmed, young accounts whose first vote came within
+# COHORT_HOURS of other accounts' are weighed together: the share of ring
+# accounts among those that started with it is fitted from their records on the
+# model, and an account with at least COHORT_MIN_BATTLES battles with it is
+# flagged when its posterior probability of being a ring account passes
+# COHORT_POSTERIOR (1 = never).
+QUALITY_RING_COHORT_HOURS = env_float("QUALITY_RING_COHORT_HOURS", 4.0)
+QUALITY_RING_COHORT_MIN_BATTLES = env_int("QUALITY_RING_COHORT_MIN_BATTLES", 2)
+QUALITY_RING_COHORT_POSTERIOR = env_float("QUALITY_RING_COHORT_POSTERIOR", 0.95)
 # How many distinct recent network addresses (hashed) each voter keeps.
 QUALITY_NETWORKS_KEPT = env_int("QUALITY_NETWORKS_KEPT", 8)
 # Reading speed: a vote faster than the two answers' words at this rate (at least

@@ -296,7 +296,16 @@ def flag_explanation(*, reason: str, evidence: dict) -> str:
         name = ev.get("model") or _model_name(ev.get("model_id"))
         group = ev.get("group") or {}
         values = {"name": name, "accounts": group.get("above_bound", "?"), **_times_in_battles(ev)}
-        if ev.get("kept_by") == "address" or ev.get("linked_by_network"):
+        if ev.get("kept_by") == "cohort":
+            hours = (ev.get("cohort") or {}).get("window_hours")
+            values["hours"] = f"{float(hours):g}" if hours is not None else "?"
+            saw = _(
+                "Many new accounts (%(accounts)s) favour %(name)s together, far "
+                "more than chance allows, and your account is among them: you picked it "
+                "%(times)s in %(battles)s where about %(expected)s were expected, "
+                "and it started voting within %(hours)s hours of many such accounts."
+            )
+        elif ev.get("kept_by") == "address" or ev.get("linked_by_network"):
             saw = _(
                 "Many new accounts (%(accounts)s) favour %(name)s together, far "
                 "more than chance allows, and your account is among them: you picked it "

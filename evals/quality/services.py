@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
@@ -410,12 +410,15 @@ def _ring_flag_voter(
     now: datetime,
     link: stats.RingLink | None = None,
     kept_by: str = "",
+    cohort: stats.RingCohort | None = None,
 ) -> bool:
     """Flag and exclude one ring member in its own transaction; False if skipped.
 
     ``link`` is set for an account tied to the ring by a shared network address
     rather than by clearing the ring's bound itself; ``kept_by`` says what else a
-    suspect had against it (see ``stats.ring_confirmed``)."""
+    suspect had against it (see ``stats.ring_confirmed``); ``cohort`` is set
+    (with ``kept_by="cohort"``) for an account singled out by when it started
+    voting (see ``stats.ring_cohort``)."""
 
     with transaction.atomic():
         # A vote of this voter that is under way holds its served battle: let
@@ -430,7 +433,10 @@ def _ring_flag_voter(
         rel = _reliability_locked(user_id)
         if rel.excluded or "ring" in rel.flags:
             return False
-        if link is None:
+        if cohort is not None:
+            n, wins, expected, z = cohort.battles, cohort.wins, cohort.expected, cohort.z
+            bound = None  # the cohort's posterior bound, in its own entry below
+        elif link is None:
             n, wins, expected, z = finding.members[user_id]
             bound = settings.QUALITY_RING_ALONE_Z if kept_by == "bound" else settings.QUALITY_RING_Z
         else:
@@ -457,6 +463,15 @@ def _ring_flag_voter(
         }
         if link is None:
             evidence["kept_by"] = kept_by
+        if cohort is not None:
+            evidence["cohort"] = {
+                "window_hours": settings.QUALITY_RING_COHORT_HOURS,
+                "accounts": cohort.cohort,
+                "ring_share": round(cohort.ring_share, 3),
+                "likelihood_ratio": round(cohort.likelihood_ratio, 3),
+                "posterior": round(cohort.posterior, 4),
+                "threshold": settings.QUALITY_RING_COHORT_POSTERIOR,
+            }
         if link is not None:
             evidence["linked_by_network"] = {
                 "shared_addresses": link.shared,
@@ -482,6 +497,21 @@ def _ring_flag_voter(
             voter_exclude(rel=rel, reason=f"unreliable voter: ring favouring {name}", now=now)
         rel.save()
     return True
+
+
+def _first_votes(rels) -> dict[int, float]:
+    """When each of the tested voters cast their first vote (POSIX seconds)."""
+    first = (
+        Battle.objects.filter(
+            voter_id__in=rels.values("user_id"),
+            status=Battle.Status.REVEALED,
+            voted_at__isnull=False,
+        )
+        .values("voter_id")
+        .annotate(first=Min("voted_at"))
+        .values_list("voter_id", "first")
+    )
+    return {user_id: at.timestamp() for user_id, at in first}
 
 
 def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
@@ -519,7 +549,8 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
                 for model_id, (n, wins, expected, variance) in (bias or {}).items()
             )
         findings = stats.ring_test(rows, _ring_params())
-        flagged, deferred, linked, confirmed_n = [], [], {}, {}
+        flagged, deferred, linked, confirmed_n, cohorts = [], [], {}, {}, {}
+        first_seen = _first_votes(rels) if findings else {}
         for finding in findings:
             confirmed = stats.ring_confirmed(
                 finding,
@@ -539,16 +570,30 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
                 min_battles=settings.QUALITY_RING_LINK_MIN_BATTLES,
             )
             linked[finding.model_id] = len(links)
-            candidates = [(u, None) for u in sorted(set(confirmed) - excluded)]
-            candidates += [(u, links[u]) for u in sorted(set(links) - excluded)]
-            for user_id, link in candidates:
+            # Accounts that started voting with the ring: its suspects and
+            # accounts with too few battles with the model to be suspects.
+            cohort = stats.ring_cohort(
+                finding,
+                rows,
+                first_seen,
+                window=settings.QUALITY_RING_COHORT_HOURS * 3600.0,
+                min_battles=settings.QUALITY_RING_COHORT_MIN_BATTLES,
+                posterior=settings.QUALITY_RING_COHORT_POSTERIOR,
+            )
+            cohort = {u: c for u, c in cohort.items() if u not in confirmed and u not in links}
+            cohorts[finding.model_id] = len(cohort)
+            candidates = [(u, None, None) for u in sorted(set(confirmed) - excluded)]
+            candidates += [(u, links[u], None) for u in sorted(set(links) - excluded)]
+            candidates += [(u, None, cohort[u]) for u in sorted(set(cohort) - excluded)]
+            for user_id, link, by_cohort in candidates:
                 try:
                     if _ring_flag_voter(
                         user_id=user_id,
                         finding=finding,
                         now=now,
                         link=link,
-                        kept_by=confirmed.get(user_id, ""),
+                        kept_by="cohort" if by_cohort else confirmed.get(user_id, ""),
+                        cohort=by_cohort,
                     ):
                         flagged.append(user_id)
                 except DatabaseError:
@@ -565,6 +610,7 @@ def ring_sweep(*, now: datetime, lease_seconds: int = 300) -> dict | None:
                     "above_bound": f.above,
                     "kept": confirmed_n.get(f.model_id, 0),
                     "linked_by_network": linked.get(f.model_id, 0),
+                    "cohort": cohorts.get(f.model_id, 0),
                     "p_value": f.p_value,
                 }
                 for f in findings

@@ -305,6 +305,109 @@ def ring_linked(
     return out
 
 
+@dataclass(frozen=True)
+class RingCohort:
+    battles: int
+    wins: float
+    expected: float
+    z: float
+    likelihood_ratio: float  # the account's record on the model: ring against honest
+    cohort: int  # other accounts whose first vote came within the window of its own
+    ring_share: float  # estimated share of ring accounts among them
+    posterior: float  # probability that the account is one of the ring's
+
+
+def _record_likelihood_ratio(n: int, wins: float, expected: float, q: float) -> float:
+    """P(record | ring account) / P(record | honest account) for ``wins`` of ``n``
+    battles with the model: a ring account picks it with probability ``q``, an
+    honest one as the ratings predicted (their mean ``expected / n``)."""
+    if n <= 0:
+        return 1.0
+    p = min(0.98, max(0.02, expected / n))
+    w = int(round(wins))
+    return float(math.exp(sps.binom.logpmf(w, n, q) - sps.binom.logpmf(w, n, p)))
+
+
+def ring_cohort(
+    finding: RingFinding,
+    rows,
+    first_seen: dict,
+    *,
+    window: float,
+    min_battles: int,
+    posterior: float,
+    iterations: int = 50,
+) -> dict[int, RingCohort]:
+    """Accounts of a confirmed ring singled out by when they started voting.
+
+    Accounts bought or made for a ring start voting together; honest newcomers
+    arrive spread out. For each account with at least ``min_battles`` decisive
+    battles with the ring's model, the cohort is every tested account whose first
+    vote (``first_seen``: user id -> seconds) lies within ``window`` seconds of
+    its own. Each cohort member's record on the model gives a likelihood ratio,
+    ring against honest (a ring account picks the model with the rate its
+    suspects show, at most 0.95; an honest one as the ratings predicted); the
+    share of ring accounts in the cohort is the mixing weight that fits these
+    ratios best (EM), and the account is flagged when its posterior probability
+    of being a ring account passes ``posterior``.
+
+    A cohort of honest accounts that started together fits a share near zero
+    (their records favour no model), so an honest voter whose first vote is
+    far from the ring's is not at risk however lucky its record; one that
+    started among the ring's accounts is flagged only on a record about as
+    unlikely for an honest voter as its odds of being honest there (the
+    ratio's mean is one under the honest law). ``rows`` are the ring test's
+    rows.
+    """
+    record = {}
+    for user_id, model_id, n, wins, expected, variance in rows:
+        if int(model_id) == finding.model_id:
+            record[int(user_id)] = (int(n), float(wins), float(expected), float(variance))
+    members = [record[u] for u in finding.members if u in record]
+    battles = sum(r[0] for r in members)
+    q = min(0.95, max(0.5, sum(r[1] for r in members) / battles)) if battles else 0.95
+    ratio = {
+        u: _record_likelihood_ratio(*record[u][:3], q) if u in record else 1.0 for u in first_seen
+    }
+    users = sorted(first_seen, key=lambda u: (first_seen[u], u))
+    times = np.array([first_seen[u] for u in users], dtype=np.float64)
+    ratios = np.array([ratio[u] for u in users], dtype=np.float64)
+    out = {}
+    for user_id in users:
+        n, wins, expected, variance = record.get(user_id, (0, 0.0, 0.0, 0.0))
+        if n < min_battles:
+            continue
+        own = ratio[user_id]
+        if own <= 1.0:
+            continue
+        t = first_seen[user_id]
+        lo = int(np.searchsorted(times, t - window, side="left"))
+        hi = int(np.searchsorted(times, t + window, side="right"))
+        cohort = [k for k in range(lo, hi) if users[k] != user_id]
+        if not cohort:
+            continue
+        lr = ratios[cohort]
+        # No surer than one more honest account in the cohort would allow.
+        cap = len(cohort) / (len(cohort) + 1.0)
+        share = 0.5
+        for _ in range(iterations):
+            share = min(cap, float(np.mean(share * lr / (share * lr + 1.0 - share))))
+        odds = share / (1.0 - share) * own
+        post = odds / (1.0 + odds)
+        if post > posterior:
+            out[user_id] = RingCohort(
+                battles=n,
+                wins=wins,
+                expected=expected,
+                z=favouritism_z(wins, expected, variance),
+                likelihood_ratio=own,
+                cohort=len(cohort),
+                ring_share=share,
+                posterior=post,
+            )
+    return out
+
+
 # --- reliability ---------------------------------------------------------------------
 
 

@@ -93,7 +93,9 @@ def test_a_human_speed_ring_is_caught_by_the_sweep_and_every_row_is_kept(db, set
     )
     assert len(flagged - solo) >= 0.4 * len(out.attacker_ids)
     evidence = ring_flags.first().evidence
-    assert evidence["model"] == "Tarquil-8B" and evidence["z"] > evidence["account_bound"]
+    # (A cohort flag has no z bound: its bound is a posterior, checked below.)
+    assert evidence["model"] == "Tarquil-8B"
+    assert evidence["account_bound"] is None or evidence["z"] > evidence["account_bound"]
     assert evidence["group"]["p_value"] < evidence["group"]["level"]
     assert evidence["group"]["above_bound"] > evidence["group"]["expected_above"]
     # Each suspect's flag says what kept it, and passes the bound that goes with it;
@@ -101,6 +103,9 @@ def test_a_human_speed_ring_is_caught_by_the_sweep_and_every_row_is_kept(db, set
     for ev in ring_flags.values_list("evidence", flat=True):
         if "linked_by_network" in ev:
             assert ev["account_bound"] == settings.QUALITY_RING_LINK_Z and "kept_by" not in ev
+        elif ev["kept_by"] == "cohort":
+            assert ev["account_bound"] is None
+            assert ev["cohort"]["posterior"] > ev["cohort"]["threshold"]
         elif ev["kept_by"] == "bound":
             assert ev["z"] > ev["account_bound"] == settings.QUALITY_RING_ALONE_Z
         else:
@@ -207,3 +212,150 @@ def test_network_keys_hide_the_address_and_group_an_ipv6_household():
     assert network_key("2001:db8:1:2::10") == network_key("2001:db8:1:2:ffff::1")
     assert network_key("2001:db8:1:3::10") != network_key("2001:db8:1:2::10")
     assert network_key(None) is None and network_key("not an address") is None
+
+
+def _first_seen(rng, users, start_h, end_h):
+    return {u: float(rng.uniform(start_h, end_h)) * 3600 for u in users}
+
+
+def test_a_ring_without_shared_addresses_is_singled_out_by_when_its_accounts_started():
+    # 150 honest accounts started over the first ten hours; 10 more honest
+    # newcomers started among the ring's 40 accounts, which began together 20 h
+    # in, each with 10-40 votes (two to nine battles with the target, all won:
+    # most cannot pass the ring's bound, and none has an address in common).
+    rng = np.random.default_rng(5)
+    honest = _honest_rows(rng, 150) + _honest_rows(rng, 10, first_id=500)
+    ring = []
+    for user in range(1000, 1040):
+        n = int(rng.integers(2, 10))
+        p = rng.uniform(0.4, 0.6, size=n)
+        ring.append((user, 3, n, float(n), float(p.sum()), float((p * (1 - p)).sum())))
+    rows = honest + ring
+    first = _first_seen(rng, range(150), 0, 10) | _first_seen(rng, range(500, 510), 20, 23)
+    first |= _first_seen(rng, range(1000, 1040), 20, 23)
+    (finding,) = stats.ring_test(rows, PARAMS)
+    confirmed = stats.ring_confirmed(finding, {}, alone_z=3.0)
+    assert len(set(confirmed) & set(range(1000, 1040))) < 0.5 * 40
+    cohort = stats.ring_cohort(finding, rows, first, window=4 * 3600, min_battles=2, posterior=0.95)
+    caught = (set(confirmed) | set(cohort)) & set(range(1000, 1040))
+    assert len(caught) >= 0.9 * 40
+    # No honest account is taken in, neither the early ones nor the newcomers
+    # who started among the ring.
+    assert not (set(confirmed) | set(cohort)) - set(range(1000, 1040))
+    member = next(iter(cohort.values()))
+    assert member.posterior > 0.95 and member.likelihood_ratio > 1 and member.cohort > 0
+
+
+def test_a_lucky_honest_record_far_from_any_ring_is_not_taken_in_by_the_cohort():
+    finding = _finding({1: (8, 8.0, 3.6, 3.1), 2: (7, 7.0, 3.2, 2.9), 3: (7, 7.0, 3.0, 3.0)})
+    rng = np.random.default_rng(3)
+    rows = _honest_rows(rng, 60, first_id=10)
+    # An honest account that won all five of its battles with the ring's model,
+    # among honest accounts that started with it, an hour before the ring.
+    rows.append((9, 3, 5, 5.0, 2.3, 1.2))
+    rows += [(u, 3, n, w, e, e * 0.5) for u, (n, w, e, _z) in finding.members.items()]
+    first = {u: 3600.0 * (u % 7) for u in range(10, 70)} | {9: 3600.0}
+    first |= {1: 5 * 3600.0 * 10, 2: 5 * 3600.0 * 10 + 60, 3: 5 * 3600.0 * 10 + 120}
+    cohort = stats.ring_cohort(finding, rows, first, window=4 * 3600, min_battles=2, posterior=0.95)
+    assert 9 not in cohort
+    # The ring's own accounts, alone in their window, are.
+    assert set(cohort) == {1, 2, 3}
+    assert all(c.ring_share > 0.5 for c in cohort.values())
+
+
+def test_a_cohort_flag_tells_the_voter_in_plain_words_why():
+    from django.utils import translation
+
+    from evals.quality.selectors import APPEAL_HINT, flag_explanation
+
+    evidence = {
+        "model": "Tarquil-8B",
+        "wins": 3,
+        "battles": 3,
+        "expected_wins": 1.3,
+        "group": {"above_bound": 12},
+        "kept_by": "cohort",
+        "cohort": {"window_hours": 4.0, "accounts": 31, "posterior": 0.99},
+    }
+    for language in ("en", "id"):
+        with translation.override(language):
+            text = flag_explanation(reason="ring", evidence=evidence)
+            assert "%(" not in text and "Tarquil-8B" in text and str(APPEAL_HINT) in text
+    with translation.override("en"):
+        text = flag_explanation(reason="ring", evidence=evidence)
+    assert "you picked it 3 times in 3 battles where about 1 were expected" in text
+    assert "started voting within 4 hours of many such accounts" in text
+
+
+def _voters_stored(rows, first_seen, start, *, prefix):
+    """Accounts with the given per-model sums and one revealed battle at their first vote."""
+    from django.contrib.auth import get_user_model
+
+    from evals.models import Answer, EvalModel
+
+    models = list(EvalModel.objects.order_by("pk").values_list("pk", flat=True))
+    answers = {}
+    for answer in Answer.objects.filter(model_id__in=models[:2]).order_by("pk"):
+        answers.setdefault(answer.prompt_id, {})[answer.model_id] = answer
+    prompt_id, pair = next((p, a) for p, a in answers.items() if len(a) == 2)
+    bias = {}
+    for user, model, n, wins, expected, variance in rows:
+        if n:
+            bias.setdefault(user, {})[str(models[model])] = [n, wins, expected, variance]
+    users = {}
+    for user in sorted(first_seen):
+        account = get_user_model().objects.create_user(username=f"{prefix}-{user}", password=None)
+        users[user] = account.pk
+        VoterReliability.objects.create(
+            user_id=account.pk, votes=40, score=0.8, model_bias=bias.get(user, {})
+        )
+        at = start + timedelta(seconds=first_seen[user])
+        battle = Battle.objects.create(
+            prompt_id=prompt_id,
+            answer_a=pair[models[0]],
+            answer_b=pair[models[1]],
+            model_a_id=models[0],
+            model_b_id=models[1],
+            voter_id=account.pk,
+            status=Battle.Status.REVEALED,
+            served_at=at,
+            voted_at=at + timedelta(seconds=20),
+            revealed_at=at + timedelta(seconds=20),
+        )
+        Vote.objects.create(battle=battle, choice="model_a", time_to_vote_ms=20_000, created_at=at)
+    return users, models
+
+
+def test_the_sweep_catches_a_ring_without_shared_addresses_and_spares_honest_voters(db):
+    # Careful readers and skimmers (noisier) started over the first ten hours,
+    # a few honest newcomers among the ring; the ring's 40 accounts began
+    # together 20 h in, each from an address of its own.
+    call_command("load_demo", stdout=StringIO())
+    rng = np.random.default_rng(5)
+    careful = _honest_rows(rng, 100)
+    skimmers = _honest_rows(rng, 50, first_id=100)
+    newcomers = _honest_rows(rng, 10, first_id=500)
+    ring = []
+    for user in range(1000, 1040):
+        n = int(rng.integers(2, 10))
+        p = rng.uniform(0.4, 0.6, size=n)
+        ring.append((user, 3, n, float(n), float(p.sum()), float((p * (1 - p)).sum())))
+    first = _first_seen(rng, range(150), 0, 10) | _first_seen(rng, range(500, 510), 20, 23)
+    first |= _first_seen(rng, range(1000, 1040), 20, 23)
+    start = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+    users, models = _voters_stored(careful + skimmers + newcomers + ring, first, start, prefix="v")
+    ring_ids = {users[u] for u in range(1000, 1040)}
+
+    result = ring_sweep(now=start + timedelta(hours=30))
+    (found,) = result["findings"]
+    assert found["model_id"] == models[3] and found["cohort"] > 0
+    excluded = set(VoterReliability.objects.filter(excluded=True).values_list("user_id", flat=True))
+    assert len(excluded & ring_ids) >= 0.9 * len(ring_ids)
+    assert not excluded - ring_ids
+    # Without the cohort, the suspects' own evidence alone keeps under half.
+    assert found["kept"] < 0.5 * len(ring_ids)
+    flag = VoterFlag.objects.filter(reason="ring", evidence__kept_by="cohort").first()
+    ev = flag.evidence
+    assert ev["account_bound"] is None and ev["cohort"]["posterior"] > ev["cohort"]["threshold"]
+    assert ev["cohort"]["window_hours"] == 4.0 and ev["cohort"]["accounts"] > 0
+    assert VoterReliability.objects.get(user_id=flag.user_id).excluded
