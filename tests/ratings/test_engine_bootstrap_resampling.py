@@ -93,11 +93,16 @@ def test_the_resampled_counts_have_the_multinomials_mean_and_variance(draws):
     # (the favourite pair has ~30,000 battles, the rare ones ~200), in every mode.
     counts = tie_heavy_uneven(seed=3)
     if draws == "mixed":
+        # Some pairs from the normal law, some exact: a pair's battles and its
+        # score (1 win, 1/2 tie, 0 loss) must both vary enough.
         n = counts.n_raw.astype(float)
-        big = n * (1 - n / n.sum()) >= bootstrap.NORMAL_VARIANCE
         p_win = counts.win_i / counts.n
-        big_wins = n * p_win * (1 - p_win) >= bootstrap.NORMAL_VARIANCE
-        assert big.any() and big_wins.any() and not big_wins.all()
+        tie = counts.tie / counts.n
+        var = p_win + tie / 4 - (p_win + tie / 2) ** 2
+        big = (n * (1 - n / n.sum()) >= bootstrap.NORMAL_VARIANCE) & (
+            n * var >= bootstrap.NORMAL_VARIANCE
+        )
+        assert big.any() and not big.all()
     rng = np.random.default_rng(0)
     n_star, s_star = bootstrap._resample(counts, rng, 4000)
     n = counts.n_raw.astype(float)
@@ -107,6 +112,11 @@ def test_the_resampled_counts_have_the_multinomials_mean_and_variance(draws):
     np.testing.assert_allclose(n_star.var(axis=0), n * (1 - share), rtol=0.1)
     score = counts.win_i + 0.5 * counts.tie
     np.testing.assert_allclose(s_star.mean(axis=0), score, rtol=0.01)
+    # The score's variance over the multinomial: n (E[x^2] - share * E[x]^2) for
+    # one battle's score x (1 win, 1/2 tie, 0 loss).
+    mean_x = score / n
+    mean_x2 = (counts.win_i + 0.25 * counts.tie) / n
+    np.testing.assert_allclose(s_star.var(axis=0), n * (mean_x2 - share * mean_x**2), rtol=0.1)
 
 
 @pytest.mark.parametrize("prior_sd", [None, 400.0, 100.0])
