@@ -551,3 +551,14 @@ def voter_languages_set(*, user, languages: list) -> list[str]:
         raise ApiError("invalid_languages", _("Pick at least one language you read."))
     VoterPreference.objects.update_or_create(user=user, defaults={"languages": chosen})
     return chosen
+
+
+# --- a deleted account ------------------------------------------------------------------
+
+
+def voter_forget_locked(*, user) -> None:
+    """What the arena keeps of a person beyond their votes, removed when their account is
+    deleted (inside the deletion's transaction): the languages they read and the words
+    of their appeals. The appeals' decisions stay (operators' records), without the text."""
+    VoterPreference.objects.filter(user_id=user.pk).delete()
+    VoterAppeal.objects.filter(user_id=user.pk).exclude(message="").update(message="")

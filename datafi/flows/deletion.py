@@ -5,7 +5,8 @@ accounts removes who they were (the user row stays, anonymised: ledger entries
 and frozen dataset rows refer to it); rewards refuses while a redemption holds
 points in escrow and unlinks the wallet; market records a final "no" to selling
 their data, so every version frozen later leaves their votes out, while the
-versions frozen before keep their rows and roots (they may have been sold).
+versions frozen before keep their rows and roots (they may have been sold); the
+arena forgets the languages they read and the words of their appeals.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datafi.accounts import services as accounts
 from datafi.errors import ApiError
 from datafi.market import selectors as market_selectors
 from datafi.market import services as market
+from evals import services as arena
 from rewards import rules
 from rewards import selectors as rewards_selectors
 from rewards.services import closing, ledger
@@ -123,6 +125,7 @@ def _account_delete(*, user_id: int, requested_at) -> Deleted:
             raise ApiError("sole_owner", sole_owner_refusal(sole), status_code=409)
         closed = closing.rewards_close_locked(user=user)
         market.consent_set(user=user, agreed=False, source="deletion")
+        arena.voter_forget_locked(user=user)
         record = accounts.account_anonymise_locked(
             user=user, requested_at=min(requested_at, now), now=now
         )

@@ -210,6 +210,21 @@ def test_an_organisations_only_owner_is_told_to_hand_it_over_first(
     ]
 
 
+def test_the_arena_forgets_the_languages_and_the_appeal_words(signed_in, alice, version_1):
+    from evals import services as arena
+    from evals.models import VoterPreference
+    from evals.quality.models import VoterAppeal
+
+    arena.voter_languages_set(user=alice, languages=["en", "id"])
+    VoterAppeal.objects.create(
+        user=alice, message="I am Alice from Jakarta, call me", created_at=alice.date_joined
+    )
+    assert confirm(signed_in).status_code == 302
+    assert not VoterPreference.objects.filter(user_id=alice.pk).exists()
+    appeal = VoterAppeal.objects.get(user=alice)
+    assert appeal.message == "" and appeal.status == VoterAppeal.Status.OPEN
+
+
 def test_points_left_behind_need_the_tick_that_says_so(signed_in, alice, version_1):
     response = signed_in.post(PAGE, {"password": PASSWORD})
     assert response.status_code == 400
