@@ -122,8 +122,8 @@ def rank_from_intervals(
 # in battles) is drawn from the normal law with the exact mean and covariance of
 # its (battles, score) under the multinomial: its skewness is then at most
 # 1 / sqrt(50) ~ 0.14, and a model's score sums ~m such pairs. Exact draws cost
-# ~150 ns per cell and were 3/4 of the bootstrap's time at 200 models; thin data
-# (every pair below it) keeps the exact draws throughout.
+# 70-90 ns per cell (three cells per pair) and were 3/4 of the bootstrap's time at
+# 200 models; thin data (every pair below it) keeps the exact draws throughout.
 NORMAL_VARIANCE = 50.0
 
 
@@ -302,7 +302,7 @@ def bootstrap_bt(
         Convergence threshold of each round (largest step, natural-log units).
         1e-5 (0.002 rating points; the chord iteration's error after such a step
         is smaller still): at 200 models the interval bounds moved by under
-        1e-5 points against 1e-8, and the rounds take a third less time.
+        1e-5 points against 1e-8, and the rounds took about a fifth less time.
     max_iter : int
         Chord iterations before falling back to full Newton.
 
