@@ -97,25 +97,22 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
+def _statements(by_vendor: dict):
+    """A RunPython step that runs the statements written for this database, if any."""
+
+    def run(apps, schema_editor):
+        for statement in by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(statement, params=None)
 
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement, params=None)
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("market", "0004_consent_deletion")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        migrations.RunPython(
+            _statements({"postgresql": [PG_FORWARD], "sqlite": SQLITE_FORWARD}),
+            _statements({"postgresql": [PG_BACKWARD], "sqlite": SQLITE_BACKWARD}),
+        )
+    ]
