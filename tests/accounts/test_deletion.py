@@ -219,6 +219,8 @@ def test_the_arena_forgets_the_languages_and_the_appeal_words(signed_in, alice, 
     VoterAppeal.objects.create(
         user=alice, message="I am Alice from Jakarta, call me", created_at=alice.date_joined
     )
+    page = signed_in.get(PAGE).content.decode()
+    assert "The languages you read and the words of your appeals are removed" in page
     assert confirm(signed_in).status_code == 302
     assert not VoterPreference.objects.filter(user_id=alice.pk).exists()
     appeal = VoterAppeal.objects.get(user=alice)
