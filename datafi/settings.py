@@ -636,16 +636,20 @@ SPECTACULAR_SETTINGS.update(
 QUALITY_GOLD_RATE = env_float("QUALITY_GOLD_RATE", 0.05)
 # Sampler: each active model's least share of battle seats, as a fraction of the
 # share uniform pairs would give it (1: uniform pairs; 0: no floor),
-# pair weight = QUALITY_SAMPLER_BASE + the pair's utility for the table's order
-# relative to the mean (ratings/active.py: targets are each model and the next
-# NEIGHBOURS below it; a target's importance is 1 / (1 + rank / TOP_SCALE)),
+# pair weight = QUALITY_SAMPLER_BASE + the pair's share of the next PLAN_VOTES
+# votes as the greedy design plans them (ratings/active.py design_allocation:
+# each planned vote goes where it settles the table's order most; targets are
+# each model and the next NEIGHBOURS below it, a target's importance is
+# 1 / (1 + rank / TOP_SCALE)), relative to the mean share,
 # times QUALITY_SAMPLER_NEW_MODEL_BOOST for models with fewer than NEW_MODEL_VOTES;
 # then mixed with uniform pairs until each model holds FLOOR x its uniform share.
-# BASE and TOP_SCALE were chosen on bench/sampling.py runs (seeds 100-109 and 0-4).
+# BASE and TOP_SCALE were chosen on bench/sampling.py runs (seeds 100-109 and 0-4),
+# PLAN_VOTES on seeds 0-9 (2026-11-30).
 QUALITY_SAMPLER_FLOOR = env_float("QUALITY_SAMPLER_FLOOR", 0.6)
 QUALITY_SAMPLER_BASE = env_float("QUALITY_SAMPLER_BASE", 0.05)
 QUALITY_SAMPLER_NEIGHBOURS = env_int("QUALITY_SAMPLER_NEIGHBOURS", 3)
 QUALITY_SAMPLER_TOP_SCALE = env_float("QUALITY_SAMPLER_TOP_SCALE", 0.5)
+QUALITY_SAMPLER_PLAN_VOTES = env_int("QUALITY_SAMPLER_PLAN_VOTES", 60)
 QUALITY_SAMPLER_NEW_MODEL_VOTES = env_int("QUALITY_SAMPLER_NEW_MODEL_VOTES", 100)
 QUALITY_SAMPLER_NEW_MODEL_BOOST = env_float("QUALITY_SAMPLER_NEW_MODEL_BOOST", 2.0)
 # Reliability: votes of voters whose score falls below the threshold are excluded

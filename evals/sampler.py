@@ -8,14 +8,18 @@ Everything goes through :func:`pick`. Version three:
   one prompt whose better side operators know) on a prompt the voter has not
   seen. It becomes an ordinary battle: nothing served to the voter differs.
 - Otherwise a pair of active models is drawn with weight
-  ``QUALITY_SAMPLER_BASE + U / mean U``, where ``U`` is how much one more vote
-  on the pair would settle the order of the table (:mod:`ratings.active`: the
+  ``QUALITY_SAMPLER_BASE + U / mean U``, where ``U`` is the pair's share of
+  the next ``QUALITY_SAMPLER_PLAN_VOTES`` votes as the greedy design plans them
+  (:func:`ratings.active.design_allocation`): each planned vote goes to the
+  pair where one more vote would settle the order of the table most (the
   chance that neighbouring models are shown in the wrong order, given the
   current fit and its covariance, times the share of that doubt the vote
-  would remove, weighted towards the top of the table). Close pairs near the
-  top with wide intervals come up most; settled pairs rarely. The utilities
-  are computed once per refit of the cached fit, never per pick. Times
-  ``QUALITY_SAMPLER_NEW_MODEL_BOOST`` for each model with fewer than
+  would remove, weighted towards the top of the table), and the covariance is
+  updated as if it had been cast, so returns diminish. Close pairs near the
+  top with wide intervals come up most; settled pairs get only the base
+  weight. The plan is made once per refit of the cached fit, never per pick.
+  A pair with a model the fit has not seen yet weighs as the average pair.
+  Times ``QUALITY_SAMPLER_NEW_MODEL_BOOST`` for each model with fewer than
   ``QUALITY_SAMPLER_NEW_MODEL_VOTES`` votes. The distribution is then mixed
   with the uniform one just enough that every active model holds at least
   ``QUALITY_SAMPLER_FLOOR`` times the seats uniform pairs would give it.
@@ -86,17 +90,18 @@ def pair_weights(
 ) -> list[float]:
     """Raw sampling weight of each unordered pair (see the module docstring).
 
-    ``QUALITY_SAMPLER_BASE`` plus the pair's utility for the table's order
-    relative to the mean utility of ``pairs``; a pair with a model the fit has
-    not seen yet counts as the most useful one. Times the new-model boost.
+    ``QUALITY_SAMPLER_BASE`` plus the pair's planned share of votes relative
+    to the mean share over ``pairs``; a pair with a model the fit has not seen
+    yet counts as the average pair (the plan puts most votes on a few pairs,
+    so "as the most useful pair" would hand a newcomer most of the arena until
+    the next refit). Times the new-model boost.
     """
     utilities = [predictions.pair_utility(lo, hi) for lo, hi in pairs]
     known = [u for u in utilities if u is not None]
     mean = sum(known) / len(known) if known else 0.0
-    top = max(known) / mean if mean > 0 else 1.0
     out = []
     for (lo, hi), u in zip(pairs, utilities, strict=True):
-        relative = top if u is None else (u / mean if mean > 0 else 1.0)
+        relative = 1.0 if u is None or mean <= 0 else u / mean
         w = settings.QUALITY_SAMPLER_BASE + relative
         for model_id in (lo, hi):
             if model_votes.get(model_id, 0) < settings.QUALITY_SAMPLER_NEW_MODEL_VOTES:

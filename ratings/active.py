@@ -39,6 +39,17 @@ posterior probability of a wrong order times the information gained is
 largest), computed for every pair at once with one ``m x 3m x m`` matrix
 product: about 20 ms at 200 models on one core (with the covariance's
 factorisation), once per refit, never per pick.
+
+Planning
+--------
+Sampling pairs in proportion to ``U`` spreads votes thinly (the one pair that
+decides the top of a 12-model table drew about 7% of them). The sampler
+instead draws from :func:`design_allocation`: the next votes planned one at a
+time, each on the pair of highest ``U`` given the votes planned before it
+(the covariance updated by Sherman-Morrison with each vote's expected
+information), so returns diminish and the plan spreads only where doubt
+stays. On ``bench/sampling.py`` this needed a third of uniform pairs' votes
+on seed 0 where proportional weights needed a half.
 """
 
 from __future__ import annotations
@@ -47,7 +58,7 @@ import numpy as np
 from scipy import linalg
 from scipy.special import expit, ndtr
 
-__all__ = ["order_utility", "posterior_covariance"]
+__all__ = ["design_allocation", "order_utility", "posterior_covariance"]
 
 
 def posterior_covariance(
@@ -81,6 +92,19 @@ def posterior_covariance(
     return linalg.cho_solve(linalg.cho_factor(hess, check_finite=False), np.eye(m))
 
 
+def _targets(theta: np.ndarray, neighbours: int, top_scale: float):
+    """The order's target pairs (upper, lower model) and their importance."""
+    m = theta.size
+    order = np.argsort(-theta, kind="stable")
+    upper, lower, importance = [], [], []
+    for r in range(m - 1):
+        for k in range(r + 1, min(m, r + 1 + neighbours)):
+            upper.append(order[r])
+            lower.append(order[k])
+            importance.append(1.0 / (1.0 + r / top_scale))
+    return np.array(upper), np.array(lower), np.array(importance)
+
+
 def order_utility(
     theta: np.ndarray,
     cov: np.ndarray,
@@ -111,14 +135,7 @@ def order_utility(
     m = theta.size
     if m < 2:
         return np.zeros((m, m))
-    order = np.argsort(-theta, kind="stable")
-    upper, lower, importance = [], [], []
-    for r in range(m - 1):
-        for k in range(r + 1, min(m, r + 1 + neighbours)):
-            upper.append(order[r])
-            lower.append(order[k])
-            importance.append(1.0 / (1.0 + r / top_scale))
-    ti, tj, g = np.array(upper), np.array(lower), np.array(importance)
+    ti, tj, g = _targets(theta, neighbours, top_scale)
     # Cov times each target contrast: column t is cov @ (e_i - e_j).
     v = cov[:, ti] - cov[:, tj]  # (m, T)
     s2 = np.maximum(v[ti, np.arange(ti.size)] - v[tj, np.arange(ti.size)], 1e-300)
@@ -137,4 +154,72 @@ def order_utility(
     out = w / (1.0 + w * vx) * spread
     np.fill_diagonal(out, 0.0)
     out = (out + out.T) / 2.0  # symmetric up to rounding; make it exact
+    return out
+
+
+def design_allocation(
+    theta: np.ndarray,
+    cov: np.ndarray,
+    *,
+    votes: int = 60,
+    neighbours: int = 3,
+    top_scale: float = 0.5,
+) -> np.ndarray:
+    """Where the next ``votes`` votes should go: the greedy sequential design.
+
+    :func:`order_utility` values one vote. Sampling pairs in proportion to it
+    spreads the votes thinly: the one pair that decides the top of the table
+    gets a few per cent of them, while every pair with some doubt left keeps
+    drawing votes. This plans ``votes`` votes one at a time instead: each goes
+    to the pair of highest utility, then the covariance is updated as if that
+    vote had been seen (Sherman-Morrison, with the vote's expected Fisher
+    information ``p (1 - p)``; outcomes are not needed for the variance), so a
+    pair's value falls as votes are planned on it and the next vote may go
+    elsewhere. The result, each pair's share of the planned votes, is what
+    the sampler draws from; it is recomputed at every refit, when real
+    outcomes have moved the fit.
+
+    Only the ``4 * votes`` pairs of highest one-vote utility are candidates (a
+    pair the first step ranks below them would not be picked in ``votes``
+    steps unless the plan changed the order that much), and each step updates
+    the target contrasts by a rank-one term: about 30 ms at 200 models, 1 ms
+    at 12.
+
+    Returns
+    -------
+    ndarray of float64, shape (m, m)
+        Symmetric shares summing to 1 over the upper triangle (0 where no
+        vote was planned); all zeros when ``m < 2``.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    m = theta.size
+    out = np.zeros((m, m))
+    if m < 2 or votes < 1:
+        return out
+    first = order_utility(theta, cov, neighbours=neighbours, top_scale=top_scale)
+    iu_a, iu_b = np.triu_indices(m, 1)
+    k = min(iu_a.size, 4 * votes)
+    best = np.argpartition(-first[iu_a, iu_b], k - 1)[:k]
+    ca, cb = iu_a[best], iu_b[best]
+    ti, tj, g = _targets(theta, neighbours, top_scale)
+    t = np.arange(ti.size)
+    gap = np.abs(theta[ti] - theta[tj])
+    p = expit(theta[ca] - theta[cb])
+    w = p * (1.0 - p)
+    cov = np.array(cov, dtype=np.float64, copy=True)
+    counts = np.zeros(k)
+    for _ in range(votes):
+        v = cov[:, ti] - cov[:, tj]  # (m, T)
+        s2 = np.maximum(v[ti, t] - v[tj, t], 1e-300)
+        gq = g * 2.0 * ndtr(-gap / np.sqrt(s2)) / s2
+        d = v[ca] - v[cb]  # (k, T)
+        vx = cov[ca, ca] + cov[cb, cb] - 2.0 * cov[ca, cb]
+        u = w / (1.0 + w * vx) * ((d * d) @ gq)
+        c = int(np.argmax(u))
+        counts[c] += 1
+        a, b = ca[c], cb[c]
+        x = cov[:, a] - cov[:, b]
+        cov -= (w[c] / (1.0 + w[c] * (x[a] - x[b]))) * np.outer(x, x)
+    out[ca, cb] = counts / votes
+    out[cb, ca] = out[ca, cb]
     return out

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from evals.models import Battle, EvalModel, PairStat, Vote
 from evals.quality.models import BattleSampling, VoterFlag, VoterReliability
 from evals.quality.stats import BOTH_BAD, HI_WON, LO_WON, TIE
-from ratings.active import order_utility, posterior_covariance
+from ratings.active import design_allocation, posterior_covariance
 from ratings.aggregate import counts_from_pairs
 from ratings.bt import fit_bt
 from ratings.selectors import pair_count_totals
@@ -34,8 +34,8 @@ _scores_cache: dict = {"at": 0.0, "version": -1, "predictions": None}
 @dataclass(frozen=True)
 class Predictions:
     """One fit of the counted votes: scores to predict outcomes, and what the
-    sampler needs (the utility of one more vote on each pair, see
-    :mod:`ratings.active`), both by model id."""
+    sampler needs (each pair's share of the next votes as the greedy design
+    plans them, see :func:`ratings.active.design_allocation`), both by model id."""
 
     scores: dict[int, float]
     # Row/column of each model id in ``utility``.
@@ -43,7 +43,7 @@ class Predictions:
     utility: np.ndarray
 
     def pair_utility(self, lo: int, hi: int) -> float | None:
-        """Utility of a vote on ``(lo, hi)``; None when either model is not in the fit."""
+        """Planned share of votes on ``(lo, hi)``; None when either model is not in the fit."""
         a, b = self.index.get(lo), self.index.get(hi)
         if a is None or b is None:
             return None
@@ -82,9 +82,10 @@ def predictions_from_rows(rows) -> Predictions:
     except ValueError:
         return NO_PREDICTIONS
     cov = posterior_covariance(counts.i, counts.j, counts.n, fit.theta, fit.reg)
-    utility = order_utility(
+    utility = design_allocation(
         fit.theta,
         cov,
+        votes=settings.QUALITY_SAMPLER_PLAN_VOTES,
         neighbours=settings.QUALITY_SAMPLER_NEIGHBOURS,
         top_scale=settings.QUALITY_SAMPLER_TOP_SCALE,
     )
