@@ -1,5 +1,6 @@
 """Reads for evals that span relations."""
 
+import functools
 import threading
 import time
 import uuid
@@ -113,8 +114,10 @@ def battle_public_dict(battle: Battle) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=1024)
 def _prompt_html(text: str) -> str:
-
+    # A pure function of the text, rendered on every serve: a per-process memo
+    # spares the Markdown parser and the sanitiser on the hot path.
     return render(text)
 
 
