@@ -364,6 +364,8 @@ def votes_pair_stats_record(*, votes) -> None:
     pairs = Counter(pair_key(v.battle.model_a_id, v.battle.model_b_id) for v in votes)
     for (lo, hi), n in sorted(pairs.items()):
         pair_stat_bump(lo, hi, voted=n)
+    # A process that folds (VOTE_FOLD=inline) serves from the new counts at once.
+    sampler.vote_counts_forget()
 
 
 def votes_mark_folded(*, votes, now, weights: dict, points: dict) -> None:

@@ -120,6 +120,9 @@ def test_serving_a_new_battle_costs_the_same_queries_whatever_the_arena_holds(
     from tests.conftest import build_arena
 
     settings.QUALITY_GOLD_RATE = 0
+    # Folded by a worker, as deployed: a process that folds (inline) reads the
+    # pair stats again on its next serve (one query more).
+    settings.VOTE_FOLD = "deferred"
     models = build_arena(prompts=prompts)["models"]
     for i, a in enumerate(models):  # every pair has its stats row already
         for b in models[i + 1 :]:
@@ -130,3 +133,22 @@ def test_serving_a_new_battle_costs_the_same_queries_whatever_the_arena_holds(
     # test runs inside a transaction; outside, BEGIN and COMMIT).
     with django_assert_num_queries(2 + 2 + 2):
         services.battle_serve(user=alice)
+
+
+def test_a_slightly_lagging_vote_count_does_not_refit_the_scores(arena, monkeypatch):
+    # The sampler passes its per-process copy of the vote total, which may lag
+    # the fold's by a few seconds: that must not refit on every serve, while a
+    # reset (far fewer votes) still does.
+    from evals.quality import selectors as quality_selectors
+
+    fits = []
+    real = quality_selectors.predictions_from_rows
+    monkeypatch.setattr(
+        quality_selectors, "predictions_from_rows", lambda rows: fits.append(1) or real(rows)
+    )
+    quality_selectors.current_predictions(votes=100)
+    quality_selectors.current_predictions(votes=95)
+    quality_selectors.current_predictions(votes=100)
+    assert len(fits) == 1
+    quality_selectors.current_predictions(votes=0)
+    assert len(fits) == 2
