@@ -387,6 +387,12 @@ if env_bool("CSP_REPORT_ONLY", False):
 # --- arena ---------------------------------------------------------------------
 # How many unseen prompts the sampler considers per pick.
 ARENA_SAMPLER_PROMPT_POOL = env_int("ARENA_SAMPLER_PROMPT_POOL", 24)
+# Each process keeps a copy of what can be served (evals.catalogue), reloaded when a
+# write replaces the shared version token, or after this many seconds at most.
+ARENA_CATALOGUE_TTL = env_float("ARENA_CATALOGUE_TTL", 60.0)
+# The sampler's per-pair vote counts (new-model boost, staleness of the fit) are
+# read at most this often per process (seconds; 0: on every serve).
+ARENA_SAMPLER_STATS_TTL = env_float("ARENA_SAMPLER_STATS_TTL", 5.0)
 
 # --- rewards -------------------------------------------------------------------
 # Chain: empty CHAIN_RPC_URL means the in-process EVM (eth-tester), which lives

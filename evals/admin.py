@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from datafi.api import ApiError
-from evals import identity, markdown
+from evals import catalogue, identity, markdown, selectors
 from evals.models import (
     Answer,
     Battle,
@@ -46,8 +46,25 @@ class ModelReviewForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class ServedContentAdmin(admin.ModelAdmin):
+    """Admin of what voters can be served (models, prompts, answers): every change
+    tells the serving processes to reload their copy (evals.catalogue)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        catalogue.catalogue_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        catalogue.catalogue_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        catalogue.catalogue_changed()
+
+
 @admin.register(EvalModel)
-class EvalModelAdmin(admin.ModelAdmin):
+class EvalModelAdmin(ServedContentAdmin):
     list_display = (
         "name",
         "organization",
@@ -158,14 +175,14 @@ class EvalModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(ServedContentAdmin):
     list_display = ("key", "category", "language", "source", "is_active", "created_at")
     list_filter = ("category", "language", "source", "is_active")
     search_fields = ("key", "text")
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(ServedContentAdmin):
     list_display = ("id", "prompt", "model", "token_count", "withheld_reason", "created_at")
     list_filter = ("model",)
     search_fields = ("text", "prompt__key")
@@ -220,6 +237,13 @@ class VoteAdmin(admin.ModelAdmin):
 class PairStatAdmin(admin.ModelAdmin):
     list_display = ("model_lo", "model_hi", "served", "voted")
     readonly_fields = ("model_lo", "model_hi", "served", "voted")
+
+    def get_queryset(self, request):
+        return selectors.pair_stats_with_served(super().get_queryset(request))
+
+    @admin.display(description=gettext_lazy("battles served"), ordering="served")
+    def served(self, obj):
+        return obj.served
 
 
 # --- live battles ----------------------------------------------------------------

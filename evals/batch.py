@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef
 
-from evals import identity, markdown
+from evals import catalogue, identity, markdown
 from evals.endpoints import EndpointConfig
 from evals.generation import GenResult, stream_chat_slot
 from evals.identity import NamePattern
@@ -71,6 +71,7 @@ def answer_write(
             )
     except IntegrityError:
         return False, ""  # another run (or an upload) answered this prompt first
+    catalogue.catalogue_changed()
     return True, withheld
 
 

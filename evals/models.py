@@ -314,16 +314,16 @@ class Vote(models.Model):
 
 
 class PairStat(models.Model):
-    """Battles served and voted per unordered model pair (model_lo < model_hi).
+    """Battles voted per unordered model pair (model_lo < model_hi).
 
     The sampler reads this instead of counting votes; it is updated with F()
-    increments in the same transaction as the battle (served) or the vote's
-    fold (voted).
+    increments in the vote's fold. (Battles served per pair are counted when the
+    admin shows them: bumping a row on every serve cost every voter a statement
+    and a row lock for a figure only operators read.)
     """
 
     model_lo = models.ForeignKey(EvalModel, on_delete=models.CASCADE, related_name="+")
     model_hi = models.ForeignKey(EvalModel, on_delete=models.CASCADE, related_name="+")
-    served = models.PositiveIntegerField(default=0)
     voted = models.PositiveIntegerField(default=0)
 
     class Meta:

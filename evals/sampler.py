@@ -3,7 +3,10 @@
 Everything goes through :func:`pick`. Version three:
 
 - Only models an operator approved, and answers not withheld (an answer that
-  names a model or provider), are ever served.
+  names a model or provider), are ever served. Candidates come from a
+  per-process copy (:mod:`evals.catalogue`); the two answers chosen are read
+  under the same conditions, so a stale copy can only waste a draw, never
+  serve an answer that is no longer servable.
 - With probability ``QUALITY_GOLD_RATE`` the draw is a gold pair (two answers to
   one prompt whose better side operators know) on a prompt the voter has not
   seen. It becomes an ordinary battle: nothing served to the voter differs.
@@ -28,12 +31,17 @@ Everything goes through :func:`pick`. Version three:
   each provider's share can be published and audited.
 """
 
+import json
 import random
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, OuterRef
 
+from evals import catalogue
 from evals.models import Answer, Battle, EvalModel, PairStat, Prompt, VoterPreference
 from evals.quality.models import GoldPair
 from evals.quality.selectors import Predictions, current_predictions
@@ -63,6 +71,57 @@ def voter_languages(user) -> list[str]:
     return list(row.first() or [])
 
 
+@dataclass(frozen=True)
+class VoterState:
+    """What the serve needs to know of the voter, read in one query."""
+
+    # Their open stored battle, if any (it is served again until voted or skipped).
+    open_battle_id: object
+    # Every prompt of every battle they were served (the unseen-prompt rule).
+    seen_prompts: frozenset
+    languages: list[str]
+
+
+_VOTER_STATE = (
+    # Raw: the same statement through the ORM (a Subquery, a Cast, DISTINCT)
+    # cost more CPU to compile than the rest of the sampler on every serve.
+    f"SELECT DISTINCT b.prompt_id, "  # noqa: S608
+    f"(SELECT CAST(p.languages AS TEXT) FROM {VoterPreference._meta.db_table} p "
+    "WHERE p.user_id = %s), "
+    f"(SELECT o.id FROM {Battle._meta.db_table} o "
+    "WHERE o.voter_id = %s AND o.status = %s AND o.mode = %s LIMIT 1) "
+    f"FROM {Battle._meta.db_table} b WHERE b.voter_id = %s"
+)
+
+
+def voter_state(user) -> VoterState:
+    """The voter's open battle, the prompts they have seen and their languages.
+
+    One statement: the voter's distinct prompts, with the languages and the open
+    battle as uncorrelated scalar subqueries (evaluated once, the same on every
+    row; the languages as text, so they are decoded once, not per row). A voter
+    with no battle yet gets no row: their languages are then read on their own.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _VOTER_STATE,
+            [user.pk, user.pk, Battle.Status.SERVED, Battle.Mode.STORED, user.pk],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return VoterState(
+            open_battle_id=None, seen_prompts=frozenset(), languages=voter_languages(user)
+        )
+    _, text, open_battle_id = rows[0]
+    return VoterState(
+        open_battle_id=None
+        if open_battle_id is None
+        else Battle._meta.pk.to_python(open_battle_id),
+        seen_prompts=frozenset(r[0] for r in rows),
+        languages=list(json.loads(text)) if text else [],
+    )
+
+
 def _unseen_prompts(user, languages: list[str]):
     """(the prompts this voter can judge, those of them they have not seen yet)."""
     prompts = Prompt.objects.filter(is_active=True).exclude(source=Prompt.Source.USER)
@@ -72,14 +131,52 @@ def _unseen_prompts(user, languages: list[str]):
     return prompts, prompts.filter(~Exists(seen))
 
 
-def _candidate_prompt_ids(user, languages, pool: int, rng: random.Random) -> list[int]:
-    prompts, unseen_qs = _unseen_prompts(user, languages)
-    unseen = list(unseen_qs.values_list("id", flat=True))
+def _candidate_prompt_ids(
+    copy: catalogue.Catalogue, voter: VoterState, pool: int, rng: random.Random
+) -> list[int]:
+    prompts = copy.prompts_in(voter.languages)
+    unseen = [p for p in prompts if p not in voter.seen_prompts]
     if not unseen:
         # Everything seen once: fall back to the whole set (pairs still vary).
-        unseen = list(prompts.values_list("id", flat=True))
-    rng.shuffle(unseen)
-    return unseen[:pool]
+        unseen = list(prompts)
+    return rng.sample(unseen, min(pool, len(unseen)))
+
+
+_stats: dict = {"at": float("-inf"), "pair_votes": {}, "model_votes": {}}
+_stats_lock = threading.Lock()
+
+
+def _vote_counts() -> tuple[dict[tuple[int, int], int], dict[int, int]]:
+    """Votes per pair and per model, from a per-process copy of the pair stats
+    at most ARENA_SAMPLER_STATS_TTL seconds old: they only weigh the draw (the
+    new-model boost, whether the fit is stale), and the weights actually used
+    are the ones recorded with the battle."""
+    now = time.monotonic()
+    with _stats_lock:
+        cached = dict(_stats)
+    if now - cached["at"] < settings.ARENA_SAMPLER_STATS_TTL:
+        return cached["pair_votes"], cached["model_votes"]
+    pair_votes: dict[tuple[int, int], int] = {}
+    model_votes: dict[int, int] = {}
+    for lo, hi, voted in PairStat.objects.values_list("model_lo_id", "model_hi_id", "voted"):
+        pair_votes[(lo, hi)] = voted
+        model_votes[lo] = model_votes.get(lo, 0) + voted
+        model_votes[hi] = model_votes.get(hi, 0) + voted
+    with _stats_lock:
+        _stats.update(at=now, pair_votes=pair_votes, model_votes=model_votes)
+    return pair_votes, model_votes
+
+
+def vote_counts_forget() -> None:
+    """Drop this process's copy of the pair stats (tests; after a fold in this process)."""
+    with _stats_lock:
+        _stats.update(at=float("-inf"), pair_votes={}, model_votes={})
+
+
+def _servable(answer_ids: list[int]) -> dict:
+    """The answers by id, with their prompt, that may still be served: a copy that
+    proposed one no longer servable (withheld, model unapproved since) is stale."""
+    return catalogue.answers_servable().select_related("prompt").in_bulk(answer_ids)
 
 
 def pair_weights(
@@ -162,7 +259,9 @@ def _gold_pick(user, languages, rng: random.Random) -> Pick | None:
         return None
     gold_id, better, worse = rng.choice(candidates)
     left, right = (better, worse) if rng.random() < 0.5 else (worse, better)
-    by_id = Answer.objects.select_related("prompt").in_bulk([left, right])
+    by_id = _servable([left, right])
+    if len(by_id) < 2:
+        return None  # withheld or unapproved between the two reads: an ordinary draw
     return Pick(
         prompt=by_id[left].prompt,
         answer_a=by_id[left],
@@ -173,43 +272,45 @@ def _gold_pick(user, languages, rng: random.Random) -> Pick | None:
     )
 
 
-def pick(*, user, rng: random.Random | None = None) -> Pick:
-    """Choose the next prompt and pair for ``user``; raise NothingToServe if none."""
+def pick(*, user, rng: random.Random | None = None, voter: VoterState | None = None) -> Pick:
+    """Choose the next prompt and pair for ``user``; raise NothingToServe if none.
+
+    ``voter``: the voter's state when the caller has just read it (the serve has).
+    """
 
     rng = rng or random.Random()
-    languages = voter_languages(user)  # read once: the gold and the stored picks both use it
+    voter = voter or voter_state(user)
     if settings.QUALITY_GOLD_RATE > 0 and rng.random() < settings.QUALITY_GOLD_RATE:
-        gold = _gold_pick(user, languages, rng)
+        gold = _gold_pick(user, voter.languages, rng)
         if gold is not None:
             return gold
-    prompt_ids = _candidate_prompt_ids(user, languages, settings.ARENA_SAMPLER_PROMPT_POOL, rng)
+    for _attempt in range(3):
+        chosen = _stored_pick(catalogue.catalogue_current(), voter, rng)
+        if chosen is not None:
+            return chosen
+        # The copy proposed an answer that is no longer servable: read it again.
+        catalogue.catalogue_forget()
+    raise NothingToServe
+
+
+def _stored_pick(copy: catalogue.Catalogue, voter: VoterState, rng: random.Random) -> Pick | None:
+    """A weighted pair on an unseen prompt from ``copy``; None if the answers it
+    chose are no longer servable (the copy is stale)."""
+    prompt_ids = _candidate_prompt_ids(copy, voter, settings.ARENA_SAMPLER_PROMPT_POOL, rng)
     if not prompt_ids:
         raise NothingToServe
-    answers: dict[int, dict[int, int]] = {}
-    # Answers of active, approved models only (one join, not a query of its own).
-    # A withheld answer (it names a model) is never served: its pair is simply
-    # not available on that prompt.
-    for answer_id, prompt_id, model_id in Answer.objects.filter(
-        prompt_id__in=prompt_ids,
-        model__status=EvalModel.Status.ACTIVE,
-        model__approval=EvalModel.Approval.APPROVED,
-        withheld_reason="",
-    ).values_list("id", "prompt_id", "model_id"):
-        answers.setdefault(prompt_id, {})[model_id] = answer_id
+    # Answers of active, approved models only; a withheld answer (it names a
+    # model) is never proposed: its pair is simply not available on that prompt.
+    answers = copy.answers
     prompts_of_pair: dict[tuple[int, int], list[int]] = {}
     for prompt_id in prompt_ids:
-        models = sorted(answers.get(prompt_id, {}))
+        models = sorted(answers.get(prompt_id, ()))
         for i, lo in enumerate(models):
             for hi in models[i + 1 :]:
                 prompts_of_pair.setdefault((lo, hi), []).append(prompt_id)
     if not prompts_of_pair:
         raise NothingToServe
-    pair_votes: dict[tuple[int, int], int] = {}
-    model_votes: dict[int, int] = {}
-    for lo, hi, voted in PairStat.objects.values_list("model_lo_id", "model_hi_id", "voted"):
-        pair_votes[(lo, hi)] = voted
-        model_votes[lo] = model_votes.get(lo, 0) + voted
-        model_votes[hi] = model_votes.get(hi, 0) + voted
+    pair_votes, model_votes = _vote_counts()
     pairs = sorted(prompts_of_pair)
     weights = pair_weights(
         pairs,
@@ -221,13 +322,14 @@ def pick(*, user, rng: random.Random | None = None) -> Pick:
     lo, hi = pairs[k]
     prompt_id = rng.choice(prompts_of_pair[(lo, hi)])
     left, right = (lo, hi) if rng.random() < 0.5 else (hi, lo)
-    by_id = Answer.objects.select_related("prompt").in_bulk(
-        [answers[prompt_id][left], answers[prompt_id][right]]
-    )
+    answer_a, answer_b = answers[prompt_id][left], answers[prompt_id][right]
+    by_id = _servable([answer_a, answer_b])
+    if len(by_id) < 2:
+        return None
     return Pick(
-        prompt=by_id[answers[prompt_id][left]].prompt,
-        answer_a=by_id[answers[prompt_id][left]],
-        answer_b=by_id[answers[prompt_id][right]],
+        prompt=by_id[answer_a].prompt,
+        answer_a=by_id[answer_a],
+        answer_b=by_id[answer_b],
         weight=weights[k],
         probability=probs[k],
         floor_mix=lam,

@@ -1,12 +1,14 @@
 """Reads for evals that span relations."""
 
+import functools
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Count, F, Func, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -65,6 +67,22 @@ def model_identities_forget() -> None:
         _identities.update(at=float("-inf"), by_id={})
 
 
+def pair_stats_with_served(queryset):
+    """Pair stats with ``served``: the pair's battles (stored and live, any status),
+    counted when read; only the admin shows the figure, so the serve does not keep it."""
+    battles = (
+        Battle.objects.filter(
+            Q(model_a=OuterRef("model_lo"), model_b=OuterRef("model_hi"))
+            | Q(model_a=OuterRef("model_hi"), model_b=OuterRef("model_lo"))
+        )
+        .order_by()
+        # COUNT as a plain function: an aggregate would group by the pair's two orders.
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
+    return queryset.annotate(served=Coalesce(Subquery(battles), 0))
+
+
 def battle_for_voter(*, user, battle_id) -> Battle | None:
     """The battle if it exists and was served to ``user``; else None."""
     return (
@@ -96,8 +114,10 @@ def battle_public_dict(battle: Battle) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=1024)
 def _prompt_html(text: str) -> str:
-
+    # A pure function of the text, rendered on every serve: a per-process memo
+    # spares the Markdown parser and the sanitiser on the hot path.
     return render(text)
 
 

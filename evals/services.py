@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from datafi.api import ApiError
-from evals import identity, markdown, sampler, selectors
+from evals import catalogue, identity, markdown, sampler, selectors
 from evals import languages as voter_langs
 from evals.models import (
     Answer,
@@ -69,6 +69,7 @@ def model_upsert(
         },
     )
     selectors.model_identities_forget()  # other processes catch up within the TTL
+    catalogue.catalogue_changed()
     return model
 
 
@@ -89,6 +90,7 @@ def prompt_upsert(
         key=key,
         defaults={"text": text, "category": category, "language": language, "source": source},
     )
+    catalogue.catalogue_changed()
     return prompt
 
 
@@ -110,6 +112,7 @@ def answer_upsert(
             "token_count": token_count_estimate(text) if token_count is None else token_count,
         },
     )
+    catalogue.catalogue_changed()
     return answer
 
 
@@ -118,22 +121,20 @@ def pair_key(model_x_id: int, model_y_id: int) -> tuple[int, int]:
     return (model_x_id, model_y_id) if model_x_id < model_y_id else (model_y_id, model_x_id)
 
 
-def pair_stat_bump(model_x_id: int, model_y_id: int, *, served: int = 0, voted: int = 0):
-    """Count battles served and voted for the sampler's pair statistics (any order of ids)."""
+def pair_stat_bump(model_x_id: int, model_y_id: int, *, voted: int):
+    """Count voted battles in the sampler's pair statistics (any order of ids)."""
     lo, hi = pair_key(model_x_id, model_y_id)
     updated = PairStat.objects.filter(model_lo_id=lo, model_hi_id=hi).update(
-        served=F("served") + served, voted=F("voted") + voted
+        voted=F("voted") + voted
     )
     if not updated:
-        # First battle of this pair. Two requests may race to create the row:
-        # the unique constraint lets one win, the other retries the increment.
+        # First vote of this pair. Two folds may race to create the row: the
+        # unique constraint lets one win, the other retries the increment.
         try:
             with transaction.atomic():
-                PairStat.objects.create(model_lo_id=lo, model_hi_id=hi, served=served, voted=voted)
+                PairStat.objects.create(model_lo_id=lo, model_hi_id=hi, voted=voted)
         except IntegrityError:
-            PairStat.objects.filter(model_lo_id=lo, model_hi_id=hi).update(
-                served=F("served") + served, voted=F("voted") + voted
-            )
+            PairStat.objects.filter(model_lo_id=lo, model_hi_id=hi).update(voted=F("voted") + voted)
 
 
 def _open_battle(user) -> Battle | None:
@@ -149,13 +150,15 @@ def battle_serve(*, user, rng=None) -> Battle:
 
     Raises ApiError(404) when there is nothing left to serve.
     """
-    battle = _open_battle(user)
-    if battle is not None:
-        return battle
+    voter = sampler.voter_state(user)
+    if voter.open_battle_id is not None:
+        battle = _open_battle(user)
+        if battle is not None:
+            return battle
     try:
-        pick = sampler.pick(user=user, rng=rng)
+        pick = sampler.pick(user=user, rng=rng, voter=voter)
     except sampler.NothingToServe:
-        read = [voter_langs.NAMES.get(code, code) for code in sampler.voter_languages(user)]
+        read = [voter_langs.NAMES.get(code, code) for code in voter.languages]
         detail = (
             _(
                 "No battle in the languages you read (%(languages)s) is available right now. "
@@ -177,7 +180,8 @@ def battle_serve(*, user, rng=None) -> Battle:
                 voter=user,
                 served_at=timezone.now(),
             )
-            pair_stat_bump(pick.answer_a.model_id, pick.answer_b.model_id, served=1)
+            # No served-count bump: only the admin showed it, and it counts the
+            # battles when it is read (PairStatAdmin); the serve stays two inserts.
             quality.battle_sampling_record(battle=battle, pick=pick)
     except IntegrityError:
         # Another request of the same voter opened a battle first (two tabs):
@@ -360,6 +364,8 @@ def votes_pair_stats_record(*, votes) -> None:
     pairs = Counter(pair_key(v.battle.model_a_id, v.battle.model_b_id) for v in votes)
     for (lo, hi), n in sorted(pairs.items()):
         pair_stat_bump(lo, hi, voted=n)
+    # A process that folds (VOTE_FOLD=inline) serves from the new counts at once.
+    sampler.vote_counts_forget()
 
 
 def votes_mark_folded(*, votes, now, weights: dict, points: dict) -> None:

@@ -149,9 +149,14 @@ def session_queries() -> int:
 def _fresh_model_identities():
     """Reveals read model names from a per-process copy: a test's models may
     reuse an earlier test's ids (SQLite reuses rolled-back rowids)."""
+    from evals.catalogue import catalogue_forget
+    from evals.sampler import vote_counts_forget
     from evals.selectors import model_identities_forget
 
     model_identities_forget()
+    # The sampler's per-process copies too (same reason).
+    catalogue_forget()
+    vote_counts_forget()
 
 
 @pytest.fixture(autouse=True)

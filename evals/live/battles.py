@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from datafi.api import ApiError
-from evals import languages, sampler, services
+from evals import languages, sampler
 from evals.live.guards import moderation_check, prompt_clean, rate_limit_take
 from evals.models import (
     Battle,
@@ -60,7 +60,6 @@ def live_battle_start(*, user, text, rng: random.Random | None = None) -> Battle
             served_at=now,
         )
         LiveTurn.objects.create(battle=battle, index=0, prompt=prompt)
-        services.pair_stat_bump(model_a.id, model_b.id, served=1)
     return battle
 
 

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from datafi.api import ApiError
-from evals import identity, markdown
+from evals import catalogue, identity, markdown
 from evals.models import Answer, Battle, EvalModel, Prompt, PromptSet
 from evals.services import token_count_estimate
 
@@ -103,6 +103,7 @@ def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> EvalMo
     )
     model.approval, model.approval_reason = approval, reason
     model.reviewed_by, model.reviewed_at = by, now
+    catalogue.catalogue_changed()
     return model
 
 
@@ -127,6 +128,7 @@ def model_retire(*, model: EvalModel) -> EvalModel:
         )
     EvalModel.objects.filter(pk=model.pk).update(status=EvalModel.Status.RETIRED)
     model.status = EvalModel.Status.RETIRED
+    catalogue.catalogue_changed()
     return model
 
 
@@ -176,6 +178,7 @@ def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> 
             EvalModel.objects.filter(pk=model.pk).update(**fields)
     except IntegrityError:
         raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
+    catalogue.catalogue_changed()
     model.refresh_from_db()
     return model
 
@@ -429,3 +432,4 @@ def _answers_store(valid, report: UploadReport) -> None:
             unique_fields=["prompt", "model"],
             update_fields=["text", "html", "latency_ms", "token_count"],
         )
+        catalogue.catalogue_changed()

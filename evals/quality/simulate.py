@@ -35,7 +35,6 @@ from evals.models import Answer, Battle, EvalModel, Vote
 from evals.quality.limits import network_key
 from evals.quality.models import BattleSampling, GoldPair, VoterFlag, VoterReliability
 from evals.quality.services import gold_pair_create, ring_sweep
-from evals.services import pair_stat_bump
 from ratings.aggregate import aggregate_battles, index_models
 from ratings.bt import fit_bt
 
@@ -417,7 +416,7 @@ def replay(data: dict, *, start: datetime, prefix: str, sweep_every: int = 250) 
     with simulated_time(clock):
         for first in range(0, len(rows), step):
             chunk = rows[first : first + step]
-            battles, samplings, votes, served = [], [], [], {}
+            battles, samplings, votes = [], [], []
             for user_k, key, model_a, model_b, choice, ms, served_s, ip in chunk:
                 (a_pk, a_words), (b_pk, b_words) = answers[(key, model_a)], answers[(key, model_b)]
                 served_at = start + timedelta(seconds=served_s)
@@ -453,15 +452,11 @@ def replay(data: dict, *, start: datetime, prefix: str, sweep_every: int = 250) 
                         network=network_key(ip) or "",
                     )
                 )
-                pair = tuple(sorted((models[model_a], models[model_b])))
-                served[pair] = served.get(pair, 0) + 1
                 clock.t = max(clock.t, voted_at)
             with transaction.atomic():
                 Battle.objects.bulk_create(battles)
                 BattleSampling.objects.bulk_create(samplings)
                 Vote.objects.bulk_create(votes)
-                for (lo, hi), n in sorted(served.items()):
-                    pair_stat_bump(lo, hi, served=n)
             while fold.votes_fold(limit=500):
                 pass
             out.votes += len(chunk)

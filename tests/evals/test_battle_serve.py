@@ -93,11 +93,16 @@ def test_it_says_so_when_nothing_can_be_served(db, alice):
     assert exc.value.status_code == 404
 
 
-def test_it_counts_served_battles_per_pair(arena, alice, bob):
+def test_it_counts_served_battles_per_pair_for_operators(arena, alice, bob):
+    from evals import selectors
+
     a = services.battle_serve(user=alice)
     b = services.battle_serve(user=bob)
-    assert sum(PairStat.objects.values_list("served", flat=True)) == 2
     assert Battle.objects.filter(id__in=[a.id, b.id]).count() == 2
+    for battle in (a, b):  # the admin lists the pairs that have stats rows
+        services.pair_stat_bump(battle.model_a_id, battle.model_b_id, voted=0)
+    served = selectors.pair_stats_with_served(PairStat.objects.all())
+    assert sum(row.served for row in served) == 2
 
 
 @pytest.mark.parametrize("prompts", [6, 30])
@@ -106,21 +111,44 @@ def test_serving_a_new_battle_costs_the_same_queries_whatever_the_arena_holds(
 ):
     """The serve path is half of every vote: its queries are counted exactly.
 
-    Open battle, the voter's languages, unseen prompts, their answers (of
-    active, approved models, one join), the pair stats (whose sum also tells
-    whether the cached scores are stale), the two answers with their prompt,
-    then the battle, its pair stat and its sampling record in one transaction.
+    The voter's state (open battle, prompts seen, languages: one statement),
+    then the two answers with their prompt, read under the servable conditions
+    (the candidates come from the per-process catalogue, the pair stats from a
+    per-process copy), then the battle and its sampling record in one
+    transaction.
     """
     from tests.conftest import build_arena
 
     settings.QUALITY_GOLD_RATE = 0
+    # Folded by a worker, as deployed: a process that folds (inline) reads the
+    # pair stats again on its next serve (one query more).
+    settings.VOTE_FOLD = "deferred"
     models = build_arena(prompts=prompts)["models"]
     for i, a in enumerate(models):  # every pair has its stats row already
         for b in models[i + 1 :]:
-            services.pair_stat_bump(a.id, b.id, served=0)
+            services.pair_stat_bump(a.id, b.id, voted=0)
     first = services.battle_serve(user=alice)  # fits and caches the scores
     fold.vote_cast(user=alice, battle_id=first.id, choice="tie")
-    # 6 reads, 3 writes, and the write transaction's savepoint and release (the
+    # 2 reads, 2 writes, and the write transaction's savepoint and release (the
     # test runs inside a transaction; outside, BEGIN and COMMIT).
-    with django_assert_num_queries(6 + 3 + 2):
+    with django_assert_num_queries(2 + 2 + 2):
         services.battle_serve(user=alice)
+
+
+def test_a_slightly_lagging_vote_count_does_not_refit_the_scores(arena, monkeypatch):
+    # The sampler passes its per-process copy of the vote total, which may lag
+    # the fold's by a few seconds: that must not refit on every serve, while a
+    # reset (far fewer votes) still does.
+    from evals.quality import selectors as quality_selectors
+
+    fits = []
+    real = quality_selectors.predictions_from_rows
+    monkeypatch.setattr(
+        quality_selectors, "predictions_from_rows", lambda rows: fits.append(1) or real(rows)
+    )
+    quality_selectors.current_predictions(votes=100)
+    quality_selectors.current_predictions(votes=95)
+    quality_selectors.current_predictions(votes=100)
+    assert len(fits) == 1
+    quality_selectors.current_predictions(votes=0)
+    assert len(fits) == 2

@@ -42,9 +42,21 @@ def test_concurrent_serves_open_one_battle_per_voter(arena, alice):
     assert Battle.objects.filter(voter=alice, status="served").count() == 1
 
 
-def test_concurrent_first_battles_of_a_pair_count_every_serve(arena, django_user_model):
+def test_concurrent_first_votes_of_a_pair_count_every_vote(arena):
+    # Folds racing to create a pair's stats row: one creates it, the others add to it.
+    a, b = arena["models"][:2]
+    run_concurrently(16, lambda i: services.pair_stat_bump(a.id, b.id, voted=1))
+    lo, hi = sorted([a.id, b.id])
+    assert PairStat.objects.get(model_lo_id=lo, model_hi_id=hi).voted == 16
+
+
+def test_concurrent_serves_of_many_voters_are_all_counted_for_operators(arena, django_user_model):
     from datafi.accounts.services import user_create
+    from evals import selectors
 
     users = [user_create(username=f"v{i}", password="pw-long-enough-1") for i in range(16)]
-    run_concurrently(16, lambda i: services.battle_serve(user=users[i]))
-    assert sum(PairStat.objects.values_list("served", flat=True)) == 16
+    battles = run_concurrently(16, lambda i: services.battle_serve(user=users[i]))
+    for battle in battles:  # the admin lists the pairs that have stats rows
+        services.pair_stat_bump(battle.model_a_id, battle.model_b_id, voted=0)
+    served = selectors.pair_stats_with_served(PairStat.objects.all())
+    assert sum(row.served for row in served) == 16

@@ -1,0 +1,136 @@
+"""What the arena can serve, as a per-process copy: the sampler's candidates.
+
+Every serve chooses from the same slowly changing sets: the active operator
+prompts (with their languages) and, per prompt, the answers of active, approved
+models that are not withheld. Reading them from the database on each serve was
+most of the serve's queries; each process keeps a copy instead, tagged with a
+version token kept in the Django cache (Redis in production, so every process
+sees it). The writes that change any of it call ``catalogue_changed``: this
+process drops its copy at once, and the shared token is replaced when the
+transaction commits, so every other process reloads on its next serve.
+
+The copy only proposes. The two answers a serve returns are read with the
+same conditions in the query that fetches them (``answers_servable``), so an
+answer withheld, a model unapproved or retired, or a prompt deactivated is
+never served once its change has committed, even by a process whose copy is
+older or after a write that did not call ``catalogue_changed`` (a shell
+``update()``); such a copy is also reloaded after ``ARENA_CATALOGUE_TTL``
+seconds, so additions made that way show up too.
+"""
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from evals.models import Answer, EvalModel, Prompt
+
+VERSION_KEY = "evals:catalogue:version"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str | None
+    loaded_at: float
+    # Servable prompt ids, ascending: all of them and by language.
+    prompts: tuple[int, ...] = ()
+    by_language: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # prompt id -> {model id: answer id}, servable answers only.
+    answers: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    def prompts_in(self, languages) -> tuple[int, ...]:
+        """The servable prompts in ``languages`` (all of them when it is empty)."""
+        if not languages:
+            return self.prompts
+        if len(languages) == 1:
+            return self.by_language.get(languages[0], ())
+        return tuple(sorted(p for lang in set(languages) for p in self.by_language.get(lang, ())))
+
+
+_copy: dict = {"catalogue": None}
+_lock = threading.Lock()
+
+
+def _servable_prompts():
+    return Prompt.objects.filter(is_active=True).exclude(source=Prompt.Source.USER)
+
+
+def answers_servable():
+    """Answers a voter may be shown: of an active, approved model, not withheld
+    (it names no model), on an active operator prompt."""
+    return Answer.objects.filter(
+        withheld_reason="",
+        model__status=EvalModel.Status.ACTIVE,
+        model__approval=EvalModel.Approval.APPROVED,
+        prompt__is_active=True,
+    ).exclude(prompt__source=Prompt.Source.USER)
+
+
+def _shared_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # First reader after a cache flush: start a token (add: never replace one).
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _load(version) -> Catalogue:
+    by_language: dict[str, list[int]] = {}
+    prompts = []
+    for prompt_id, language in _servable_prompts().order_by("id").values_list("id", "language"):
+        prompts.append(prompt_id)
+        by_language.setdefault(language, []).append(prompt_id)
+    answers: dict[int, dict[int, int]] = {}
+    for answer_id, prompt_id, model_id in answers_servable().values_list(
+        "id", "prompt_id", "model_id"
+    ):
+        answers.setdefault(prompt_id, {})[model_id] = answer_id
+    return Catalogue(
+        version=version,
+        loaded_at=time.monotonic(),
+        prompts=tuple(prompts),
+        by_language={lang: tuple(ids) for lang, ids in by_language.items()},
+        answers=answers,
+    )
+
+
+def catalogue_current() -> Catalogue:
+    """This process's copy, reloaded when the shared version moved or it is too old."""
+    version = _shared_version()
+    with _lock:
+        current = _copy["catalogue"]
+    if (
+        current is not None
+        and current.version == version
+        and time.monotonic() - current.loaded_at < settings.ARENA_CATALOGUE_TTL
+    ):
+        return current
+    fresh = _load(version)
+    with _lock:
+        _copy["catalogue"] = fresh
+    return fresh
+
+
+def catalogue_forget() -> None:
+    """Drop this process's copy (the next serve reloads it)."""
+    with _lock:
+        _copy["catalogue"] = None
+
+
+def _version_bump() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def catalogue_changed() -> None:
+    """Call after writing prompts, answers or models: this process forgets its copy
+    now, every process once the write commits."""
+    catalogue_forget()
+    # After the commit: a process that reloaded in between read the old rows
+    # under the old token; the new token makes it read them again.
+    transaction.on_commit(_version_bump)
+    transaction.on_commit(catalogue_forget)
