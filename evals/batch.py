@@ -71,7 +71,9 @@ def answer_write(
             )
     except IntegrityError:
         return False, ""  # another run (or an upload) answered this prompt first
-    catalogue.catalogue_changed()
+    # No catalogue_changed() per answer: a run writes thousands, and every
+    # serving process would reload its copy on every serve. The run tells
+    # them once at its end (answers_generate); until then the copy's TTL.
     return True, withheld
 
 
@@ -161,6 +163,10 @@ async def answers_generate(
     try:
         await asyncio.gather(*(one(pid, key, text) for pid, key, text in todo))
     finally:
+        # The run's new answers become servable in every process now (during
+        # the run, within ARENA_CATALOGUE_TTL): one reload, not one per answer.
+        if any(o.written for o in outcomes):
+            await sync_to_async(catalogue.catalogue_changed)()
         # The writes ran on asgiref's one shared thread, whose connection would
         # otherwise stay open after the run (and keep a test database from
         # being dropped).

@@ -114,3 +114,20 @@ def test_a_paused_endpoint_is_refused(stub):
     ModelEndpoint.objects.filter(model=model).update(paused=True, pause_reason="broken")
     with pytest.raises(CommandError, match="paused"):
         _run("--model", "Fresh Model")
+
+
+def test_a_run_tells_the_serving_processes_once_not_per_answer(stub, monkeypatch):
+    # Each answer used to move the shared catalogue version, so every serving
+    # process reloaded its copy on every serve for as long as a run lasted.
+    from evals import catalogue
+
+    model = _model_with_endpoint(stub, "batch")
+    calls = []
+    real = catalogue.catalogue_changed
+    monkeypatch.setattr(catalogue, "catalogue_changed", lambda: calls.append(1) or real())
+    _run("--model", "Fresh Model")
+    assert Answer.objects.filter(model=model).count() == 6
+    assert len(calls) == 1
+    assert any(model.pk in answers for answers in catalogue.catalogue_current().answers.values())
+    _run("--model", "Fresh Model")  # nothing written: nobody is told
+    assert len(calls) == 1
