@@ -140,3 +140,26 @@ def test_a_live_battle_records_the_language_of_the_typed_prompt(stub, alice):
 def test_accept_language_is_read_by_preference():
     assert languages.from_accept_language("de;q=0.5, id, en-GB;q=0.9") == ["id", "en", "de"]
     assert languages.from_accept_language("zh-CN, *;q=0.1") == []
+
+
+def test_the_voter_state_is_read_in_one_statement_with_everything_the_serve_needs(
+    db, alice, bob, settings, django_assert_num_queries
+):
+    # voter_state is raw SQL (the ORM's compilation cost more than the rest of
+    # the sampler): this pins what it returns on each database it runs on.
+    settings.QUALITY_GOLD_RATE = 0
+    build_arena(prompts=6)
+    services.voter_languages_set(user=alice, languages=["en", "id"])
+    with django_assert_num_queries(2):  # no battle yet: the languages on their own
+        fresh = sampler.voter_state(alice)
+    assert (fresh.open_battle_id, fresh.seen_prompts) == (None, frozenset())
+    assert sorted(fresh.languages) == ["en", "id"]
+    first = services.battle_serve(user=alice)
+    fold.vote_cast(user=alice, battle_id=first.id, choice="tie")
+    second = services.battle_serve(user=alice)  # open: served, not voted
+    with django_assert_num_queries(1):
+        state = sampler.voter_state(alice)
+    assert state.open_battle_id == second.id
+    assert state.seen_prompts == {first.prompt_id, second.prompt_id}
+    assert sorted(state.languages) == ["en", "id"]
+    assert sampler.voter_state(bob).languages == []  # said nothing: any language
