@@ -182,7 +182,7 @@ def design_allocation(
     Only the ``4 * votes`` pairs of highest one-vote utility are candidates (a
     pair the first step ranks below them would not be picked in ``votes``
     steps unless the plan changed the order that much), and each step updates
-    the target contrasts by a rank-one term: about 30 ms at 200 models, 1 ms
+    every contrast it needs by a rank-one term: about 50 ms at 200 models, 2 ms
     at 12.
 
     Returns
@@ -207,19 +207,27 @@ def design_allocation(
     p = expit(theta[ca] - theta[cb])
     w = p * (1.0 - p)
     cov = np.array(cov, dtype=np.float64, copy=True)
+    v = cov[:, ti] - cov[:, tj]  # (m, T): cov times each target contrast
+    s2 = v[ti, t] - v[tj, t]  # each target's variance
+    d = v[ca] - v[cb]  # (k, T): each candidate's contrast times cov times each target's
+    vx = cov[ca, ca] + cov[cb, cb] - 2.0 * cov[ca, cb]  # each candidate's variance
     counts = np.zeros(k)
     for _ in range(votes):
-        v = cov[:, ti] - cov[:, tj]  # (m, T)
-        s2 = np.maximum(v[ti, t] - v[tj, t], 1e-300)
-        gq = g * 2.0 * ndtr(-gap / np.sqrt(s2)) / s2
-        d = v[ca] - v[cb]  # (k, T)
-        vx = cov[ca, ca] + cov[cb, cb] - 2.0 * cov[ca, cb]
+        safe = np.maximum(s2, 1e-300)
+        gq = g * 2.0 * ndtr(-gap / np.sqrt(safe)) / safe
         u = w / (1.0 + w * vx) * ((d * d) @ gq)
         c = int(np.argmax(u))
         counts[c] += 1
-        a, b = ca[c], cb[c]
-        x = cov[:, a] - cov[:, b]
-        cov -= (w[c] / (1.0 + w[c] * (x[a] - x[b]))) * np.outer(x, x)
+        # The planned vote's information, w x_c x_c', lowers the covariance by
+        # coef x x' with x = cov x_c; every quantity above is a contrast of
+        # it, so each gets the same rank-one correction.
+        x = cov[:, ca[c]] - cov[:, cb[c]]
+        coef = w[c] / (1.0 + w[c] * (x[ca[c]] - x[cb[c]]))
+        xt, xc = x[ti] - x[tj], x[ca] - x[cb]
+        cov -= coef * np.outer(x, x)
+        d -= coef * np.outer(xc, xt)
+        s2 -= coef * xt * xt
+        vx -= coef * xc * xc
     out[ca, cb] = counts / votes
     out[cb, ca] = out[ca, cb]
     return out
