@@ -58,8 +58,8 @@ def test_a_new_user_signs_up_and_votes_with_the_keyboard(live_server, page):
         assert re.match(r"\+\d+ points?\b", page.inner_text("#reveal-points"))
         if i == 0:
             page.screenshot(path=str(ARTIFACTS / "arena-reveal.png"), full_page=True)
-        page.keyboard.press("n")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():  # "n" navigates; "load" alone returned at once
+            page.keyboard.press("n")
     assert Vote.objects.filter(battle__voter__username="dora").count() == len(keys)
 
 

@@ -81,8 +81,8 @@ def test_vote_watch_the_balance_link_a_wallet_redeem_and_see_the_claim_settle(
         page.wait_for_selector("#reveal:not(.hidden)")
         # Pushed over the websocket to the other tab: no reload there.
         rewards.wait_for_selector(f"#bal-available:text-is('{expected}')")
-        page.keyboard.press("n")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():  # "n" navigates; "load" alone returned at once
+            page.keyboard.press("n")
 
     rewards.click("#link-wallet")
     rewards.wait_for_selector(f"#wallet-address:text('{WALLET.address}')")
@@ -136,8 +136,8 @@ def test_the_header_badge_follows_each_vote_and_history_links_to_the_vote(
         page.wait_for_selector(f"#header-points:text-is('{expected}')")
         assert f"today {expected}/50" in page.inner_text("#header-today")
         assert f"Today: {expected} of 50 points" in page.get_attribute("#header-balance", "title")
-        page.keyboard.press("n")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():  # "n" navigates; "load" alone returned at once
+            page.keyboard.press("n")
 
     page.click("#header-balance")
     page.wait_for_url(f"{asgi_url}/rewards/")

@@ -72,8 +72,11 @@ def test_a_skimmer_who_votes_like_the_crowd_keeps_their_votes_and_sees_why(
         reveals[battle.pk] = page.inner_text("#reveal-points")
         if len(reveals) == 1:
             _shoot(page, "skimmer-reveal")
-        page.keyboard.press("n")
-        page.wait_for_load_state("load")
+        # "n" navigates to the next battle: wait for that navigation itself
+        # (waiting for "load" returned at once, on the page still shown, and a
+        # goto right after the last one was "interrupted by another navigation").
+        with page.expect_navigation():
+            page.keyboard.press("n")
 
     votes = Vote.objects.filter(battle__voter=alice).select_related("battle")
     assert votes.count() == 30
