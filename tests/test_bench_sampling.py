@@ -7,6 +7,7 @@ half).
 """
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,22 @@ SPEC = importlib.util.spec_from_file_location(
     "bench_sampling", Path(__file__).resolve().parents[1] / "bench" / "sampling.py"
 )
 bench = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(bench)
+# The bench, run as a script, sets DATA_DIR for itself. Imported here it must not
+# leave it behind: the servers later tests start inherit this environment, and
+# a DATA_DIR of its own gave them another generated SECRET_KEY, so every
+# session the tests handed them was refused ("Log in to vote").
+ENVIRON = dict(os.environ)
+try:
+    SPEC.loader.exec_module(bench)
+finally:
+    for name in set(os.environ) - set(ENVIRON):
+        del os.environ[name]
+    os.environ.update(ENVIRON)
+
+
+def test_importing_the_bench_left_the_environment_as_it_was():
+    for name in ("DATA_DIR", "DJANGO_SETTINGS_MODULE"):
+        assert os.environ.get(name) == ENVIRON.get(name)
 
 
 def arenas(hit_counts, arenas=20, tau=0.95):
