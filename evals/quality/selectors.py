@@ -94,14 +94,6 @@ def predictions_from_rows(rows) -> Predictions:
     )
 
 
-def scores_from_votes() -> dict[int, float]:
-    """Bradley-Terry scores fitted to every counted (not excluded) vote, by model id.
-
-    Reads the rating engine's pair counts (O(models²) rows), not the votes.
-    """
-    return predictions_from_rows(pair_count_totals()).scores
-
-
 def current_predictions(*, votes: int | None = None) -> Predictions:
     """The current fit (scores and the sampler's pair utilities), cached per process.
 
