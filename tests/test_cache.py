@@ -1,4 +1,4 @@
-"""The cache is Django's own Redis backend: no private override."""
+"""The cache is django-redis (a well-kept library), no private override."""
 
 import threading
 
@@ -8,15 +8,31 @@ from django.test import override_settings
 
 
 @pytest.mark.redis
-def test_it_reads_and_writes_through_djangos_redis_backend(settings):
-    from django.core.cache.backends.redis import RedisCache
+def test_it_reads_and_writes_through_django_redis(settings):
+    from django_redis.cache import RedisCache
 
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
     cache = caches["default"]
     assert type(cache) is RedisCache
     cache.set("datafi-test-cache", {"v": 1}, 30)
     assert cache.get("datafi-test-cache") == {"v": 1}
+    assert cache.add("datafi-test-cache", {"v": 2}, 30) is False  # add never replaces
     cache.delete("datafi-test-cache")
+    assert cache.get("datafi-test-cache") is None
+
+
+@pytest.mark.redis
+def test_every_cache_call_reuses_one_redis_client(settings):
+    # Why django-redis: Django's own RedisCache made a new redis client object
+    # (its ~170 response callbacks) on every get and set, three per voter round.
+    cache = caches["default"]
+    cache.get("datafi-test-cache-reuse")
+    first = cache.client.get_client(write=False)
+    cache.set("datafi-test-cache-reuse", 1, 30)
+    cache.get("datafi-test-cache-reuse")
+    assert cache.client.get_client(write=False) is first
+    assert cache.client.get_client(write=True) is first  # one server: one client
+    cache.delete("datafi-test-cache-reuse")
 
 
 @pytest.mark.redis
