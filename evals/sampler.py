@@ -173,10 +173,10 @@ def vote_counts_forget() -> None:
         _stats.update(at=float("-inf"), pair_votes={}, model_votes={})
 
 
-def _servable(answer_ids: list[int]) -> dict:
+def _servable(first: int, second: int) -> dict:
     """The answers by id, with their prompt, that may still be served: a copy that
     proposed one no longer servable (withheld, model unapproved since) is stale."""
-    return catalogue.answers_servable().select_related("prompt").in_bulk(answer_ids)
+    return catalogue.answers_servable_pair(first, second)
 
 
 def pair_weights(
@@ -259,7 +259,7 @@ def _gold_pick(user, languages, rng: random.Random) -> Pick | None:
         return None
     gold_id, better, worse = rng.choice(candidates)
     left, right = (better, worse) if rng.random() < 0.5 else (worse, better)
-    by_id = _servable([left, right])
+    by_id = _servable(left, right)
     if len(by_id) < 2:
         return None  # withheld or unapproved between the two reads: an ordinary draw
     return Pick(
@@ -293,6 +293,38 @@ def pick(*, user, rng: random.Random | None = None, voter: VoterState | None = N
     raise NothingToServe
 
 
+# The last draw's distribution: the fit, the vote counts and the candidate
+# pairs change far less often than serves come (every prompt usually offers
+# every pair), and weighing every pair again cost about a tenth of a serve.
+_last_distribution: tuple | None = None
+
+
+def _pair_distribution(pairs: list[tuple[int, int]], predictions, model_votes: dict[int, int]):
+    """(weights, probabilities, floor mix) of ``pairs``: pair_weights and floor_mix,
+    reused while the fit and the vote counts are the same objects as last time."""
+    global _last_distribution
+    knobs = (
+        settings.QUALITY_SAMPLER_BASE,
+        settings.QUALITY_SAMPLER_NEW_MODEL_VOTES,
+        settings.QUALITY_SAMPLER_NEW_MODEL_BOOST,
+        settings.QUALITY_SAMPLER_FLOOR,
+    )
+    last = _last_distribution  # one read: another thread may replace it
+    if (
+        last is not None
+        and last[0] is predictions
+        and last[1] is model_votes
+        and last[2] == pairs
+        and last[3] == knobs
+    ):
+        return last[4]
+    weights = pair_weights(pairs, predictions=predictions, model_votes=model_votes)
+    probs, lam = floor_mix(pairs, weights, settings.QUALITY_SAMPLER_FLOOR)
+    value = (weights, probs, lam)
+    _last_distribution = (predictions, model_votes, pairs, knobs, value)
+    return value
+
+
 def _stored_pick(copy: catalogue.Catalogue, voter: VoterState, rng: random.Random) -> Pick | None:
     """A weighted pair on an unseen prompt from ``copy``; None if the answers it
     chose are no longer servable (the copy is stale)."""
@@ -301,29 +333,21 @@ def _stored_pick(copy: catalogue.Catalogue, voter: VoterState, rng: random.Rando
         raise NothingToServe
     # Answers of active, approved models only; a withheld answer (it names a
     # model) is never proposed: its pair is simply not available on that prompt.
-    answers = copy.answers
-    prompts_of_pair: dict[tuple[int, int], list[int]] = {}
-    for prompt_id in prompt_ids:
-        models = sorted(answers.get(prompt_id, ()))
-        for i, lo in enumerate(models):
-            for hi in models[i + 1 :]:
-                prompts_of_pair.setdefault((lo, hi), []).append(prompt_id)
-    if not prompts_of_pair:
+    answers, pairs_of = copy.answers, copy.pairs
+    available = frozenset().union(*(pairs_of.get(p, ()) for p in prompt_ids))
+    if not available:
         raise NothingToServe
     pair_votes, model_votes = _vote_counts()
-    pairs = sorted(prompts_of_pair)
-    weights = pair_weights(
-        pairs,
-        predictions=current_predictions(votes=sum(pair_votes.values())),
-        model_votes=model_votes,
+    pairs = sorted(available)
+    weights, probs, lam = _pair_distribution(
+        pairs, current_predictions(votes=sum(pair_votes.values())), model_votes
     )
-    probs, lam = floor_mix(pairs, weights, settings.QUALITY_SAMPLER_FLOOR)
     k = rng.choices(range(len(pairs)), weights=probs)[0]
     lo, hi = pairs[k]
-    prompt_id = rng.choice(prompts_of_pair[(lo, hi)])
+    prompt_id = rng.choice([p for p in prompt_ids if (lo, hi) in pairs_of.get(p, ())])
     left, right = (lo, hi) if rng.random() < 0.5 else (hi, lo)
     answer_a, answer_b = answers[prompt_id][left], answers[prompt_id][right]
-    by_id = _servable([answer_a, answer_b])
+    by_id = _servable(answer_a, answer_b)
     if len(by_id) < 2:
         return None
     return Pick(

@@ -187,3 +187,35 @@ def test_every_battle_records_the_probability_of_its_pair(arena, alice, bob, qui
         row = BattleSampling.objects.get(battle=battle)
         assert 0 < row.probability <= 1
         assert row.weight > 0 and row.gold_pair_id is None and row.words > 0
+
+
+def test_the_draws_distribution_is_reused_only_for_the_same_fit_counts_and_settings(
+    quiet, settings
+):
+    # The serve reuses the last distribution while the fit and the vote counts
+    # are the very same objects; a refit, new counts or a setting recompute it.
+    chain = [(11, 12, 104, 96), (12, 13, 150, 50), (13, 14, 160, 40)]
+    pairs = [(a, b) for a in range(11, 15) for b in range(a + 1, 15)]
+    first, votes = _predictions(chain), {11: 5, 12: 50, 13: 50, 14: 50}
+
+    def fresh(predictions, model_votes):
+        weights = sampler.pair_weights(pairs, predictions=predictions, model_votes=model_votes)
+        probs, lam = sampler.floor_mix(pairs, weights, settings.QUALITY_SAMPLER_FLOOR)
+        return weights, probs, lam
+
+    got = sampler._pair_distribution(pairs, first, votes)
+    assert got == fresh(first, votes)
+    assert sampler._pair_distribution(list(pairs), first, votes) is got  # reused
+    refit = _predictions([(11, 12, 30, 170), *chain[1:]])
+    assert sampler._pair_distribution(pairs, refit, votes) == fresh(refit, votes) != got
+    settings.QUALITY_SAMPLER_NEW_MODEL_VOTES = 10  # 11 has 5 votes: new, boosted
+    boosted = sampler._pair_distribution(pairs, refit, votes)
+    assert boosted == fresh(refit, votes) and boosted[0] != fresh(refit, {11: 50, 12: 50})[0]
+    assert sampler._pair_distribution(pairs[:3], refit, votes) == (
+        sampler.pair_weights(pairs[:3], predictions=refit, model_votes=votes),
+        *sampler.floor_mix(
+            pairs[:3],
+            sampler.pair_weights(pairs[:3], predictions=refit, model_votes=votes),
+            settings.QUALITY_SAMPLER_FLOOR,
+        ),
+    )

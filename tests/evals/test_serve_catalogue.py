@@ -80,3 +80,36 @@ def test_the_shared_version_moves_when_a_write_commits(db, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         catalogue.catalogue_changed()
     assert catalogue._shared_version() != before
+
+
+def test_the_serves_raw_re_read_keeps_every_condition_of_the_orm_query(arena):
+    # catalogue.answers_servable_pair is answers_servable() as one raw statement
+    # (the ORM compile cost more than a millisecond a serve): the two must agree
+    # on every reason an answer is not servable.
+    from evals.models import Prompt
+
+    models, prompts = arena["models"], arena["prompts"]
+    Answer.objects.filter(model=models[0], prompt=prompts[0]).update(withheld_reason="names it")
+    EvalModel.objects.filter(pk=models[1].pk).update(
+        approval=EvalModel.Approval.PENDING, reviewed_at=None
+    )
+    EvalModel.objects.filter(pk=models[2].pk).update(
+        approval=EvalModel.Approval.REJECTED, approval_reason="names itself"
+    )
+    EvalModel.objects.filter(pk=models[3].pk).update(status=EvalModel.Status.RETIRED)
+    Prompt.objects.filter(pk=prompts[1].pk).update(is_active=False)
+    Prompt.objects.filter(pk=prompts[2].pk).update(source=Prompt.Source.USER)
+    ids = sorted(Answer.objects.values_list("pk", flat=True))
+    servable = set(catalogue.answers_servable().values_list("pk", flat=True))
+    assert 0 < len(servable) < len(ids)  # some of each kind
+    for first, second in zip(ids, ids[1:] + ids[:1], strict=True):
+        got = catalogue.answers_servable_pair(first, second)
+        assert set(got) == {first, second} & servable
+        for answer in got.values():
+            prompt = Prompt.objects.get(pk=answer.prompt_id)
+            assert (answer.prompt.text, answer.prompt.category, answer.prompt.language) == (
+                prompt.text,
+                prompt.category,
+                prompt.language,
+            )
+            assert answer.html == Answer.objects.get(pk=answer.pk).html
