@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special as spf
 from scipy import stats as sps
 
 LO_WON, HI_WON, TIE, BOTH_BAD = 0, 1, 2, 3
@@ -31,14 +32,19 @@ def beta_mean(alpha: float, beta: float) -> float:
     return alpha / (alpha + beta)
 
 
+# The regularized incomplete beta function itself, which scipy.stats.beta's cdf
+# and sf evaluate: the same numbers without the distribution machinery's
+# argument checks (about 110 µs a call, twice per vote in the fold; this 2 µs).
+
+
 def beta_prob_below(alpha: float, beta: float, x: float) -> float:
     """P(rate < x) under Beta(alpha, beta)."""
-    return float(sps.beta.cdf(x, alpha, beta))
+    return float(spf.betainc(alpha, beta, min(max(x, 0.0), 1.0)))
 
 
 def beta_prob_above(alpha: float, beta: float, x: float) -> float:
     """P(rate > x) under Beta(alpha, beta)."""
-    return float(sps.beta.sf(x, alpha, beta))
+    return float(spf.betaincc(alpha, beta, min(max(x, 0.0), 1.0)))
 
 
 # --- predicted outcomes ---------------------------------------------------------------

@@ -125,3 +125,17 @@ def test_favouritism_flags_a_voter_who_always_backs_one_weak_model():
     assert flag["model_id"] == 5 and flag["z"] > 4
     fair = stats.VoterEvidence(votes=30, model_bias={"5": [12, 4, 3.0, 12 * 0.25 * 0.75]})
     assert "favouritism" not in stats.assess(fair, PARAMS).flags
+
+
+def test_beta_tail_probabilities_are_scipys_beta_distribution():
+    # They call the incomplete beta function directly (the fold's hot path);
+    # they must stay scipy.stats.beta's cdf and sf, edges included.
+    from scipy import stats as sps
+
+    for alpha in (0.5, 1.0, 2.0, 7.5, 40.0, 300.0):
+        for beta in (0.5, 1.0, 3.0, 12.0, 250.0):
+            for x in (-0.2, 0.0, 0.01, 0.25, 0.5, 0.8, 0.99, 1.0, 1.3):
+                below = stats.beta_prob_below(alpha, beta, x)
+                above = stats.beta_prob_above(alpha, beta, x)
+                assert below == pytest.approx(sps.beta.cdf(x, alpha, beta), abs=1e-12)
+                assert above == pytest.approx(sps.beta.sf(x, alpha, beta), abs=1e-12)
