@@ -1,13 +1,14 @@
 """What the arena can serve, as a per-process copy: the sampler's candidates.
 
 Every serve chooses from the same slowly changing sets: the active operator
-prompts (with their languages) and, per prompt, the answers of active, approved
-models that are not withheld. Reading them from the database on each serve was
-most of the serve's queries; each process keeps a copy instead, tagged with a
-version token kept in the Django cache (Redis in production, so every process
-sees it). The writes that change any of it call ``catalogue_changed``: this
-process drops its copy at once, and the shared token is replaced when the
-transaction commits, so every other process reloads on its next serve.
+prompts (with their languages), per prompt, the answers of active, approved
+models that are not withheld, and the active gold pairs among them. Reading
+them from the database on each serve was most of the serve's queries; each
+process keeps a copy instead, tagged with a version token kept in the Django
+cache (Redis in production, so every process sees it). The writes that change
+any of it (gold pairs included) call ``catalogue_changed``: this process drops
+its copy at once, and the shared token is replaced when the transaction
+commits, so every other process reloads on its next serve.
 
 The copy only proposes. The two answers a serve returns are read with the
 same conditions in the query that fetches them (``answers_servable``), so an
@@ -25,9 +26,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from evals.models import Answer, EvalModel, Prompt
+from evals.quality.models import GoldPair
 
 VERSION_KEY = "evals:catalogue:version"
 
@@ -43,6 +45,11 @@ class Catalogue:
     answers: dict[int, dict[int, int]] = field(default_factory=dict)
     # prompt id -> its model pairs (lo, hi), lo < hi: what a draw can pick there.
     pairs: dict[int, frozenset[tuple[int, int]]] = field(default_factory=dict)
+    # prompt id -> its language.
+    language_of: dict[int, str] = field(default_factory=dict)
+    # Active gold pairs whose two answers are servable, newest first:
+    # (gold pair id, prompt id, better answer id, worse answer id).
+    gold: tuple[tuple[int, int, int, int], ...] = ()
 
     def prompts_in(self, languages) -> tuple[int, ...]:
         """The servable prompts in ``languages`` (all of them when it is empty)."""
@@ -74,44 +81,48 @@ def answers_servable():
 
 # The conditions of answers_servable(), as one statement for the two answers a
 # serve returns, with their prompt's columns: compiling the ORM query with its
-# joins cost about 1.3 ms of CPU on every serve, this about 0.4 ms.
+# joins cost about 1.3 ms of CPU on every serve, this about 0.3 ms.
 # tests/evals/test_serve_catalogue.py holds the two equal on every condition.
 # Only table names (constants) are formatted in; every value is a parameter.
 _SERVABLE_PAIR = (
-    f"SELECT a.*, p.text AS prompt_text, p.category AS prompt_category, "  # noqa: S608
-    f"p.language AS prompt_language FROM {Answer._meta.db_table} a "
+    "SELECT a.id, a.prompt_id, a.model_id, a.text, a.html, p.text, p.category, p.language "  # noqa: S608
+    f"FROM {Answer._meta.db_table} a "
     f"JOIN {EvalModel._meta.db_table} m ON m.id = a.model_id "
     f"JOIN {Prompt._meta.db_table} p ON p.id = a.prompt_id "
     "WHERE a.id IN (%s, %s) AND a.withheld_reason = %s AND m.status = %s "
     "AND m.approval = %s AND p.is_active = %s AND p.source <> %s"
 )
+_ANSWER_COLUMNS = ["id", "prompt_id", "model_id", "text", "html"]
+_PROMPT_COLUMNS = ["id", "text", "category", "language"]
 
 
 def answers_servable_pair(first: int, second: int) -> dict[int, Answer]:
-    """The two answers by id, each with its prompt (text, category, language
-    loaded), that may be served now: the same conditions as answers_servable().
-    An id missing from the result is not servable (any more)."""
-    rows = Answer.objects.raw(
-        _SERVABLE_PAIR,
-        [
-            first,
-            second,
-            "",
-            EvalModel.Status.ACTIVE,
-            EvalModel.Approval.APPROVED,
-            True,
-            Prompt.Source.USER,
-        ],
-    )
+    """The two answers by id, each with its prompt, that may be served now: the
+    same conditions as answers_servable(). An id missing from the result is not
+    servable (any more). The instances hold the columns a serve reads (answer
+    text and HTML; prompt text, category, language); any other loads on access."""
+    params = [
+        first,
+        second,
+        "",
+        EvalModel.Status.ACTIVE,
+        EvalModel.Approval.APPROVED,
+        True,
+        Prompt.Source.USER,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_SERVABLE_PAIR, params)
+        rows = cursor.fetchall()
     out = {}
-    for answer in rows:
-        # Model.from_db: a Prompt with these columns loaded, the rest deferred.
-        answer.prompt = Prompt.from_db(
-            Answer.objects.db,
-            ["id", "text", "category", "language"],
-            [answer.prompt_id, answer.prompt_text, answer.prompt_category, answer.prompt_language],
+    for answer_id, prompt_id, model_id, answer_text, html, text, category, language in rows:
+        # Model.from_db: instances as the ORM loads them, the other fields deferred.
+        answer = Answer.from_db(
+            connection.alias, _ANSWER_COLUMNS, [answer_id, prompt_id, model_id, answer_text, html]
         )
-        out[answer.id] = answer
+        answer.prompt = Prompt.from_db(
+            connection.alias, _PROMPT_COLUMNS, [prompt_id, text, category, language]
+        )
+        out[answer_id] = answer
     return out
 
 
@@ -135,6 +146,14 @@ def _load(version) -> Catalogue:
         "id", "prompt_id", "model_id"
     ):
         answers.setdefault(prompt_id, {})[model_id] = answer_id
+    servable = {a for by_model in answers.values() for a in by_model.values()}
+    gold = tuple(
+        row
+        for row in GoldPair.objects.filter(is_active=True).values_list(
+            "id", "prompt_id", "answer_better_id", "answer_worse_id"
+        )
+        if row[2] in servable and row[3] in servable
+    )
     pairs = {}
     for prompt_id, by_model in answers.items():
         models = sorted(by_model)
@@ -148,6 +167,8 @@ def _load(version) -> Catalogue:
         by_language={lang: tuple(ids) for lang, ids in by_language.items()},
         answers=answers,
         pairs=pairs,
+        language_of={p: lang for lang, ids in by_language.items() for p in ids},
+        gold=gold,
     )
 
 

@@ -39,11 +39,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef
 
 from evals import catalogue
 from evals.models import Answer, Battle, EvalModel, PairStat, Prompt, VoterPreference
-from evals.quality.models import GoldPair
 from evals.quality.selectors import Predictions, current_predictions
 
 
@@ -120,15 +118,6 @@ def voter_state(user) -> VoterState:
         seen_prompts=frozenset(r[0] for r in rows),
         languages=list(json.loads(text)) if text else [],
     )
-
-
-def _unseen_prompts(user, languages: list[str]):
-    """(the prompts this voter can judge, those of them they have not seen yet)."""
-    prompts = Prompt.objects.filter(is_active=True).exclude(source=Prompt.Source.USER)
-    if languages:
-        prompts = prompts.filter(language__in=languages)
-    seen = Battle.objects.filter(voter=user, prompt=OuterRef("pk"))
-    return prompts, prompts.filter(~Exists(seen))
 
 
 def _candidate_prompt_ids(
@@ -240,21 +229,16 @@ def floor_mix(pairs: list[tuple[int, int]], weights: list[float], floor: float):
     return [(1 - lam) * w + lam * u for w, u in zip(pw, pu, strict=True)], lam
 
 
-def _gold_pick(user, languages, rng: random.Random) -> Pick | None:
-
-    _, unseen = _unseen_prompts(user, languages)
-    candidates = list(
-        GoldPair.objects.filter(
-            is_active=True,
-            prompt__in=unseen,
-            answer_better__model__status=EvalModel.Status.ACTIVE,
-            answer_worse__model__status=EvalModel.Status.ACTIVE,
-            answer_better__model__approval=EvalModel.Approval.APPROVED,
-            answer_worse__model__approval=EvalModel.Approval.APPROVED,
-            answer_better__withheld_reason="",
-            answer_worse__withheld_reason="",
-        ).values_list("id", "answer_better_id", "answer_worse_id")
-    )
+def _gold_pick(copy: catalogue.Catalogue, voter: VoterState, rng: random.Random) -> Pick | None:
+    """A gold pair on a prompt the voter has not seen, in a language they read,
+    from ``copy``; None if there is none (or its answers stopped being servable)."""
+    languages = set(voter.languages)
+    candidates = [
+        (gold_id, better, worse)
+        for gold_id, prompt_id, better, worse in copy.gold
+        if prompt_id not in voter.seen_prompts
+        and (not languages or copy.language_of.get(prompt_id) in languages)
+    ]
     if not candidates:
         return None
     gold_id, better, worse = rng.choice(candidates)
@@ -280,16 +264,18 @@ def pick(*, user, rng: random.Random | None = None, voter: VoterState | None = N
 
     rng = rng or random.Random()
     voter = voter or voter_state(user)
+    copy = catalogue.catalogue_current()
     if settings.QUALITY_GOLD_RATE > 0 and rng.random() < settings.QUALITY_GOLD_RATE:
-        gold = _gold_pick(user, voter.languages, rng)
+        gold = _gold_pick(copy, voter, rng)
         if gold is not None:
             return gold
     for _attempt in range(3):
-        chosen = _stored_pick(catalogue.catalogue_current(), voter, rng)
+        chosen = _stored_pick(copy, voter, rng)
         if chosen is not None:
             return chosen
         # The copy proposed an answer that is no longer servable: read it again.
         catalogue.catalogue_forget()
+        copy = catalogue.catalogue_current()
     raise NothingToServe
 
 

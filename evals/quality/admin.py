@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
+from evals import catalogue
 from evals.quality import services
 from evals.quality.models import GoldPair, VoterAppeal, VoterFlag, VoterReliability
 
@@ -38,6 +39,7 @@ class GoldPairAdmin(admin.ModelAdmin):
             # Only the note and the active switch change after creation.
             obj.prompt_id = obj.answer_better.prompt_id
             super().save_model(request, obj, form, change)
+            catalogue.catalogue_changed()  # switched on or off: the serve's copy reloads
             return
         try:
             created = services.gold_pair_create(

@@ -12,6 +12,7 @@ from django.db.models import Min, Q
 from django.utils.translation import gettext as _
 
 from datafi.api import ApiError
+from evals import catalogue
 from evals.models import Answer, Battle, EvalModel, Vote
 from evals.quality import limits, selectors, stats
 from evals.quality.models import (
@@ -45,13 +46,15 @@ def gold_pair_create(
         raise ApiError("invalid_gold_pair", _("The two answers must come from different models."))
     try:
         with transaction.atomic():
-            return GoldPair.objects.create(
+            gold = GoldPair.objects.create(
                 prompt_id=answer_better.prompt_id,
                 answer_better=answer_better,
                 answer_worse=answer_worse,
                 note=note,
                 created_by=created_by,
             )
+            catalogue.catalogue_changed()  # the serve draws gold pairs from its copy
+            return gold
     except IntegrityError:
         raise ApiError("duplicate_gold_pair", _("This gold pair already exists."), 409) from None
 

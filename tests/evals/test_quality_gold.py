@@ -130,3 +130,64 @@ def test_a_gold_battle_looks_exactly_like_any_other(db, alice, bob, client, sett
     # The battle rows themselves differ only in their answers and ids.
     fields = ["mode", "status", "excluded", "exclusion_reason", "prompt_id", "voted_at"]
     assert [getattr(gold_battle, f) for f in fields] == [getattr(normal_battle, f) for f in fields]
+
+
+def test_gold_is_drawn_only_where_it_may_be_and_follows_every_change_at_the_next_serve(
+    arena, alice, admin_client, settings
+):
+    # Gold pairs come from the serve's per-process catalogue: the very next
+    # serve must see a pair created, switched off in the admin, or made
+    # unservable (a withheld answer); and never a prompt the voter has seen.
+    from evals import catalogue
+
+    settings.QUALITY_GOLD_RATE = 1.0
+    prompts, models = arena["prompts"], arena["models"]
+    first = services.battle_serve(user=alice)  # no gold yet: an ordinary battle
+    assert first.sampling.gold_pair_id is None
+    fold.vote_cast(user=alice, battle_id=first.id, choice="tie")
+    assert catalogue.catalogue_current().gold == ()
+    seen = _gold(first.prompt, models)  # on the prompt alice has seen
+    fresh_prompt = next(p for p in prompts if p.pk != first.prompt_id)
+    fresh = _gold(fresh_prompt, models, better=2, worse=3)
+    battle = services.battle_serve(user=alice)
+    assert battle.sampling.gold_pair_id == fresh.pk  # created: drawn at once; seen: never
+    fold.vote_cast(user=alice, battle_id=battle.id, choice="model_a")
+
+    # Switched off in the admin: gone from the next serve.
+    response = admin_client.post(
+        f"/admin/evals/goldpair/{fresh.pk}/change/",
+        {
+            "answer_better": fresh.answer_better_id,
+            "answer_worse": fresh.answer_worse_id,
+            "note": fresh.note,
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    fresh.refresh_from_db()
+    assert not fresh.is_active
+    assert all(g[0] != fresh.pk for g in catalogue.catalogue_current().gold)
+    third = _gold(prompts[-1], models, better=1, worse=0)
+    # Unservable without the copy being told (a shell update): the re-read refuses it.
+    Answer.objects.filter(pk=third.answer_worse_id).update(withheld_reason="names a model")
+    for _ in range(5):
+        battle = services.battle_serve(user=alice)
+        assert battle.sampling.gold_pair_id not in (seen.pk, fresh.pk, third.pk)
+        assert third.answer_worse_id not in (battle.answer_a_id, battle.answer_b_id)
+        fold.vote_cast(user=alice, battle_id=battle.id, choice="tie")
+
+
+def test_gold_is_drawn_only_in_a_language_the_voter_reads(arena, alice, settings):
+    from evals.models import Prompt
+    from evals.services import voter_languages_set
+
+    settings.QUALITY_GOLD_RATE = 1.0
+    prompts, models = arena["prompts"], arena["models"]
+    Prompt.objects.filter(pk=prompts[0].pk).update(language="id")
+    gold = _gold(prompts[0], models)  # the only gold pair: Indonesian
+    voter_languages_set(user=alice, languages=["en"])
+    battle = services.battle_serve(user=alice)
+    assert battle.sampling.gold_pair_id is None and battle.prompt.language == "en"
+    fold.vote_cast(user=alice, battle_id=battle.id, choice="tie")
+    voter_languages_set(user=alice, languages=["id"])
+    battle = services.battle_serve(user=alice)
+    assert battle.sampling.gold_pair_id == gold.pk

@@ -112,4 +112,10 @@ def test_the_serves_raw_re_read_keeps_every_condition_of_the_orm_query(arena):
                 prompt.category,
                 prompt.language,
             )
-            assert answer.html == Answer.objects.get(pk=answer.pk).html
+            stored = Answer.objects.get(pk=answer.pk)
+            assert (answer.html, answer.text, answer.model_id) == (
+                stored.html,
+                stored.text,
+                stored.model_id,
+            )
+            assert answer.created_at == stored.created_at  # a field not read loads on access
