@@ -171,3 +171,34 @@ def test_a_vote_earns_what_its_shown_weight_says(alice, settings):
     assert points == 7
     outcome = VoteOutcome.of(points=points, weight=0.6959, excluded=False, exclusion_reason="")
     assert "It earns 7 of 10 points (weight 0.70)" in outcome.reason
+
+
+def test_a_batch_of_votes_with_different_points_books_each_balance_exactly(
+    alice, bob, carol, settings
+):
+    # The fold credits a batch with one UPDATE per distinct gain: voters with
+    # different multipliers, several votes each, must each end with exactly
+    # their entries' sum, and a vote credited before earns nothing again.
+    from django.utils import timezone
+
+    from rewards.services import VoteCredit, points_award_for_votes
+
+    settings.REWARD_POINTS_PER_VOTE = 10
+    settings.REWARD_DAILY_CAP = 1000
+    now = timezone.now()
+    plan = {alice.id: [1.0, 0.5, 0.26], bob.id: [0.5], carol.id: [0.0, 0.74, 1.0, 1.0]}
+    credits = [
+        VoteCredit(user_id=user_id, battle_id=uuid.uuid4(), at=now, multiplier=m)
+        for user_id, multipliers in plan.items()
+        for m in multipliers
+    ]
+    with transaction.atomic():
+        booked = points_award_for_votes(credits=credits)
+        again = points_award_for_votes(credits=credits[:2])
+    assert list(booked.values()) == [10, 5, 3, 5, 0, 7, 10, 10]
+    assert set(again.values()) == {0}
+    balances = dict(
+        Account.objects.filter(kind=Account.Kind.AVAILABLE).values_list("user_id", "balance")
+    )
+    assert balances == {alice.id: 18, bob.id: 5, carol.id: 27}
+    assert_ledger_sound()
