@@ -232,8 +232,14 @@ class VoteBatchAssessment:
         user_ids = sorted({item.battle.voter_id for item in items})
         # ON CONFLICT DO NOTHING: a voter's first vote finds no row, and a
         # concurrent fold may create it first; either way it exists afterwards.
+        # Only the missing rows are built (a plain read first: nearly every voter
+        # of a batch has one already).
+        have = set(
+            VoterReliability.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)
+        )
         VoterReliability.objects.bulk_create(
-            [VoterReliability(user_id=u) for u in user_ids], ignore_conflicts=True
+            [VoterReliability(user_id=u) for u in user_ids if u not in have],
+            ignore_conflicts=True,
         )
         # Two folds must not both read a voter's old sums and write back their
         # own: hold the rows' locks until commit.

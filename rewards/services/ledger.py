@@ -158,8 +158,17 @@ class VoteCredit:
 
 def _locked_available_accounts(user_ids: list[int]) -> dict[int, Account]:
     """The users' available-points accounts, locked in id order (created if missing)."""
+    # Create only the missing ones (a plain read first: nearly every voter of a
+    # batch has an account, and building the rows was a tenth of the fold's CPU).
+    # ON CONFLICT DO NOTHING still settles a race with another batch.
+    have = set(
+        Account.objects.filter(kind=Kind.AVAILABLE, user_id__in=user_ids).values_list(
+            "user_id", flat=True
+        )
+    )
     Account.objects.bulk_create(
-        [Account(kind=Kind.AVAILABLE, user_id=u) for u in user_ids], ignore_conflicts=True
+        [Account(kind=Kind.AVAILABLE, user_id=u) for u in user_ids if u not in have],
+        ignore_conflicts=True,
     )
     return {
         a.user_id: a
