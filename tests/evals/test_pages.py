@@ -90,14 +90,15 @@ def test_the_vote_costs_a_fixed_number_of_queries(client, alice, arena):
             content_type="application/json",
         )
     assert resp.status_code == 200
-    # 9 for the vote itself; 8 for its ledger credit (rewards) plus 7 because
-    # this is the voter's first credit (their ledger account rows are created);
-    # 8 for the ratings hook on a pair's first vote in a slice (slice and answer
-    # texts read, pair insert in a savepoint (3), outcome row, dirty flags (2));
-    # about 8 for quality (rate counters, reliability upsert + lock, sampling
-    # record, cached scores version, pair history, reliability save, points
-    # multiplier; a refit of the cached scores at most once per TTL adds one).
+    # 9 for the vote itself; 8 for its ledger credit (rewards) plus 8 because
+    # this is the voter's first credit (which accounts exist; their rows are
+    # created); 8 for the ratings hook on a pair's first vote in a slice (slice
+    # and answer texts read, pair insert in a savepoint (3), outcome row, dirty
+    # flags (2)); about 9 for quality (rate counters, which reliability rows
+    # exist, the missing one created, the lock, sampling record, cached scores
+    # version, pair history, reliability save, points multiplier; a refit of
+    # the cached scores at most once per TTL adds one).
     # Steady states are asserted exactly in tests/rewards and tests/ratings.
-    assert len(ctx.captured_queries) <= 9 + 15 + 8 + 9, "\n".join(
+    assert len(ctx.captured_queries) <= 9 + 16 + 8 + 10, "\n".join(
         q["sql"][:150] for q in ctx.captured_queries
     )

@@ -123,13 +123,15 @@ def test_a_vote_stays_a_handful_of_queries(arena, alice, settings):
     # The pair counts' upsert, the outcome insert, the dirty-flag update and
     # its insert-if-missing; the reliability fold reads the pair's history.
     assert len(ours) == 5, "\n".join(sql[:150] for sql in ours)
-    # The claim; 4 for the reliability rows and what their assessment reads
-    # (create-if-missing, lock, the pairs' history, the ratings' version); the
+    # The claim; 5 for the reliability rows and what their assessment reads
+    # (which exist, create the missing one: alice's votes above were not
+    # assessed, so this is her first row; lock, the pairs' history, the
+    # ratings' version); the
     # sampler's pair stat; 4 for the ratings; the reliability save; 8 for the
-    # credit (create-if-missing, lock, the issuance account, already booked?,
+    # credit (which accounts exist, lock, the issuance account, already booked?,
     # earned today, the transaction, its entries, the balance); the folded
     # mark; the savepoint around it all (a transaction outside tests).
-    assert len(ctx.captured_queries) == 1 + 4 + 1 + 4 + 1 + 8 + 1 + 2, [
+    assert len(ctx.captured_queries) == 1 + 5 + 1 + 4 + 1 + 8 + 1 + 2, [
         q["sql"][:70] for q in ctx.captured_queries
     ]
 
