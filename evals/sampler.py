@@ -162,12 +162,6 @@ def vote_counts_forget() -> None:
         _stats.update(at=float("-inf"), pair_votes={}, model_votes={})
 
 
-def _servable(first: int, second: int) -> dict:
-    """The answers by id, with their prompt, that may still be served: a copy that
-    proposed one no longer servable (withheld, model unapproved since) is stale."""
-    return catalogue.answers_servable_pair(first, second)
-
-
 def pair_weights(
     pairs: list[tuple[int, int]],
     *,
@@ -243,7 +237,7 @@ def _gold_pick(copy: catalogue.Catalogue, voter: VoterState, rng: random.Random)
         return None
     gold_id, better, worse = rng.choice(candidates)
     left, right = (better, worse) if rng.random() < 0.5 else (worse, better)
-    by_id = _servable(left, right)
+    by_id = catalogue.answers_servable_pair(left, right)
     if len(by_id) < 2:
         return None  # withheld or unapproved between the two reads: an ordinary draw
     return Pick(
@@ -333,7 +327,7 @@ def _stored_pick(copy: catalogue.Catalogue, voter: VoterState, rng: random.Rando
     prompt_id = rng.choice([p for p in prompt_ids if (lo, hi) in pairs_of.get(p, ())])
     left, right = (lo, hi) if rng.random() < 0.5 else (hi, lo)
     answer_a, answer_b = answers[prompt_id][left], answers[prompt_id][right]
-    by_id = _servable(answer_a, answer_b)
+    by_id = catalogue.answers_servable_pair(answer_a, answer_b)
     if len(by_id) < 2:
         return None
     return Pick(
