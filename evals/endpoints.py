@@ -127,6 +127,9 @@ class EndpointConfig:
     api_key: str = field(repr=False)
     params: dict
     timeout_s: float
+    # A provider's own endpoint: its address is checked at every connection
+    # (evals.netguard.GuardedAsyncTransport). Operators' endpoints are trusted.
+    guarded: bool = False
 
 
 def endpoint_config(endpoint: ModelEndpoint) -> EndpointConfig:
@@ -139,6 +142,7 @@ def endpoint_config(endpoint: ModelEndpoint) -> EndpointConfig:
         api_key=api_key_decrypt(endpoint.api_key_encrypted) or "none",
         params=dict(endpoint.default_params or {}),
         timeout_s=endpoint.timeout_s,
+        guarded=endpoint.provider_managed,
     )
 
 

@@ -7,6 +7,7 @@ short transactions afterwards (see evals.live).
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.utils.translation import gettext as _
 from openai import AsyncOpenAI
 
+from evals import netguard
 from evals.endpoints import EndpointConfig, lease_acquire_waiting, lease_release
 from evals.services import token_count_estimate
 
@@ -61,6 +63,11 @@ class GenResult:
 
 
 def _classify(exc: BaseException) -> tuple[str, str]:
+    refused = exc
+    while refused is not None and not isinstance(refused, netguard.AddressRefused):
+        refused = refused.__cause__ or refused.__context__
+    if refused is not None:  # openai wraps it in APIConnectionError
+        return refused.code, str(refused)
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
         return "timeout", "the model took too long to answer"
     if isinstance(exc, openai.RateLimitError):
@@ -104,6 +111,12 @@ async def stream_chat(
         api_key=cfg.api_key,
         timeout=httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 10.0)),
         max_retries=0,  # retries are the caller's decision (batch yes, live no)
+        # A provider's endpoint: connect only to the address just checked.
+        http_client=(
+            openai.DefaultAsyncHttpxClient(transport=netguard.GuardedAsyncTransport())
+            if cfg.guarded
+            else None
+        ),
     )
     started = time.monotonic()
 
@@ -219,15 +232,7 @@ async def probe(cfg: EndpointConfig, *, timeout_s: float, max_tokens: int) -> Ge
         k: v for k, v in cfg.params.items() if k not in {"max_tokens", "max_completion_tokens"}
     }
     params["max_tokens"] = max_tokens
-    short = EndpointConfig(
-        endpoint_id=cfg.endpoint_id,
-        model_id=cfg.model_id,
-        base_url=cfg.base_url,
-        provider_model_id=cfg.provider_model_id,
-        api_key=cfg.api_key,
-        params=params,
-        timeout_s=min(cfg.timeout_s, timeout_s),
-    )
+    short = dataclasses.replace(cfg, params=params, timeout_s=min(cfg.timeout_s, timeout_s))
     return await stream_chat(short, PROBE_MESSAGES, max_s=timeout_s)
 
 
@@ -238,6 +243,8 @@ def probe_outcome(result: GenResult, *, timeout_s: float) -> tuple[str, str]:
         return "unauthorized", _("the endpoint refused the API key (HTTP %(status)s)") % {
             "status": code[5:]
         }
+    if code in {"private_address", "unresolvable_host"}:  # the guard, at connection time
+        return code, result.error_detail
     if code == "http_404":
         return "not_found", _(
             "the endpoint answered HTTP 404: check the base URL (it usually ends in /v1) "

@@ -6,14 +6,23 @@ metadata address would let a provider reach what only the service should. The
 host name is resolved and every address it resolves to must be a public one;
 the check runs again before each use (probe, generation job, live turn), so a
 name that later resolves elsewhere is caught then.
+
+A name can also change between that check and the connection (DNS rebinding:
+a public address for the check, 127.0.0.1 a moment later). So requests to a
+provider's endpoint go through ``GuardedAsyncTransport``: it resolves the name
+itself, refuses it unless every address is public, and connects to the address
+it checked, keeping the name for the Host header and for TLS (the public
+``sni_hostname`` extension), so the certificate is still verified against it.
 """
 
+import asyncio
 import ipaddress
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
 
+import httpx2
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -41,9 +50,13 @@ def _refused(address) -> bool:
     )
 
 
-def _resolve(host: str, port: int) -> list:
+def socket_addresses(host: str, port: int) -> list:
+    """What the system resolver answers for ``host``."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+_resolve = socket_addresses  # the name tests replace to play a resolver
 
 
 def base_url_check(url: str) -> None:
@@ -62,7 +75,13 @@ def base_url_check(url: str) -> None:
         )
     if settings.PROVIDER_ENDPOINTS_ALLOW_PRIVATE:
         return
-    host = parts.hostname
+    checked_addresses(parts.hostname, port)
+
+
+def checked_addresses(host: str, port: int) -> list:
+    """The addresses ``host`` resolves to, all of them public, or ApiError
+    (unresolvable_host, private_address). Resolution waits at most
+    ``PROVIDER_DNS_TIMEOUT_S``."""
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
@@ -88,3 +107,49 @@ def base_url_check(url: str) -> None:
             )
             % {"host": host},
         )
+    return addresses
+
+
+class AddressRefused(httpx2.ConnectError):
+    """The endpoint's name resolved, at connection time, to an address the guard
+    refuses (or to none); ``code`` is the guard's (private_address,
+    unresolvable_host)."""
+
+    def __init__(self, error: ApiError, request: httpx2.Request):
+        super().__init__(str(error.detail), request=request)
+        self.code = error.code
+
+
+class GuardedAsyncTransport(httpx2.AsyncBaseTransport):
+    """An httpx2 transport (openai's HTTP client) that connects only to
+    addresses it has just checked.
+
+    Each request's host is resolved and checked here (``checked_addresses``) and
+    the connection goes to the first address checked: a name cannot point
+    somewhere else between the check and the connect. Redirects come back
+    through here and are checked the same way. With
+    ``PROVIDER_ENDPOINTS_ALLOW_PRIVATE`` (local demos) it passes requests on as
+    they are.
+    """
+
+    def __init__(self, **kwargs):
+        self._inner = httpx2.AsyncHTTPTransport(**kwargs)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if not settings.PROVIDER_ENDPOINTS_ALLOW_PRIVATE:
+            url = request.url
+            port = url.port or (443 if url.scheme == "https" else 80)
+            try:
+                addresses = await asyncio.to_thread(checked_addresses, url.host, port)
+            except ApiError as exc:
+                raise AddressRefused(exc, request) from None
+            # IPv4 first: a host with both is most often reachable over it.
+            address = min(addresses, key=lambda a: a.version)
+            # The Host header was set from the name when the request was built.
+            request.url = url.copy_with(host=str(address))
+            if url.scheme == "https":
+                request.extensions = {**request.extensions, "sni_hostname": url.host}
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

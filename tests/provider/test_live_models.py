@@ -244,6 +244,128 @@ def test_a_probe_checks_the_address_again(client, bob_key, stub, private_ok, set
     assert len(stub.chat_requests()) == calls
 
 
+def _by_name(stub) -> str:
+    """The stub's URL with a host name in place of its address."""
+    return stub.base_url.replace("127.0.0.1", "localhost")
+
+
+def test_a_name_that_rebinds_after_the_check_is_not_connected_to(
+    client, bob_key, stub, private_ok, settings, monkeypatch
+):
+    # DNS rebinding: the name answers a public address to the check, then
+    # 127.0.0.1 (where the service's own things listen) to the connection.
+    import ipaddress
+
+    slug = _register(client, bob_key, _by_name(stub)).json()["slug"]
+    settings.PROVIDER_ENDPOINTS_ALLOW_PRIVATE = False
+    answers = [[ipaddress.ip_address("93.184.216.34")]]
+    monkeypatch.setattr(
+        netguard,
+        "_resolve",
+        lambda host, port: answers.pop(0) if answers else netguard.socket_addresses(host, port),
+    )
+    calls = len(stub.chat_requests())
+    probe = _post(client, f"/api/v1/models/{slug}/endpoint/probe", key=bob_key).json()
+    assert not answers  # the check saw the public address
+    assert (probe["ok"], probe["error_code"]) == (False, "private_address"), probe
+    assert "private" in probe["error"]
+    assert len(stub.chat_requests()) == calls  # nothing reached 127.0.0.1
+
+
+def test_a_guarded_request_goes_to_the_address_checked_under_its_own_name(
+    client, bob_key, stub, private_ok, settings, monkeypatch
+):
+    # A name the system resolver does not know: only the guard's own answer
+    # (here 127.0.0.1, let through for the test) can have taken the request there.
+    import ipaddress
+
+    url = stub.base_url.replace("127.0.0.1", "models.guarded.invalid")
+    monkeypatch.setattr(
+        netguard, "_resolve", lambda host, port: [ipaddress.ip_address("127.0.0.1")]
+    )
+    slug = _register(client, bob_key, url).json()["slug"]
+    settings.PROVIDER_ENDPOINTS_ALLOW_PRIVATE = False
+    monkeypatch.setattr(netguard, "_refused", lambda address: False)
+    probe = _post(client, f"/api/v1/models/{slug}/endpoint/probe", key=bob_key).json()
+    assert probe["ok"] is True, probe
+    request = stub.chat_requests()[-1]
+    host = {k.lower(): v for k, v in request["headers"].items()}["host"]
+    assert host == f"models.guarded.invalid:{stub.server_address[1]}"
+
+
+def _self_signed(tmp_path, name):
+    """A key and a self-signed certificate for ``name`` (its own trust anchor)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_a_guarded_https_request_still_verifies_the_certificate_by_name(
+    client, bob_key, private_ok, settings, monkeypatch, tmp_path
+):
+    # Connected to the checked address, TLS must still be checked against the
+    # name in the URL (SNI + hostname), or every https endpoint would fail.
+    import ipaddress
+    import ssl
+
+    from tests.openai_stub_server import StubServer
+
+    name = "models.guarded.invalid"
+    cert_file, key_file = _self_signed(tmp_path, name)
+    server = StubServer(api_key=SECRET)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the client's trust anchor
+        monkeypatch.setattr(
+            netguard, "_resolve", lambda host, port: [ipaddress.ip_address("127.0.0.1")]
+        )
+        url = f"https://{name}:{server.server_address[1]}/v1"
+        slug = _register(client, bob_key, url).json()["slug"]
+        settings.PROVIDER_ENDPOINTS_ALLOW_PRIVATE = False
+        monkeypatch.setattr(netguard, "_refused", lambda address: False)
+        probe = _post(client, f"/api/v1/models/{slug}/endpoint/probe", key=bob_key).json()
+        assert probe["ok"] is True, probe
+        # The same server under a name its certificate does not carry is refused.
+        other = _register(client, bob_key, url.replace(name, "other.guarded.invalid"), name="X")
+        other = other.json()["slug"]
+        probe = _post(client, f"/api/v1/models/{other}/endpoint/probe", key=bob_key).json()
+        assert (probe["ok"], probe["error_code"]) == (False, "tls_error"), probe
+    finally:
+        server.stop()
+
+
 # --- pause, resume, key rotation, approval -----------------------------------------------
 
 
