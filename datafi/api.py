@@ -40,7 +40,10 @@ def csrf_failure(request, reason: str = ""):
 
 def exception_handler(exc, context):
     if isinstance(exc, ApiError):
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
+        response = Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
+        if getattr(exc, "retry_after", None):  # a throttle's wait
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -63,6 +63,12 @@ SCOPES = {
         "THROTTLE_ACCOUNT_DELETE",
         pgettext_lazy("too many ...", "deletion attempts for this account"),
     ),
+    # Per organization: a probe calls the provider's endpoint and holds a web
+    # thread until it answers or times out.
+    "endpoint_probe": (
+        "THROTTLE_ENDPOINT_PROBE",
+        pgettext_lazy("too many ...", "endpoint probes for your organization"),
+    ),
 }
 
 

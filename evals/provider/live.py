@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from datafi.accounts import throttle
 from datafi.api import ApiError
 from evals import batch, endpoints, generation, identity, netguard
 from evals.models import EndpointProbe, EvalModel, GenerationJob, ModelEndpoint
@@ -123,6 +124,7 @@ def live_model_register(
     _key_check(api_key)
     if not isinstance(base_url, str) or len(base_url) > 300:
         raise ApiError("invalid_base_url", _("base_url must be at most 300 characters."))
+    probe_allowance_take(organization_id=organization.id)
     netguard.base_url_check(base_url)  # resolves the host: before any transaction
     with transaction.atomic(durable=True):
         model = services.model_insert(organization=organization, name=name, description=description)
@@ -141,6 +143,19 @@ def live_model_register(
 
 
 # --- probes ---------------------------------------------------------------------
+
+
+def probe_allowance_take(*, organization_id: int) -> None:
+    """Count one probe an organization asked for (registration, on-demand probe,
+    key rotation); Throttled (429) past ``THROTTLE_ENDPOINT_PROBE``. Counted
+    before anything is changed or called."""
+    throttle.throttle_consume(scope="endpoint_probe", key=f"org:{organization_id}")
+
+
+def endpoint_probe_requested(*, endpoint: ModelEndpoint) -> EndpointProbe:
+    """A probe the provider asked for (page or API), within their allowance."""
+    probe_allowance_take(organization_id=endpoint.model.organization_id)
+    return endpoint_probe(endpoint=endpoint, trigger=EndpointProbe.Trigger.REQUEST)
 
 
 def endpoint_probe(*, endpoint: ModelEndpoint, trigger: str) -> EndpointProbe:
@@ -198,6 +213,7 @@ def endpoint_resume(*, endpoint: ModelEndpoint) -> ModelEndpoint:
 def endpoint_key_rotate(*, endpoint: ModelEndpoint, api_key: str) -> EndpointProbe:
     """Replace the stored key (the old one is gone for good) and probe with the new one."""
     _key_check(api_key)
+    probe_allowance_take(organization_id=endpoint.model.organization_id)
     ModelEndpoint.objects.filter(pk=endpoint.pk).update(
         api_key_encrypted=endpoints.api_key_encrypt(api_key),
         api_key_hint=endpoints.api_key_hint(api_key),

@@ -270,7 +270,10 @@ class EndpointProbeView(ProviderApiView):
         description=(
             "Send the endpoint one short streamed completion now (a short timeout, no "
             "retries) and return what came of it: time to first token, tokens per second, "
-            "or the error in plain words. A failed probe is a 200 with `ok: false`."
+            "or the error in plain words. A failed probe is a 200 with `ok: false`. "
+            "Probes, registrations and key rotations share one allowance per organization "
+            "(THROTTLE_ENDPOINT_PROBE, by default 10 per 10 minutes and 100 a day): past it, "
+            "429 with Retry-After."
         ),
         request=None,
         responses={200: ProbeOutputSerializer, **errors(404, *AUTH_ERRORS)},
@@ -278,7 +281,7 @@ class EndpointProbeView(ProviderApiView):
     )
     def post(self, request, slug):
         endpoint = _endpoint_or_404(principal_for(request), slug)
-        probe = live.endpoint_probe(endpoint=endpoint, trigger=EndpointProbe.Trigger.REQUEST)
+        probe = live.endpoint_probe_requested(endpoint=endpoint)
         return Response(ProbeOutputSerializer(probe).data)
 
 

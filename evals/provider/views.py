@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 from datafi.accounts import services as account_services
 from datafi.accounts.models import ApiKey, Membership, User
 from datafi.api import ApiError
-from evals.models import EndpointProbe
 from evals.provider import exports, live, selectors
 
 
@@ -192,7 +191,11 @@ def live_model_register(request, slug):
 @require_POST
 def live_model_probe(request, slug, model_slug):
     endpoint = _live_endpoint_or_404(request.user, slug, model_slug)
-    probe = live.endpoint_probe(endpoint=endpoint, trigger=EndpointProbe.Trigger.REQUEST)
+    try:
+        probe = live.endpoint_probe_requested(endpoint=endpoint)
+    except ApiError as exc:  # past the organization's probe allowance
+        messages.error(request, exc.detail)
+        return redirect("provider")
     if probe.ok:
         messages.success(request, _("Probe of %(name)s: ok.") % {"name": endpoint.model.name})
     else:
@@ -225,7 +228,11 @@ def live_model_pause(request, slug, model_slug):
 @require_POST
 def live_model_key(request, slug, model_slug):
     endpoint = _live_endpoint_or_404(request.user, slug, model_slug)
-    probe = live.endpoint_key_rotate(endpoint=endpoint, api_key=request.POST.get("api_key", ""))
+    try:
+        probe = live.endpoint_key_rotate(endpoint=endpoint, api_key=request.POST.get("api_key", ""))
+    except ApiError as exc:  # an unusable key, or past the probe allowance: nothing changed
+        messages.error(request, exc.detail)
+        return redirect("provider")
     words = _("ok") if probe.ok else probe.error
     messages.success(
         request,

@@ -366,6 +366,41 @@ def test_a_guarded_https_request_still_verifies_the_certificate_by_name(
         server.stop()
 
 
+def test_probes_are_limited_per_organization_and_a_refused_one_changes_nothing(
+    client, bob_key, mallory_key, stub, private_ok, settings
+):
+    # Each probe calls the provider's endpoint and holds a web thread until it
+    # answers: registration, on-demand probes and key rotations share one allowance.
+    settings.THROTTLE_ENDPOINT_PROBE = "3/10m,100/1d"
+    slug = _register(client, bob_key, stub.base_url).json()["slug"]
+    probe_url = f"/api/v1/models/{slug}/endpoint/probe"
+    for _ in range(2):
+        assert _post(client, probe_url, key=bob_key).status_code == 200
+    endpoint = ModelEndpoint.objects.get(model__slug=slug)
+    probes, calls, models = (
+        EndpointProbe.objects.count(),
+        len(stub.chat_requests()),
+        EvalModel.objects.count(),
+    )
+
+    resp = _post(client, probe_url, key=bob_key)
+    assert resp.status_code == 429 and resp.json()["code"] == "throttled", resp.json()
+    assert "endpoint probes for your organization" in resp.json()["detail"]
+    assert 0 < int(resp["Retry-After"]) <= 600
+    resp = _post(
+        client, f"/api/v1/models/{slug}/endpoint/key", {"api_key": "sk-new-key-77"}, bob_key
+    )
+    assert resp.status_code == 429
+    resp = _register(client, bob_key, stub.base_url, name="Nimbus Two", model_id="two")
+    assert resp.status_code == 429
+    assert ModelEndpoint.objects.get(pk=endpoint.pk).api_key_encrypted == endpoint.api_key_encrypted
+    assert EndpointProbe.objects.count() == probes and EvalModel.objects.count() == models
+    assert len(stub.chat_requests()) == calls  # nobody's endpoint was called
+
+    # Another organization has an allowance of its own.
+    assert _register(client, mallory_key, stub.base_url, name="Quorvex Live").status_code == 201
+
+
 # --- pause, resume, key rotation, approval -----------------------------------------------
 
 

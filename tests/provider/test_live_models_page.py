@@ -70,6 +70,24 @@ def test_a_failed_probe_and_a_rotated_key_show_on_the_page(client, bob, orgs, st
     assert "…" + SECRET[-4:] in row and "first token after" in row and "9999" not in row
 
 
+def test_a_probe_past_the_allowance_says_so_on_the_page(
+    client, bob, orgs, stub, private_ok, settings
+):
+    settings.THROTTLE_ENDPOINT_PROBE = "2/10m"
+    client.force_login(bob)
+    _register(client, stub)  # the first probe
+    assert client.post("/provider/zephyrine-labs/live/nimbus-live/probe").status_code == 302
+    probes = EndpointProbe.objects.count()
+    resp = client.post("/provider/zephyrine-labs/live/nimbus-live/probe", follow=True)
+    assert "Too many endpoint probes for your organization" in resp.content.decode()
+    resp = client.post(
+        "/provider/zephyrine-labs/live/nimbus-live/key", {"api_key": "sk-other-1234"}, follow=True
+    )
+    assert "Too many endpoint probes for your organization" in resp.content.decode()
+    assert EndpointProbe.objects.count() == probes
+    assert ModelEndpoint.objects.get(model__slug="nimbus-live").api_key_hint == SECRET[-4:]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_generate_answers_shows_the_jobs_progress(client, bob, orgs, stub, private_ok):
     client.force_login(bob)
