@@ -103,8 +103,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The interface's language: the header switcher's cookie, else the browser's
-    # Accept-Language, else English (datafi/locale holds the catalogues).
-    "django.middleware.locale.LocaleMiddleware",
+    # Accept-Language, else English (datafi/locale holds the catalogues); at
+    # log-in, the account's last choice on a device that has none.
+    "datafi.accounts.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

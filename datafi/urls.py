@@ -20,8 +20,9 @@ urlpatterns = [
     path("accounts/delete/", account_views.account_delete, name="account-delete"),
     path("accounts/deleted/", account_views.account_deleted, name="account-deleted"),
     path("accounts/", include("django.contrib.auth.urls")),
-    # The header's language switcher posts to Django's set_language (a cookie).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The header's language switcher: Django's set_language (a cookie), and the
+    # account remembers the choice for the next log-in on another device.
+    path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("jsi18n/<str:lang>/", account_views.javascript_catalog, name="javascript-catalog"),
     path("", include("evals.urls")),
     path("", include("evals.quality.urls")),

@@ -7,4 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from datafi.accounts import checks  # noqa: F401  (registers the system checks)
+        from django.contrib.auth.signals import user_logged_in
+
+        from datafi.accounts import (
+            checks,  # noqa: F401  (registers the system checks)
+            services,
+        )
+
+        user_logged_in.connect(services.interface_language_on_login, dispatch_uid="ui-language")

@@ -14,6 +14,9 @@ class User(AbstractUser):
 
     # Stable public handle used for salted pseudonyms in exports; never the pk.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The language of the pages this person last chose (the header's switcher);
+    # applied when they log in on a device that has no choice of its own.
+    interface_language = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         db_table = "accounts_user"

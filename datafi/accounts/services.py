@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -186,3 +187,28 @@ def account_anonymise_locked(*, user: User, requested_at, now) -> DeletionReques
     # Failed log-ins recorded under the old name (django-axes keeps name and address).
     AccessAttempt.objects.filter(username=old_username).delete()
     return DeletionRequest.objects.create(user=user, requested_at=requested_at, completed_at=now)
+
+
+# --- the language of the pages ----------------------------------------------------
+
+
+def interface_language_set(*, user: User, language: str) -> None:
+    """Remember the language ``user`` chose for the pages (one of LANGUAGES)."""
+    if language in dict(settings.LANGUAGES) and user.interface_language != language:
+        User.objects.filter(pk=user.pk).update(interface_language=language)
+        user.interface_language = language
+
+
+def interface_language_on_login(sender, request, user, **kwargs) -> None:
+    """At log-in, the device's own choice (its language cookie) wins and is
+    remembered; a device without one takes the account's, which
+    ``datafi.accounts.middleware.LocaleMiddleware`` then sets as its cookie."""
+    if request is None:
+        return
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES):
+        interface_language_set(user=user, language=chosen)
+    elif user.interface_language in dict(settings.LANGUAGES):
+        translation.activate(user.interface_language)
+        request.LANGUAGE_CODE = user.interface_language
+        request.interface_language_from_account = user.interface_language

@@ -9,8 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
-from django.views.i18n import JavaScriptCatalog
+from django.views.i18n import JavaScriptCatalog, set_language
 
+from datafi.accounts import services as account_services
 from datafi.accounts import throttle
 from datafi.accounts.forms import AccountDeleteForm, SignupForm
 from datafi.api import ApiError, refusal_response
@@ -172,3 +173,13 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return _error(request, 500, "server_error", _("Something went wrong on our side."))
+
+
+def language_set(request):
+    """The header's language switcher: Django's ``set_language`` (the cookie and
+    the redirect back), and for a logged-in person the account remembers it."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated:
+        account_services.interface_language_set(user=request.user, language=language)
+    return response

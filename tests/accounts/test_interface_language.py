@@ -46,3 +46,63 @@ def test_a_catalogue_dropped_into_the_locale_folder_offers_its_language(tmp_path
         ("fr", "français"),
         ("id", "Bahasa Indonesia"),
     ]
+
+
+# --- the account remembers the choice (the cookie alone stayed on one device) -------
+
+
+def _person(password="a-long-passphrase-9"):
+    from datafi.accounts.models import User
+
+    return User.objects.create_user(username="dewi", password=password), password
+
+
+def _log_in(client, user, password):
+    return client.post("/accounts/login/", {"username": user.username, "password": password})
+
+
+def test_a_choice_made_while_logged_in_follows_the_person_to_another_device(db, client):
+    from django.test import Client
+
+    user, password = _person()
+    _log_in(client, user, password)
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    user.refresh_from_db()
+    assert user.interface_language == "id"
+
+    laptop = Client()  # no language cookie, an English browser
+    resp = laptop.post(
+        "/accounts/login/",
+        {"username": user.username, "password": password},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert resp.status_code == 302
+    assert resp.cookies["django_language"].value == "id"
+    page = laptop.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="id"' in page
+
+
+def test_a_device_with_its_own_choice_keeps_it_and_the_account_learns_it(db, client):
+    user, password = _person()
+    user.interface_language = "id"
+    user.save()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})  # before logging in
+    resp = _log_in(client, user, password)
+    assert "django_language" not in resp.cookies  # the device's own stays
+    assert '<html lang="en">' in client.get("/").content.decode()
+    user.refresh_from_db()
+    assert user.interface_language == "en"
+
+
+def test_an_anonymous_choice_or_an_unknown_language_stores_nothing(db, client):
+    from datafi.accounts.models import User
+
+    user, password = _person()
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})  # anonymous: cookie only
+    _log_in(client, user, password)
+    user.refresh_from_db()
+    assert user.interface_language == "id"  # learnt at log-in from the device's choice
+    client.post("/i18n/setlang/", {"language": "tlh", "next": "/"})
+    assert User.objects.get(pk=user.pk).interface_language == "id"
+    assert client.get("/i18n/setlang/").status_code in (302, 405)  # a GET changes nothing
+    assert User.objects.get(pk=user.pk).interface_language == "id"
