@@ -20,6 +20,10 @@ from evals.quality.selectors import voter_standing
 from evals.quality.services import GOLD_REASON, IMPOSSIBLE_REASON
 from rewards import rules
 
+# What the reveal (and the fairness page) says in place of the maker of a model
+# in pre-release testing.
+UNDISCLOSED_PROVIDER = gettext_lazy("maker not disclosed during testing")
+
 # How long a process may show a renamed model under its old name in reveals.
 IDENTITY_TTL_SECONDS = 30.0
 
@@ -34,7 +38,14 @@ class ModelIdentity:
 
     @classmethod
     def of(cls, model: EvalModel) -> "ModelIdentity":
-        return cls(name=model.name, slug=model.slug, provider=model.organization.name)
+        # A model in pre-release testing shows its codename only: who made it
+        # is disclosed with its results, when testing ends.
+        provider = (
+            UNDISCLOSED_PROVIDER
+            if model.prerelease == EvalModel.Prerelease.TESTING
+            else model.organization.name
+        )
+        return cls(name=model.name, slug=model.slug, provider=provider)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "slug": self.slug, "provider": self.provider}

@@ -728,7 +728,9 @@ class FairnessView(APIView):
         description=(
             "Voted battles per day (by the day they were served), and each model's and "
             "provider's share of their seats (two per battle; the shares of a day sum to 1). "
-            "Open battles are never counted, so the figures cannot name an open battle's pair."
+            "Open battles are never counted, so the figures cannot name an open battle's pair. "
+            'A model in pre-release testing counts under provider "" (its maker is not '
+            "disclosed) until its testing ends; then its seats count as its maker's."
         ),
         parameters=[InputSerializer],
         auth=[],

@@ -624,6 +624,12 @@ def sampling_fairness(*, days: int, today: date | None = None) -> dict:
             pk__in={mid for day in seats.values() for mid in day}
         )
     }
+    # A model in pre-release testing counts under no provider ("") until its
+    # results, and its maker, are disclosed; then its seats count as its maker's.
+    maker = {
+        pk: "" if m.prerelease == EvalModel.Prerelease.TESTING else m.organization.slug
+        for pk, m in models.items()
+    }
     out = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -633,11 +639,11 @@ def sampling_fairness(*, days: int, today: date | None = None) -> dict:
         model_rows = []
         for mid, n in sorted(seats.get(day, {}).items(), key=lambda kv: models[kv[0]].slug):
             m = models[mid]
-            per_provider[m.organization.slug] += n
+            per_provider[maker[mid]] += n
             model_rows.append(
                 {
                     "model": m.slug,
-                    "provider": m.organization.slug,
+                    "provider": maker[mid],
                     "battles": n,
                     "share": round(n / all_seats, 6),
                 }
@@ -684,6 +690,7 @@ def battle_shares(*, days: int, today: date | None = None) -> list[dict]:
         m.slug: m for m in EvalModel.objects.select_related("organization").filter(slug__in=slugs)
     }
     orgs = {m.organization.slug: m.organization.name for m in models.values()}
+    orgs[""] = _("maker not disclosed during testing")
     out = []
     for d in data["days"]:
         seats = 2 * d["battles"]

@@ -153,6 +153,58 @@ def test_the_public_leaderboard_leaves_a_model_in_testing_out(battled, client):
     assert CODENAME not in client.get("/leaderboard/leaderboard.csv").content.decode()
 
 
+def test_a_voter_sees_the_codename_but_not_its_maker_and_fairness_names_no_provider(
+    entered, orgs, arena, client, settings
+):
+    # The commitment hides the maker until testing ends: the reveal, the voter's
+    # history and the fairness figures must not give it away either.
+    settings.QUALITY_IMPOSSIBLE_VOTE_MS = 0
+    model = EvalModel.objects.get(slug=entered["model"]["slug"])
+    provider_services.model_approve(model=model, by=None)
+    for prompt in Prompt.objects.all():
+        services.answer_upsert(prompt=prompt, model=model, text=f"Codename answer to {prompt.key}.")
+    voter = account_services.user_create(username="reveal-reader", password="x" * 20)
+    client.force_login(voter)
+    rng = random.Random(5)
+    for _ in range(40):
+        battle = services.battle_serve(user=voter, rng=rng)
+        if model.pk in (battle.model_a_id, battle.model_b_id):
+            break
+        fold.vote_cast(user=voter, battle_id=battle.id, choice="tie", reasons=[])
+    else:
+        pytest.fail("the codename model was never served")
+    resp = client.post(
+        f"/arena/battles/{battle.id}/vote",
+        data=json.dumps({"choice": "tie"}),
+        content_type="application/json",
+    )
+    assert resp.status_code == 200, resp.content
+    side = "model_a" if model.pk == battle.model_a_id else "model_b"
+    other = "model_b" if side == "model_a" else "model_a"
+    reveal = resp.json()["reveal"]
+    assert reveal[side]["name"] == CODENAME
+    assert reveal[side]["provider"] == "maker not disclosed during testing"
+    assert reveal[other]["provider"]  # a public model still shows its maker
+    maker = orgs["zephyrine"].name
+    if reveal[other]["provider"] != maker:
+        assert maker not in resp.content.decode()
+    for page in (f"/arena/battles/{battle.id}/", "/votes/"):
+        html = client.get(page).content.decode()
+        assert CODENAME in html and "maker not disclosed during testing" in html, page
+    fold.votes_fold()
+
+    days = client.get("/api/v1/fairness").json()["days"]
+    rows = [m for d in days for m in d["models"] if m["model"] == model.slug]
+    assert rows and {r["provider"] for r in rows} == {""}
+    for d in days:  # the maker's share is its public models' seats only
+        public = sum(m["battles"] for m in d["models"] if m["provider"] == "zephyrine-labs")
+        shares = {p["provider"]: p["battles"] for p in d["providers"]}
+        assert shares.get("zephyrine-labs", 0) == public
+        assert shares.get("", 0) == sum(m["battles"] for m in d["models"] if m["provider"] == "")
+    page = client.get("/quality/fairness/").content.decode()
+    assert "maker not disclosed during testing" in page
+
+
 def test_the_provider_sees_its_standing_and_another_provider_does_not(
     battled, client, bob_key, mallory_key
 ):
