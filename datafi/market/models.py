@@ -200,6 +200,33 @@ class VersionRow(models.Model):
         return f"{self.version} #{self.position}"
 
 
+class VersionLeftOut(models.Model):
+    """A consenting contributor's votes that matched a version's filter but were
+    left out at the freeze because of their reliability: what they are told on
+    My data (a judgement about a person is shown to them)."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    votes = models.PositiveIntegerField()
+    # The voter's reliability at the freeze, and whether the quality rules excluded
+    # them then (else it was below the dataset's minimum).
+    reliability = models.FloatField()
+    excluded = models.BooleanField()
+
+    class Meta:
+        db_table = "market_version_left_out"
+        verbose_name = _("votes left out of a version")
+        verbose_name_plural = _("votes left out of versions")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "user"], name="market_left_out_once"),
+            models.CheckConstraint(condition=models.Q(votes__gt=0), name="market_left_out_some"),
+        ]
+        indexes = [models.Index(fields=["user", "version"], name="market_left_out_user")]
+
+    def __str__(self) -> str:
+        return f"{self.votes} of {self.user_id} left out of {self.version_id}"
+
+
 class ScrubFinding(models.Model):
     """What the scrubber masked in one field of one row: the kind and the masked context.
 

@@ -22,6 +22,7 @@ from datafi.market.models import (
     Purchase,
     SaleShare,
     ScrubFinding,
+    VersionLeftOut,
     VersionRow,
 )
 from evals import selectors as evals_selectors
@@ -289,8 +290,21 @@ def my_data(*, user) -> dict:
             }
         )
         entry["earned"] += share["points"] if share else 0
+    left_out = [
+        {
+            "version": row.version,
+            "votes": row.votes,
+            "reliability": row.reliability,
+            "excluded": row.excluded,
+            "minimum": row.version.product.min_reliability,
+        }
+        for row in VersionLeftOut.objects.filter(user_id=user.pk)
+        .select_related("version__product")
+        .order_by("version__product__slug", "version__number")
+    ]
     return {
         "versions": list(by_version.values()),
+        "left_out": left_out,
         "earned": sum(s["points"] for s in shares.values()),
         "consent": consent_of(user=user),
     }

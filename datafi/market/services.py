@@ -31,6 +31,7 @@ from datafi.market.models import (
     Purchase,
     SaleShare,
     ScrubFinding,
+    VersionLeftOut,
     VersionRow,
 )
 from evals import selectors as evals_selectors
@@ -217,6 +218,7 @@ def version_freeze(
     answers: dict[int, tuple[str, list]] = {}
     seen_judgements: set[tuple] = set()
     left_out = {"no_consent": 0, "reliability": 0}
+    left_out_by_voter: Counter[int] = Counter()  # reliability only: told on My data
     repeated = 0
     # Kept per row: the voter's id, the row (whose texts are the scrub caches' shared
     # strings) and its leaf; canonical bytes are made again at insert time rather than
@@ -251,6 +253,7 @@ def version_freeze(
             score, excluded = scores[battle.voter_id]
             if excluded or score < product.min_reliability:
                 left_out["reliability"] += 1
+                left_out_by_voter[battle.voter_id] += 1
                 continue
             key, prompt_text, prompt_findings = prompts.get(battle)
             model_a, model_b = (
@@ -398,6 +401,19 @@ def version_freeze(
             finding
             for battle_id, field, masked, found in flagged
             for finding in _finding_rows(version, battle_id, field, masked, found)
+        ),
+        batch_size=2000,
+    )
+    VersionLeftOut.objects.bulk_create(
+        (
+            VersionLeftOut(
+                version=version,
+                user_id=uid,
+                votes=n,
+                reliability=float(scores[uid][0]),
+                excluded=bool(scores[uid][1]),
+            )
+            for uid, n in sorted(left_out_by_voter.items())
         ),
         batch_size=2000,
     )

@@ -88,6 +88,47 @@ def test_the_reliability_minimum_leaves_weaker_voters_out(product, operator, ali
     voters = set(VersionRow.objects.filter(version=version).values_list("voter_id", flat=True))
     assert voters == {alice.pk}
     assert version.metadata["left_out"]["reliability"] == 6
+    # Carol is told, in plain words, on My data.
+    from django.test import Client
+
+    from datafi.market.models import VersionLeftOut
+
+    record = VersionLeftOut.objects.get(version=version)
+    assert (record.user_id, record.votes, record.reliability, record.excluded) == (
+        carol.pk,
+        6,
+        0.4,
+        False,
+    )
+    client = Client()
+    client.force_login(carol)
+    html = client.get("/market/my-data/").content.decode()
+    assert (
+        f"6 of your votes were left out of {product.title} version {version.number}: when it "
+        "was frozen, your reliability was 0.40, below this dataset's minimum of 0.50."
+    ) in html
+    client.force_login(alice)
+    assert "left out of" not in client.get("/market/my-data/").content.decode()
+
+
+def test_a_voter_the_quality_rules_exclude_is_told_their_votes_were_left_out(
+    product, operator, alice, carol
+):
+    from django.test import Client
+    from django.utils import timezone
+
+    from evals.quality.models import VoterReliability
+
+    VoterReliability.objects.filter(user=carol).update(excluded=True, excluded_at=timezone.now())
+    version = market.version_freeze(product_id=product.pk, operator=operator)
+    client = Client()
+    client.force_login(carol)
+    html = client.get("/market/my-data/").content.decode()
+    assert (
+        f"6 of your votes were left out of {product.title} version {version.number}: when it "
+        "was frozen, the quality rules had excluded your votes."
+    ) in html
+    assert "My votes says why, and you can appeal there." in html
 
 
 def test_the_filter_picks_categories_languages_and_models(operator, market_arena, alice):
