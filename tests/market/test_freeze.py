@@ -78,6 +78,14 @@ def test_a_voter_never_asked_counts_as_no(product, operator, market_arena, bob):
     assert market_selectors.consent_of(user=bob) is None
 
 
+def _my_data(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.get("/market/my-data/").content.decode()
+
+
 def test_the_reliability_minimum_leaves_weaker_voters_out(product, operator, alice, carol):
     from evals.quality.models import VoterReliability
 
@@ -89,8 +97,6 @@ def test_the_reliability_minimum_leaves_weaker_voters_out(product, operator, ali
     assert voters == {alice.pk}
     assert version.metadata["left_out"]["reliability"] == 6
     # Carol is told, in plain words, on My data.
-    from django.test import Client
-
     from datafi.market.models import VersionLeftOut
 
     record = VersionLeftOut.objects.get(version=version)
@@ -100,30 +106,23 @@ def test_the_reliability_minimum_leaves_weaker_voters_out(product, operator, ali
         0.4,
         False,
     )
-    client = Client()
-    client.force_login(carol)
-    html = client.get("/market/my-data/").content.decode()
     assert (
         f"6 of your votes were left out of {product.title} version {version.number}: when it "
         "was frozen, your reliability was 0.40, below this dataset's minimum of 0.50."
-    ) in html
-    client.force_login(alice)
-    assert "left out of" not in client.get("/market/my-data/").content.decode()
+    ) in _my_data(carol)
+    assert "left out of" not in _my_data(alice)
 
 
 def test_a_voter_the_quality_rules_exclude_is_told_their_votes_were_left_out(
     product, operator, alice, carol
 ):
-    from django.test import Client
     from django.utils import timezone
 
     from evals.quality.models import VoterReliability
 
     VoterReliability.objects.filter(user=carol).update(excluded=True, excluded_at=timezone.now())
     version = market.version_freeze(product_id=product.pk, operator=operator)
-    client = Client()
-    client.force_login(carol)
-    html = client.get("/market/my-data/").content.decode()
+    html = _my_data(carol)
     assert (
         f"6 of your votes were left out of {product.title} version {version.number}: when it "
         "was frozen, the quality rules had excluded your votes."
