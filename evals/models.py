@@ -114,8 +114,16 @@ class EvalModel(models.Model):
             ),
         ]
 
+    # Said in place of the maker of a model in pre-release testing (reveal,
+    # vote history, fairness): the commitment keeps it until testing ends.
+    UNDISCLOSED_MAKER = _("maker not disclosed during testing")
+
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def maker_disclosed(self) -> bool:
+        return self.prerelease != self.Prerelease.TESTING
 
 
 class Prompt(models.Model):

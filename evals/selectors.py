@@ -20,10 +20,6 @@ from evals.quality.selectors import voter_standing
 from evals.quality.services import GOLD_REASON, IMPOSSIBLE_REASON
 from rewards import rules
 
-# What the reveal (and the fairness page) says in place of the maker of a model
-# in pre-release testing.
-UNDISCLOSED_PROVIDER = gettext_lazy("maker not disclosed during testing")
-
 # How long a process may show a renamed model under its old name in reveals.
 IDENTITY_TTL_SECONDS = 30.0
 
@@ -38,13 +34,7 @@ class ModelIdentity:
 
     @classmethod
     def of(cls, model: EvalModel) -> "ModelIdentity":
-        # A model in pre-release testing shows its codename only: who made it
-        # is disclosed with its results, when testing ends.
-        provider = (
-            UNDISCLOSED_PROVIDER
-            if model.prerelease == EvalModel.Prerelease.TESTING
-            else model.organization.name
-        )
+        provider = model.organization.name if model.maker_disclosed else EvalModel.UNDISCLOSED_MAKER
         return cls(name=model.name, slug=model.slug, provider=provider)
 
     def as_dict(self) -> dict:

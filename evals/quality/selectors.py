@@ -626,10 +626,7 @@ def sampling_fairness(*, days: int, today: date | None = None) -> dict:
     }
     # A model in pre-release testing counts under no provider ("") until its
     # results, and its maker, are disclosed; then its seats count as its maker's.
-    maker = {
-        pk: "" if m.prerelease == EvalModel.Prerelease.TESTING else m.organization.slug
-        for pk, m in models.items()
-    }
+    maker = {pk: m.organization.slug if m.maker_disclosed else "" for pk, m in models.items()}
     out = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -690,7 +687,7 @@ def battle_shares(*, days: int, today: date | None = None) -> list[dict]:
         m.slug: m for m in EvalModel.objects.select_related("organization").filter(slug__in=slugs)
     }
     orgs = {m.organization.slug: m.organization.name for m in models.values()}
-    orgs[""] = _("maker not disclosed during testing")
+    orgs[""] = EvalModel.UNDISCLOSED_MAKER
     out = []
     for d in data["days"]:
         seats = 2 * d["battles"]
