@@ -50,13 +50,9 @@ def _refused(address) -> bool:
     )
 
 
-def socket_addresses(host: str, port: int) -> list:
-    """What the system resolver answers for ``host``."""
+def _resolve(host: str, port: int) -> list:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-
-
-_resolve = socket_addresses  # the name tests replace to play a resolver
 
 
 def base_url_check(url: str) -> None:

@@ -258,11 +258,9 @@ def test_a_name_that_rebinds_after_the_check_is_not_connected_to(
 
     slug = _register(client, bob_key, _by_name(stub)).json()["slug"]
     settings.PROVIDER_ENDPOINTS_ALLOW_PRIVATE = False
-    answers = [[ipaddress.ip_address("93.184.216.34")]]
+    answers, system = [[ipaddress.ip_address("93.184.216.34")]], netguard._resolve
     monkeypatch.setattr(
-        netguard,
-        "_resolve",
-        lambda host, port: answers.pop(0) if answers else netguard.socket_addresses(host, port),
+        netguard, "_resolve", lambda host, port: answers.pop(0) if answers else system(host, port)
     )
     calls = len(stub.chat_requests())
     probe = _post(client, f"/api/v1/models/{slug}/endpoint/probe", key=bob_key).json()
