@@ -284,6 +284,7 @@ class VoteOutcome:
                 )
                 % {"full": full, "base": base, "weight": w}
             )
+            reasons.append(_("If you think that is wrong, ask for a review in My votes."))
         if base and points < full:
             cap = rules.daily_cap()
             reasons.append(
@@ -366,9 +367,33 @@ def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -
     return {"rows": rows, "page": page, "pages": pages, "total": total}
 
 
+def vote_discounts(*, user_ids) -> dict[int, dict]:
+    """Per voter, the automatic judgements on single votes an appeal can undo:
+    ``discounted``, counted votes that earned less than full points (reading
+    speed or reliability score), and ``too_fast``, votes left out for an
+    impossible speed. Voters with neither are left out."""
+    counted = Q(battle__excluded=False) | Q(battle__exclusion_reason=GOLD_REASON)
+    too_fast = Q(battle__excluded=True, battle__exclusion_reason__startswith=IMPOSSIBLE_REASON)
+    rows = (
+        Vote.objects.filter(battle__voter_id__in=list(user_ids), folded_at__isnull=False)
+        .values("battle__voter_id")
+        .annotate(
+            discounted=Count("pk", filter=Q(weight__lt=1) & counted),
+            too_fast=Count("pk", filter=too_fast),
+        )
+        .order_by()
+    )
+    return {
+        r["battle__voter_id"]: {"discounted": r["discounted"], "too_fast": r["too_fast"]}
+        for r in rows
+        if r["discounted"] or r["too_fast"]
+    }
+
+
 def voter_flag_status(*, user) -> dict | None:
-    """The voter's flags in plain words (the quality rules' ``voter_standing``) with
-    their latest appeal; None when there is nothing to tell."""
+    """The automatic judgements on the voter in plain words: their flags (the
+    quality rules' ``voter_standing``), the votes that earned less or were left
+    out for speed, and their latest appeal; None when there is nothing to tell."""
 
     standing = voter_standing(user=user)
     current = VoterReliability.objects.filter(user=user).values_list("flags", flat=True).first()
@@ -382,16 +407,56 @@ def voter_flag_status(*, user) -> dict | None:
     standing["live_flags"] = live
     appeal = VoterAppeal.objects.filter(user=user).order_by("-created_at", "-id").first()
     flagged = standing["status"] == "excluded" or bool(live)
-    if not flagged and (appeal is None or appeal.status == VoterAppeal.Status.OPEN):
+    votes = vote_discounts(user_ids=[user.pk]).get(user.pk, {"discounted": 0, "too_fast": 0})
+    discounted = not flagged and bool(votes["discounted"] or votes["too_fast"])
+    if not (flagged or discounted) and (appeal is None or appeal.status == VoterAppeal.Status.OPEN):
         return None
     return {
         "excluded": standing["status"] == "excluded",
         "flagged": flagged,
-        "summary": standing["summary"],
+        "discounted": discounted,
+        "summary": standing["summary"] if flagged else discount_words(standing, votes),
         "flags": standing["live_flags"] if flagged else [],
         "appeal": appeal,
-        "can_appeal": flagged and (appeal is None or appeal.status != VoterAppeal.Status.OPEN),
+        "can_appeal": (flagged or discounted)
+        and (appeal is None or appeal.status != VoterAppeal.Status.OPEN),
     }
+
+
+def discount_words(standing: dict, votes: dict) -> str:
+    """What an unflagged voter can appeal, in plain words."""
+    parts = []
+    if standing["status"] == "reduced":
+        parts.append(str(standing["summary"]))
+    if votes["discounted"]:
+        parts.append(
+            ngettext(
+                "%(n)d of your votes earned less than full points (a decision quicker than "
+                "reading both answers, or a reliability score below full points).",
+                "%(n)d of your votes earned less than full points (a decision quicker than "
+                "reading both answers, or a reliability score below full points).",
+                votes["discounted"],
+            )
+            % {"n": votes["discounted"]}
+        )
+    if votes["too_fast"]:
+        parts.append(
+            ngettext(
+                "%(n)d vote was not counted because it came faster than anyone can look at "
+                "two answers.",
+                "%(n)d votes were not counted because they came faster than anyone can look "
+                "at two answers.",
+                votes["too_fast"],
+            )
+            % {"n": votes["too_fast"]}
+        )
+    parts.append(
+        _(
+            "If you think a judgement was wrong, ask for a review: an operator reads the "
+            "evidence and can restore the full points."
+        )
+    )
+    return " ".join(parts)
 
 
 def skips_since(*, user, since) -> int:
@@ -431,7 +496,8 @@ def voter_skip_rates(*, min_skips: int = 5, limit: int = 50) -> list[dict]:
 
 
 def appeals_for_review(*, limit: int = 50) -> dict:
-    """Open appeals (oldest first, with the voter's flags) and the latest decisions."""
+    """Open appeals (oldest first, with the voter's flags and discounted votes) and
+    the latest decisions."""
 
     open_ = list(
         VoterAppeal.objects.filter(status=VoterAppeal.Status.OPEN)
@@ -443,9 +509,11 @@ def appeals_for_review(*, limit: int = 50) -> dict:
     flags: dict[int, list] = {}
     for f in VoterFlag.objects.filter(user_id__in=users).order_by("created_at", "id"):
         flags.setdefault(f.user_id, []).append(f)
+    discounts = vote_discounts(user_ids=users)
     for a in open_:
         a.reliability = rels.get(a.user_id)
         a.flag_rows = flags.get(a.user_id, [])
+        a.discounts = discounts.get(a.user_id, {})
     decided = list(
         VoterAppeal.objects.exclude(status=VoterAppeal.Status.OPEN)
         .select_related("user", "decided_by")

@@ -9,7 +9,8 @@ from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -426,9 +427,11 @@ def battle_skip(*, user, battle_id) -> None:
 
 
 def appeal_create(*, user, message: str):
-    """A flagged voter asks an operator to review their flag."""
+    """A voter asks an operator to review the automatic judgements on them: a
+    flag or exclusion, votes that earned less than full points, votes left out
+    for an impossible speed."""
     if not isinstance(message, str) or not message.strip():
-        raise ApiError("invalid_message", _("Say in a few words why the flag is wrong."))
+        raise ApiError("invalid_message", _("Say in a few words why the judgement is wrong."))
     message = message.strip()
     if len(message) > VoterAppeal.MESSAGE_MAX:
         raise ApiError(
@@ -436,8 +439,12 @@ def appeal_create(*, user, message: str):
             _("Keep the message under %(max)d characters.") % {"max": VoterAppeal.MESSAGE_MAX},
         )
     flagged = VoterReliability.objects.filter(user=user).filter(Q(excluded=True) | ~Q(flags=[]))
-    if not flagged.exists():
-        raise ApiError("not_flagged", _("Your account has no flag to appeal."), status_code=409)
+    if not flagged.exists() and not selectors.vote_discounts(user_ids=[user.pk]):
+        raise ApiError(
+            "nothing_to_appeal",
+            _("Nothing to appeal: your account has no flag and every vote earned full points."),
+            status_code=409,
+        )
     try:
         with transaction.atomic():
             return VoterAppeal.objects.create(user=user, message=message, created_at=timezone.now())
@@ -459,6 +466,7 @@ class AppealDecision:
     appeal: object
     restored: list  # battles counted again (not gold checks), with their votes
     unpaid: list  # folded battles whose votes earned nothing
+    topped: list = ()  # counted votes that earned less than full points
 
 
 def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -> AppealDecision:
@@ -466,9 +474,11 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
 
     Run inside the appeal flow's transaction. Of two operators (or two clicks)
     only one claims the appeal. Clearing starts the voter's evidence afresh (the
-    operator judged it a false alarm; the kept flags remain as the record) and
-    counts their excluded votes again, except gold checks, which stay out of the
-    ratings whoever cast them.
+    operator judged it a false alarm; the kept flags remain as the record),
+    counts the votes the quality rules left out (the voter's flag, an
+    impossible speed) again, except gold checks, which stay out of the ratings
+    whoever cast them, and lists the counted votes that earned less than full
+    points for the flow to top up.
     """
     if decision not in APPEAL_DECISIONS:
         raise ApiError("invalid_decision", _("decision must be clear or uphold."))
@@ -506,9 +516,18 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
             voter_id=appeal.user_id,
             status=Battle.Status.REVEALED,
             excluded=True,
-            exclusion_reason__startswith=UNRELIABLE_PREFIX,
+        )
+        .filter(
+            Q(exclusion_reason__startswith=UNRELIABLE_PREFIX)
+            | Q(exclusion_reason__startswith=quality.IMPOSSIBLE_REASON)
         )
         .order_by("voted_at", "id")
+    )
+    discounted = list(
+        Vote.objects.select_for_update(of=("self",))
+        .filter(battle__voter_id=appeal.user_id, folded_at__isnull=False, weight__lt=1)
+        .filter(Q(battle__excluded=False) | Q(battle__exclusion_reason=quality.GOLD_REASON))
+        .order_by("created_at", "battle_id")
     )
     gold = set(
         BattleSampling.objects.filter(
@@ -524,15 +543,25 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
         appeal=appeal,
         restored=[b for b in battles if b.pk not in gold],
         unpaid=[b for b in battles if b.vote.folded_at is not None and not b.vote.points],
+        topped=discounted,
     )
 
 
-def appeal_points_record(*, appeal, booked: dict) -> None:
-    """Write the points an appeal credited on each vote and on the appeal."""
+def appeal_points_record(*, appeal, booked: dict, topped: dict | None = None) -> None:
+    """Write the points an appeal credited on each vote and on the appeal.
+
+    ``booked``: points of votes that had earned nothing; ``topped``: the rest
+    of the points of votes that had earned less (each now at full weight)."""
     for battle_id, points in booked.items():
         if points:
             Vote.objects.filter(pk=battle_id).update(points=points, weight=1.0)
-    VoterAppeal.objects.filter(pk=appeal.pk).update(points_credited=sum(booked.values()))
+    for battle_id, points in (topped or {}).items():
+        Vote.objects.filter(pk=battle_id).update(
+            points=Coalesce(F("points"), Value(0)) + points, weight=1.0
+        )
+    VoterAppeal.objects.filter(pk=appeal.pk).update(
+        points_credited=sum(booked.values()) + sum((topped or {}).values())
+    )
 
 
 def votes_unfolded() -> int:

@@ -47,13 +47,16 @@ def points_for(multiplier: float) -> int:
     return math.floor(points_per_vote() * multiplier + 0.5)
 
 
-def vote_award(*, earned_today: int, multiplier: float) -> VoteAward:
+def vote_award(*, earned_today: int, multiplier: float, booked: int = 0) -> VoteAward:
     """Points for one vote given what the user already earned today and the
     vote's multiplier in [0, 1] (quality's judgement of the voter and of this
-    vote's reading speed, which the fold passes in; an excluded voter's is 0)."""
+    vote's reading speed, which the fold passes in; an excluded voter's is 0).
+
+    ``booked`` is what the vote already earned: a top-up (an operator restoring
+    full points on appeal) earns the rest, within the day's cap."""
     base = points_per_vote()
     multiplier = min(1.0, max(0.0, float(multiplier)))
-    raw = points_for(multiplier)
+    raw = max(0, points_for(multiplier) - max(0, int(booked)))
     room = max(0, daily_cap() - earned_today)
     points = min(raw, room)
     return VoteAward(points=points, base=base, multiplier=multiplier, capped=points < raw)

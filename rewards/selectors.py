@@ -82,14 +82,20 @@ def daily_progress(*, user, now=None) -> dict:
     return {"earned": earned, "cap": cap, "resets_at": end.isoformat()}
 
 
+def _vote_of(source_key: str) -> tuple[str | None, bool]:
+    """The battle a credit is for, and whether it is an appeal's top-up."""
+    kind, _sep, battle_id = source_key.partition(":")
+    if kind == "vote":
+        return battle_id, False
+    if kind == ledger.TOP_UP:
+        return battle_id, True
+    return None, False
+
+
 def _vote_history(entries: list) -> list[dict]:
     """History rows; a vote's credit names its prompt and links to the vote."""
     prompts = evals_selectors.battle_prompt_texts(
-        battle_ids=[
-            e.transaction.source_key.removeprefix("vote:")
-            for e in entries
-            if e.transaction.source_key.startswith("vote:")
-        ]
+        battle_ids=[b for b in (_vote_of(e.transaction.source_key)[0] for e in entries) if b]
     )
     rows = []
     for e in entries:
@@ -102,13 +108,17 @@ def _vote_history(entries: list) -> list[dict]:
             "prompt": None,
             "url": None,
         }
-        key = e.transaction.source_key
-        battle_id = key.removeprefix("vote:") if key.startswith("vote:") else None
+        battle_id, top_up = _vote_of(e.transaction.source_key)
         if battle_id in prompts:
             row["battle"] = battle_id
             row["prompt"] = prompt_opening(prompts[battle_id])
             row["url"] = f"/votes/#battle-{battle_id}"
-            row["memo"] = _("Vote on “%(prompt)s”") % {"prompt": row["prompt"]}
+            if top_up:
+                row["memo"] = _("Full points restored on appeal: vote on “%(prompt)s”") % {
+                    "prompt": row["prompt"]
+                }
+            else:
+                row["memo"] = _("Vote on “%(prompt)s”") % {"prompt": row["prompt"]}
         rows.append(row)
     return rows
 

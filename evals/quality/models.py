@@ -165,12 +165,13 @@ class VoterFlag(models.Model):
 
 
 class VoterAppeal(models.Model):
-    """A flagged voter's request for review, and the operator's decision on it."""
+    """A voter's request for review of the automatic judgements on them (a flag,
+    an exclusion, votes that earned less), and the operator's decision on it."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
-        CLEARED = "cleared", _("Flag cleared")
-        UPHELD = "upheld", _("Flag upheld")
+        CLEARED = "cleared", _("Cleared")
+        UPHELD = "upheld", _("Upheld")
 
     MESSAGE_MAX = 1000
 
@@ -188,7 +189,7 @@ class VoterAppeal(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    # Votes counted again and points credited when the flag was cleared.
+    # Votes counted again and points credited when the appeal was cleared.
     votes_restored = models.PositiveIntegerField(default=0)
     points_credited = models.PositiveIntegerField(default=0)
 

@@ -5,6 +5,6 @@ One module per sub-domain: ``ledger`` (points), ``wallets`` (SIWE),
 (a deleted account's wallet and escrow).
 """
 
-from rewards.services.ledger import VoteCredit, points_award_for_votes
+from rewards.services.ledger import TOP_UP, VoteCredit, points_award_for_votes
 
-__all__ = ["VoteCredit", "points_award_for_votes"]
+__all__ = ["TOP_UP", "VoteCredit", "points_award_for_votes"]

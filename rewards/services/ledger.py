@@ -154,6 +154,7 @@ class VoteCredit:
     battle_id: object
     at: datetime  # when the vote was cast: the day whose cap it counts against
     multiplier: float  # in [0, 1]: quality's judgement, passed in by the fold
+    booked: int = 0  # points the vote already earned (a top-up credits the rest)
 
 
 def _locked_available_accounts(user_ids: list[int]) -> dict[int, Account]:
@@ -178,14 +179,21 @@ def _locked_available_accounts(user_ids: list[int]) -> dict[int, Account]:
     }
 
 
-def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
+TOP_UP = "vote-topup"  # source-key prefix of the rest of a discounted vote's points
+
+
+def points_award_for_votes(*, credits: list[VoteCredit], prefix: str = "vote") -> dict:
     """Credit a batch of votes, each at most once; the points booked, by battle id.
 
     Must run inside a transaction. Each vote is one ledger transaction with the
-    unique source key ``vote:<battle>`` (a vote booked before earns nothing
+    unique source key ``<prefix>:<battle>`` (a vote booked before earns nothing
     again), its two entries stamped with the vote's time. The daily cap is
     applied in vote order over what each voter already earned that day.
+    ``prefix`` is ``vote`` for the fold and ``TOP_UP`` for what an appeal adds
+    to a vote that earned less (each credit's ``booked``).
     """
+    if prefix not in ("vote", TOP_UP):
+        raise ValueError(f"unknown vote credit prefix {prefix!r}")
     if not in_transaction():
         raise RuntimeError("points are awarded inside a transaction (the vote's fold)")
     if not credits:
@@ -196,7 +204,7 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
     issuance = account_for(kind=Kind.ISSUANCE)
     booked = set(
         LedgerTransaction.objects.filter(
-            source_key__in=[f"vote:{c.battle_id}" for c in credits]
+            source_key__in=[f"{prefix}:{c.battle_id}" for c in credits]
         ).values_list("source_key", flat=True)
     )
     earned: dict[tuple[int, datetime], int] = {}
@@ -216,10 +224,12 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
         earned.update({(row["account_id"], start): row["total"] for row in totals})
     out, booking, gains = {}, [], defaultdict(int)
     for c in credits:
-        key = f"vote:{c.battle_id}"
+        key = f"{prefix}:{c.battle_id}"
         account = accounts[c.user_id]
         day = (account.id, rules.day_window(c.at)[0])
-        award = rules.vote_award(earned_today=earned.get(day, 0), multiplier=c.multiplier)
+        award = rules.vote_award(
+            earned_today=earned.get(day, 0), multiplier=c.multiplier, booked=c.booked
+        )
         if key in booked or award.points <= 0:
             out[c.battle_id] = 0
             continue
@@ -231,7 +241,11 @@ def points_award_for_votes(*, credits: list[VoteCredit]) -> dict:
             source_key=key,
             kind=LedgerTransaction.Kind.AWARD,
             user_id=c.user_id,
-            memo=f"vote on battle {c.battle_id}",
+            memo=(
+                f"vote on battle {c.battle_id}"
+                if prefix == "vote"
+                else f"rest of the points of the vote on battle {c.battle_id}, restored on appeal"
+            ),
             created_at=c.at,
         )
         booking.append((txn, account.id, award.points))
