@@ -41,7 +41,7 @@ def csrf_failure(request, reason: str = ""):
 def exception_handler(exc, context):
     if isinstance(exc, ApiError):
         response = Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
-        if getattr(exc, "retry_after", None):  # a throttle's wait
+        if exc.retry_after:  # a limit's wait
             response["Retry-After"] = str(exc.retry_after)
         return response
     response = drf_exception_handler(exc, context)
@@ -111,13 +111,17 @@ def refusal_response(request, exc: ApiError):
     """An ApiError as the client reads it: the error shape for JSON clients, the
     error page (same status, same words) for a person's form post or page."""
     if wants_json(request):
-        return error_response(exc.code, exc.detail, exc.status_code)
-    return render(
-        request,
-        "error.html",
-        {"status": exc.status_code, "detail": exc.detail},
-        status=exc.status_code,
-    )
+        response = error_response(exc.code, exc.detail, exc.status_code)
+    else:
+        response = render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "detail": exc.detail},
+            status=exc.status_code,
+        )
+    if exc.retry_after:  # a limit's wait
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def site_endpoint(view=None, *, auth: bool = True, login_detail: str | None = None, translate=None):

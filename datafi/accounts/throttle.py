@@ -87,8 +87,7 @@ class Throttled(ApiError):
     """Too many requests: a 429 that says when to come back."""
 
     def __init__(self, detail: str, retry_after: int):
-        super().__init__("throttled", detail, 429)
-        self.retry_after = retry_after
+        super().__init__("throttled", detail, 429, retry_after=retry_after)
 
 
 def parse_rates(value: str) -> list[Window]:

@@ -12,6 +12,7 @@ along with everything else: a refused vote changes nothing.
 """
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +50,12 @@ def window_start(now: datetime, seconds: int) -> datetime:
     """Start of the fixed ``seconds``-long window ``now`` falls in (epoch-aligned)."""
     epoch = int(now.timestamp())
     return datetime.fromtimestamp(epoch - epoch % max(1, seconds), UTC)
+
+
+def seconds_left(now: datetime, seconds: int) -> int:
+    """Whole seconds until the window ``now`` falls in ends (at least 1)."""
+    end = window_start(now, seconds) + timedelta(seconds=max(1, seconds))
+    return max(1, math.ceil((end - now).total_seconds()))
 
 
 def vote_limits(*, user_id: int, ip: str | None) -> list[Limit]:
@@ -99,7 +106,12 @@ def vote_limits_consume(*, user_id: int, ip: str | None, now: datetime) -> None:
     counts = counters_bump([(limit.key, window_start(now, limit.seconds)) for limit in active])
     for limit in active:
         if counts[limit.key] > limit.limit:
-            raise ApiError("rate_limited", _vote_limit_detail(limit), status_code=429)
+            raise ApiError(
+                "rate_limited",
+                _vote_limit_detail(limit),
+                status_code=429,
+                retry_after=seconds_left(now, limit.seconds),
+            )
 
 
 def _vote_limit_detail(limit: Limit) -> str:
@@ -150,6 +162,7 @@ def generation_limit_consume(*, user_id: int, now: datetime) -> None:
                     % {"n": seconds // 60},
                 },
                 status_code=429,
+                retry_after=seconds_left(now, seconds),
             )
 
 

@@ -132,8 +132,10 @@ def test_the_generation_rate_limit_answers_429(client, alice, bob, stub, setting
     settings.LIVE_RATE_LIMIT = 3
     live_models(stub)
     client.force_login(alice)
-    codes = [_create(client, {"prompt": f"q{i}"}).status_code for i in range(5)]
-    assert codes == [201, 201, 201, 429, 429]
+    answers = [_create(client, {"prompt": f"q{i}"}) for i in range(5)]
+    assert [r.status_code for r in answers] == [201, 201, 201, 429, 429]
+    window = settings.LIVE_RATE_WINDOW_S
+    assert 1 <= int(answers[-1]["Retry-After"]) <= window  # when the window ends
     assert Battle.objects.filter(voter=alice).count() == 3
     client.force_login(bob)  # per user
     assert _create(client, {"prompt": "q"}).status_code == 201

@@ -42,6 +42,7 @@ def test_a_vote_over_the_per_user_minute_limit_gets_a_429_and_changes_nothing(
         body = resp.json()
         assert body["code"] == "rate_limited"
         assert "3 per minute" in body["detail"]
+        assert resp["Retry-After"] == "40"  # 20 s into the minute's window
         # Nothing changed: the battle is still open, no vote, counters as before.
         battle.refresh_from_db()
         assert battle.status == Battle.Status.SERVED
@@ -64,6 +65,7 @@ def test_a_form_post_over_the_limit_gets_a_429_page_not_a_500(client, arena, ali
     resp = client.post(f"/arena/battles/{second.id}/vote", {"choice": "tie"})
     assert resp.status_code == 429
     assert b"per day" in resp.content
+    assert 1 <= int(resp["Retry-After"]) <= 86_400  # until midnight UTC
 
 
 def test_the_per_ip_limit_counts_votes_of_every_account_behind_one_address(
