@@ -409,14 +409,17 @@ class Purchase(models.Model):
 
 
 class SaleShare(models.Model):
-    """One contributor's share of one sale, credited once (the ledger books it with the sale)."""
+    """One contributor's share of one sale, credited once (the ledger books it with the
+    sale); a contributor who got nothing has a row with 0 points, saying why."""
 
     purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="shares")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     votes = models.PositiveIntegerField()
-    # The reliability weight at the sale (0 to 1), and the share in points.
+    # The reliability weight at the sale (0 to 1), and the share in points (0: the
+    # contributor got nothing; ``excluded``: because the quality rules excluded them).
     reliability = models.FloatField()
     points = models.PositiveBigIntegerField()
+    excluded = models.BooleanField(default=False)
 
     class Meta:
         db_table = "market_sale_share"

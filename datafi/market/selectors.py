@@ -270,7 +270,7 @@ def my_data(*, user) -> dict:
     shares = {
         s["purchase_id"]: s
         for s in SaleShare.objects.filter(user_id=user.pk).values(
-            "purchase_id", "points", "votes", "reliability"
+            "purchase_id", "points", "votes", "reliability", "excluded"
         )
     }
     for purchase in Purchase.objects.filter(
@@ -287,6 +287,18 @@ def my_data(*, user) -> dict:
                 "points": share["points"] if share else 0,
                 "reliability": share["reliability"] if share else None,
                 "counted": share is not None,
+                # Why a sale gave nothing: "excluded" (the quality rules), "tiny"
+                # (a share under one point), "unknown" (a sale before the rows
+                # said why: no row was kept for a contributor who got nothing).
+                "nothing": (
+                    "unknown"
+                    if share is None
+                    else "excluded"
+                    if share["excluded"]
+                    else "tiny"
+                    if not share["points"]
+                    else ""
+                ),
             }
         )
         entry["earned"] += share["points"] if share else 0

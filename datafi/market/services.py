@@ -578,11 +578,13 @@ def order_create(
     )
 
 
-def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float]]:
-    """(counted votes in the version, reliability now) per contributor who can be paid.
+def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float, bool]]:
+    """(counted votes in the version, reliability now, excluded now) per contributor
+    who can be paid.
 
-    Left out: accounts deleted or deactivated since the version was frozen, and voters
-    the quality rules exclude now (an excluded voter's weight is 0).
+    Left out: accounts deleted or deactivated since the version was frozen. A voter
+    the quality rules exclude now is kept with weight 0, so that the sale records
+    why they got nothing.
     """
     votes = dict(
         VersionRow.objects.filter(version_id=version_id)
@@ -597,7 +599,7 @@ def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float]]:
     )
     scores = quality_selectors.voter_reliability_scores(user_ids=active)
     return {
-        uid: (n, 0.0 if scores[uid][1] else float(scores[uid][0]))
+        uid: (n, 0.0 if scores[uid][1] else float(scores[uid][0]), bool(scores[uid][1]))
         for uid, n in votes.items()
         if uid in active
     }
@@ -605,7 +607,8 @@ def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float]]:
 
 def _sale_split(*, version_id: int, amount: int, decimals: int) -> tuple[split.Split, dict]:
     """A sale of ``amount`` (``decimals`` digits) in points, split among the version's
-    contributors as they stand now; returns the split and their (votes, reliability)."""
+    contributors as they stand now; returns the split and their (votes, reliability,
+    excluded)."""
     contributors = contributor_weights(version_id=version_id)
     points = split.sale_points(
         amount=amount, decimals=decimals, points_per_major=settings.MARKET_POINTS_PER_USD
@@ -613,21 +616,26 @@ def _sale_split(*, version_id: int, amount: int, decimals: int) -> tuple[split.S
     result = split.split(
         points=points,
         fee_percent=settings.MARKET_PLATFORM_FEE_PERCENT,
-        weights={uid: split.weight(votes=n, reliability=r) for uid, (n, r) in contributors.items()},
+        weights={
+            uid: split.weight(votes=n, reliability=r) for uid, (n, r, _x) in contributors.items()
+        },
     )
     return result, contributors
 
 
 def _shares_create(purchase: Purchase, result: split.Split, contributors: dict) -> None:
+    """A row per contributor, those who got nothing too (with why: excluded, or a
+    share under one point), so that each can read what the sale gave them."""
     SaleShare.objects.bulk_create(
         SaleShare(
             purchase=purchase,
             user_id=uid,
-            votes=contributors[uid][0],
-            reliability=contributors[uid][1],
-            points=points_,
+            votes=votes,
+            reliability=reliability,
+            excluded=excluded,
+            points=result.shares.get(uid, 0),
         )
-        for uid, points_ in sorted(result.shares.items())
+        for uid, (votes, reliability, excluded) in sorted(contributors.items())
     )
 
 

@@ -73,3 +73,59 @@ def test_transparency_lists_each_version_its_sales_and_what_contributors_got(sol
     (row,) = data["versions"]
     assert (row["root"], row["rows"], row["sales"]) == (version.root, version.row_count, 1)
     assert row["paid_to_contributors_points"] == paid == purchase.sale_points - purchase.fee_points
+
+
+def test_a_contributor_excluded_at_the_sale_reads_why_they_got_nothing(
+    product, operator, evm, market_arena, alice, carol
+):
+    from django.utils import timezone
+
+    from evals.quality.models import VoterReliability
+
+    version = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
+    version = market_flow.version_publish(version_id=version.pk)
+    assert VersionRow.objects.filter(version=version, voter=carol).exists()
+    # Between the freeze and the sale, the quality rules exclude carol.
+    VoterReliability.objects.update_or_create(
+        user=carol, defaults={"excluded": True, "excluded_at": timezone.now(), "score": 0.1}
+    )
+    carol_before = ledger.balances_for(carol).available
+    purchase = market_flow.payment_record_offchain(
+        operator=operator,
+        version_id=version.pk,
+        organization_id=market_arena["orgs"]["quorvex-ai"].pk,
+        amount_cents=120_000,
+        reference="INV-2",
+    )
+    share = SaleShare.objects.get(purchase=purchase, user=carol)
+    assert (share.points, share.excluded, share.reliability) == (0, True, 0.0)
+    assert SaleShare.objects.get(purchase=purchase, user=alice).points > 0
+    assert ledger.balances_for(carol).available == carol_before
+    assert ledger.unbalanced_transactions() == [] and ledger.balance_mismatches() == []
+    client = Client()
+    client.force_login(carol)
+    html = client.get("/market/my-data/").content.decode()
+    assert "at the sale the quality rules excluded your votes" in html
+    assert 'href="/votes/#appeal"' in html
+    assert "or the account was closed" not in html
+
+
+def test_a_share_under_one_point_is_said_as_such(product, operator, evm, market_arena, carol):
+    from evals.quality.models import VoterReliability
+
+    version = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
+    version = market_flow.version_publish(version_id=version.pk)
+    VoterReliability.objects.update_or_create(user=carol, defaults={"score": 0.001})
+    purchase = market_flow.payment_record_offchain(
+        operator=operator,
+        version_id=version.pk,
+        organization_id=market_arena["orgs"]["quorvex-ai"].pk,
+        amount_cents=1,  # 10 points, 7 of them to share
+        reference="INV-3",
+    )
+    share = SaleShare.objects.get(purchase=purchase, user=carol)
+    assert (share.points, share.excluded) == (0, False)
+    client = Client()
+    client.force_login(carol)
+    html = client.get("/market/my-data/").content.decode()
+    assert "your share of this sale came to less than one point (reliability 0.00" in html
