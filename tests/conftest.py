@@ -2,7 +2,8 @@
 
 alice votes, bob works for a model provider, carol researches, mallory attacks.
 Suites that need a real service (PostgreSQL, Redis, Chromium, anvil) skip
-without it, unless REQUIRE_SERVICES=1, which turns each such skip into a failure.
+without it, unless REQUIRE_SERVICES=1, which turns each such skip into a
+failure; REQUIRE_SERVICES=browser,anvil does so for those markers only.
 """
 
 import copy
@@ -13,7 +14,26 @@ import uuid
 import pytest
 from django.conf import settings
 
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
+SERVICE_MARKERS = ("postgres", "redis", "browser", "anvil")
+
+
+def required_services(value: str) -> frozenset[str]:
+    """The markers whose skips are failures: all for 1/true/yes, else a comma list."""
+    value = value.strip().lower()
+    if value in {"", "0", "false", "no"}:
+        return frozenset()
+    if value in {"1", "true", "yes"}:
+        return frozenset(SERVICE_MARKERS)
+    chosen = frozenset(m.strip() for m in value.split(",") if m.strip())
+    unknown = chosen - set(SERVICE_MARKERS)
+    if unknown:
+        raise pytest.UsageError(
+            f"REQUIRE_SERVICES: unknown {sorted(unknown)}; use 1 or some of {SERVICE_MARKERS}"
+        )
+    return chosen
+
+
+REQUIRE_SERVICES = required_services(os.environ.get("REQUIRE_SERVICES", ""))
 CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 
 
@@ -45,14 +65,14 @@ def _service_missing(marker: str) -> str | None:
 
 
 def pytest_runtest_setup(item):
-    for marker in ("postgres", "redis", "browser", "anvil"):
+    for marker in SERVICE_MARKERS:
         if item.get_closest_marker(marker) is None:
             continue
         reason = _service_missing(marker)
         if reason is None:
             continue
-        if REQUIRE_SERVICES:
-            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        if marker in REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES requires {marker} but this test {reason}", pytrace=False)
         pytest.skip(reason)
 
 
