@@ -2,6 +2,17 @@
 
 from django.db import migrations, models
 
+# SQLite adds a NOT NULL column by rebuilding the table, which drops its
+# triggers: the one that refuses updates of a booked share (0005) is made again.
+SQLITE_SHARE_KEPT = """CREATE TRIGGER market_share_kept BEFORE UPDATE ON market_sale_share
+    BEGIN SELECT RAISE(ABORT, 'sale shares are booked: UPDATE on market_sale_share refused'); END"""
+
+
+def share_kept_again(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("DROP TRIGGER IF EXISTS market_share_kept", params=None)
+        schema_editor.execute(SQLITE_SHARE_KEPT, params=None)
+
 
 class Migration(migrations.Migration):
 
@@ -10,9 +21,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Backwards, removing the column rebuilds the table again: this step
+        # (run last when migrating back) makes the trigger once more.
+        migrations.RunPython(migrations.RunPython.noop, share_kept_again),
         migrations.AddField(
             model_name='saleshare',
             name='excluded',
             field=models.BooleanField(default=False),
         ),
+        migrations.RunPython(share_kept_again, migrations.RunPython.noop),
     ]
