@@ -85,8 +85,11 @@ class Robustness:
         }
 
 
-def _top(theta: np.ndarray, rated: np.ndarray) -> int:
-    masked = np.where(rated, theta, -np.inf)
+def _top(theta: np.ndarray, rated: np.ndarray, component: np.ndarray) -> int:
+    """The leaderboard's top model: the strongest of the first component (scores
+    compare only within a component, and the table lists component 0 first)."""
+    first = component[np.flatnonzero(rated)[0]]
+    masked = np.where(rated & (component == first), theta, -np.inf)
     return int(np.argmax(masked))
 
 
@@ -150,18 +153,19 @@ def _remove(counts: PairCounts, plan, k: int) -> tuple[PairCounts, int, int]:
 
 
 def _changes_top(counts: PairCounts, t: int) -> bool:
-    """True when some other model now scores strictly above ``t`` (a tie keeps ``t``)."""
+    """True when some other model of ``t``'s component now scores strictly above
+    ``t`` (a tie keeps ``t``; another component's scores do not compare)."""
     try:
         fit = fit_bt(counts)
     except ValueError:
         return False  # nothing left to rate: there is no new top model
-    others = np.where(fit.rated, fit.theta, -np.inf)
+    others = np.where(fit.rated & (fit.component == fit.component[t]), fit.theta, -np.inf)
     others[t] = -np.inf
     return bool(others.max() > fit.theta[t] + TIE_TOL)
 
 
 def fewest_votes_to_change_top(
-    counts: PairCounts, *, max_challengers: int | None = None
+    counts: PairCounts, *, max_challengers: int | None = None, top: int | None = None
 ) -> Robustness:
     """Upper bound on the fewest votes whose removal changes the top model.
 
@@ -172,6 +176,10 @@ def fewest_votes_to_change_top(
     max_challengers : int, optional
         Try only this many challengers, the closest to the top first (each
         costs a few refits). Fewer challengers still give a valid upper bound.
+    top : int, optional
+        The model the leaderboard shows first (its table breaks near-ties of
+        the displayed score by name); by default the strongest of the first
+        component.
 
     Returns
     -------
@@ -185,7 +193,9 @@ def fewest_votes_to_change_top(
         From :func:`ratings.bt.fit_bt` when there are no battles.
     """
     fit = fit_bt(counts)
-    t = _top(fit.theta, fit.rated)
+    t = _top(fit.theta, fit.rated, fit.component) if top is None else int(top)
+    if not fit.rated[t]:
+        raise ValueError(f"model {t} has no battles: it cannot be the top")
     n_battles = counts.n_battles
     best: tuple[int, int, int, int] | None = None  # (k, challenger, top_n, chal_n)
     challengers = [

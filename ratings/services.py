@@ -339,12 +339,14 @@ def _model_info(ids) -> dict[str, dict]:
     return {r["name"]: r for r in rows}
 
 
-def _robustness(counts, names) -> dict | None:
-    """The fewest votes whose removal changes the top model (a greedy upper bound)."""
+def _robustness(counts, names, rows) -> dict | None:
+    """The fewest votes whose removal changes the top model (a greedy upper bound);
+    the top is the table's first row, whatever breaks a near-tie there."""
     if counts.n_models < 2:
         return None
+    top = names.index(rows[0]["model"]) if rows and rows[0].get("rank") is not None else None
     result = fewest_votes_to_change_top(
-        counts, max_challengers=settings.RATINGS_ROBUSTNESS_CHALLENGERS
+        counts, max_challengers=settings.RATINGS_ROBUSTNESS_CHALLENGERS, top=top
     )
     return result.as_dict(names)
 
@@ -407,7 +409,7 @@ def leaderboard_compute(
     rows, meta = leaderboard_table(names, counts, **common)
     meta["prompt_cap"] = {"cap": settings.RATINGS_PROMPT_CAP, "votes_left_out": len(dropped)}
     _decorate(rows, meta, counts, index, models, method="bt", category=category, language=language)
-    meta["robustness"] = _robustness(counts, names)
+    meta["robustness"] = _robustness(counts, names, rows)
     out.append({"method": "bt", "vote_count": counts.n_battles, "rows": rows, "meta": meta})
     if not {"style", "elo"} & set(methods):
         out[0]["params"] = meta["params"]

@@ -80,3 +80,24 @@ def test_a_model_that_never_won_cannot_take_the_top():
     # never put model 1 on top, so there is no figure.
     r = fewest_votes_to_change_top(_pairs(2, [(0, 1, 5, 0)]))
     assert (r.top, r.votes, r.challenger) == (0, None, None)
+
+
+def test_on_a_split_graph_the_top_is_the_first_components_and_the_other_does_not_count():
+    # Models 0-1 fought only each other, 2-3 only each other (a far wider margin).
+    # Scores compare only within a component; the table lists component 0 first,
+    # so its top is model 0, and model 3's larger score is no challenge to it.
+    counts = _pairs(4, [(0, 1, 3, 1), (2, 3, 0, 9)])
+    r = fewest_votes_to_change_top(counts)
+    assert (r.top, r.challenger) == (0, 1)
+    assert r.votes == 3  # 3-1 less two of 0's wins is 1-1, a tie that keeps 0; less three, 0-1
+    assert r.top_wins_removed + r.challenger_losses_removed == r.votes
+
+
+def test_the_top_can_be_named_as_the_table_breaks_a_tie():
+    # 0 and 1 have the same record: the table shows 0 or 1 first by name; the
+    # figure is about the model it shows.
+    counts = _pairs(3, [(0, 2, 2, 0), (1, 2, 2, 0), (0, 1, 1, 1)])
+    assert fewest_votes_to_change_top(counts, top=1).top == 1
+    assert fewest_votes_to_change_top(counts, top=0).top == 0
+    with pytest.raises(ValueError, match="no battles"):
+        fewest_votes_to_change_top(_pairs(3, [(0, 1, 2, 1)]), top=2)
