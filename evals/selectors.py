@@ -367,19 +367,24 @@ def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -
     return {"rows": rows, "page": page, "pages": pages, "total": total}
 
 
+# The automatic judgements on single folded votes an appeal can undo (on Vote):
+# a counted vote (a gold check earns as usual) that earned less than full
+# points, and a vote left out for an impossible speed.
+VOTE_DISCOUNTED = Q(weight__lt=1) & (
+    Q(battle__excluded=False) | Q(battle__exclusion_reason=GOLD_REASON)
+)
+VOTE_TOO_FAST = Q(battle__excluded=True, battle__exclusion_reason__startswith=IMPOSSIBLE_REASON)
+
+
 def vote_discounts(*, user_ids) -> dict[int, dict]:
-    """Per voter, the automatic judgements on single votes an appeal can undo:
-    ``discounted``, counted votes that earned less than full points (reading
-    speed or reliability score), and ``too_fast``, votes left out for an
-    impossible speed. Voters with neither are left out."""
-    counted = Q(battle__excluded=False) | Q(battle__exclusion_reason=GOLD_REASON)
-    too_fast = Q(battle__excluded=True, battle__exclusion_reason__startswith=IMPOSSIBLE_REASON)
+    """Per voter, how many folded votes are ``discounted`` and ``too_fast`` (see
+    ``VOTE_DISCOUNTED``, ``VOTE_TOO_FAST``). Voters with neither are left out."""
     rows = (
         Vote.objects.filter(battle__voter_id__in=list(user_ids), folded_at__isnull=False)
         .values("battle__voter_id")
         .annotate(
-            discounted=Count("pk", filter=Q(weight__lt=1) & counted),
-            too_fast=Count("pk", filter=too_fast),
+            discounted=Count("pk", filter=VOTE_DISCOUNTED),
+            too_fast=Count("pk", filter=VOTE_TOO_FAST),
         )
         .order_by()
     )

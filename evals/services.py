@@ -519,14 +519,14 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
         )
         .filter(
             Q(exclusion_reason__startswith=UNRELIABLE_PREFIX)
-            | Q(exclusion_reason__startswith=quality.IMPOSSIBLE_REASON)
+            | Q(exclusion_reason__startswith=quality.IMPOSSIBLE_REASON)  # selectors.VOTE_TOO_FAST
         )
         .order_by("voted_at", "id")
     )
     discounted = list(
         Vote.objects.select_for_update(of=("self",))
-        .filter(battle__voter_id=appeal.user_id, folded_at__isnull=False, weight__lt=1)
-        .filter(Q(battle__excluded=False) | Q(battle__exclusion_reason=quality.GOLD_REASON))
+        .filter(battle__voter_id=appeal.user_id, folded_at__isnull=False)
+        .filter(selectors.VOTE_DISCOUNTED)
         .order_by("created_at", "battle_id")
     )
     gold = set(

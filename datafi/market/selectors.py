@@ -246,6 +246,17 @@ def purchases_of(*, organization_ids) -> list:
     )
 
 
+def _why_nothing(share: dict | None) -> str:
+    """Why a sale gave a contributor nothing ("" when it gave points): "excluded"
+    (the quality rules), "tiny" (a share under one point), or "unknown" (a sale
+    booked before every contributor got a row)."""
+    if share is None:
+        return "unknown"
+    if share["excluded"]:
+        return "excluded"
+    return "" if share["points"] else "tiny"
+
+
 def my_data(*, user) -> dict:
     """For "My data": every version holding my votes (how many), every sale of each and
     what it earned me, my consent."""
@@ -286,19 +297,7 @@ def my_data(*, user) -> dict:
                 ),
                 "points": share["points"] if share else 0,
                 "reliability": share["reliability"] if share else None,
-                "counted": share is not None,
-                # Why a sale gave nothing: "excluded" (the quality rules), "tiny"
-                # (a share under one point), "unknown" (a sale before the rows
-                # said why: no row was kept for a contributor who got nothing).
-                "nothing": (
-                    "unknown"
-                    if share is None
-                    else "excluded"
-                    if share["excluded"]
-                    else "tiny"
-                    if not share["points"]
-                    else ""
-                ),
+                "nothing": _why_nothing(share),
             }
         )
         entry["earned"] += share["points"] if share else 0
