@@ -99,7 +99,8 @@ MIDDLEWARE = [
     # Request counts and latencies per view (first and last: it times the whole chain).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (below)
+    # The Content-Security-Policy header (below): django-csp's, its text built once.
+    "datafi.csp_middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The interface's language: the header switcher's cookie, else the browser's
