@@ -40,7 +40,7 @@ serve:
 
 ## make serve-http: the scaled HTTP workers (gunicorn threads on Django's WSGI handler)
 HTTP_WORKERS ?= 2
-HTTP_THREADS ?= 4
+HTTP_THREADS ?= 2
 serve-http:
 	$(VENV)/bin/gunicorn datafi.wsgi:application -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(HTTP_WORKERS) --worker-class gthread --threads $(HTTP_THREADS) --forwarded-allow-ips ''
 

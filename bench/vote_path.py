@@ -17,7 +17,7 @@ long the fold worker takes to empty the queue, and a check that every vote was
 folded once. Serve and vote phases are timed apart (every client serves, then
 every client votes), so each latency is measured on its own.
 
-    .venv/bin/python bench/vote_path.py [--server gunicorn] [--workers 2] [--threads 4]
+    .venv/bin/python bench/vote_path.py [--server gunicorn] [--workers 2] [--threads 2]
         [--clients 4] [--rounds 8]
     .venv/bin/python bench/vote_path.py --tiny   # 40 voters, 2 rounds: CI's check that it runs
 
@@ -203,7 +203,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", choices=["gunicorn", "uvicorn"], default="gunicorn")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="gunicorn threads per worker (as make serve-http)"
+    )
     # Closed-loop clients: each waits for its answer before the next request.
     # Four keep two workers busy; more only queue longer (same votes/s, higher
     # latency).
