@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db.models import Count, F, Func, IntegerField, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -225,6 +226,42 @@ def exclusion_words(reason: str) -> str:
     return _("This battle is left out of the leaderboard: %(reason)s.") % {"reason": reason}
 
 
+def _limit_words(*, points: int, cap: int, at) -> str:
+    """Why a vote earned less than its weight gives: the daily points limit of
+    its own UTC day (a vote of an earlier day, in My votes or topped up on
+    appeal, was not held back by today's)."""
+    day = rules.day_window(at)[0].date() if at is not None else None
+    if day is None or day == rules.day_window(timezone.now())[0].date():
+        if points == 0:
+            return ngettext(
+                "You reached today's limit of %(cap)d point; votes earn again after midnight UTC.",
+                "You reached today's limit of %(cap)d points; "
+                "votes earn again after midnight UTC.",
+                cap,
+            ) % {"cap": cap}
+        return ngettext(
+            "Only %(points)d fit under today's limit of %(cap)d point.",
+            "Only %(points)d fit under today's limit of %(cap)d points.",
+            cap,
+        ) % {"points": points, "cap": cap}
+    when = date_format(day, "DATE_FORMAT")
+    if points == 0:
+        return ngettext(
+            "The limit of %(cap)d point a day was already reached on %(day)s (UTC), "
+            "the day of this vote.",
+            "The limit of %(cap)d points a day was already reached on %(day)s (UTC), "
+            "the day of this vote.",
+            cap,
+        ) % {"cap": cap, "day": when}
+    return ngettext(
+        "Only %(points)d fit under the limit of %(cap)d point a day on %(day)s (UTC), "
+        "the day of this vote.",
+        "Only %(points)d fit under the limit of %(cap)d points a day on %(day)s (UTC), "
+        "the day of this vote.",
+        cap,
+    ) % {"points": points, "cap": cap, "day": when}
+
+
 @dataclass(frozen=True)
 class VoteOutcome:
     """What one vote earned and counted for, and why in plain words."""
@@ -246,7 +283,11 @@ class VoteOutcome:
         )
 
     @classmethod
-    def of(cls, *, points, weight, excluded: bool, exclusion_reason: str) -> "VoteOutcome":
+    def of(
+        cls, *, points, weight, excluded: bool, exclusion_reason: str, at=None
+    ) -> "VoteOutcome":
+        """``at``: when the vote was cast; its UTC day is the one whose points
+        limit it counts against (said as "today's" only when that is today)."""
 
         points = int(points or 0)
         base = rules.points_per_vote()
@@ -286,24 +327,7 @@ class VoteOutcome:
             )
             reasons.append(_("If you think that is wrong, ask for a review in My votes."))
         if base and points < full:
-            cap = rules.daily_cap()
-            reasons.append(
-                ngettext(
-                    "You reached today's limit of %(cap)d point; "
-                    "votes earn again after midnight UTC.",
-                    "You reached today's limit of %(cap)d points; "
-                    "votes earn again after midnight UTC.",
-                    cap,
-                )
-                % {"cap": cap}
-                if points == 0
-                else ngettext(
-                    "Only %(points)d fit under today's limit of %(cap)d point.",
-                    "Only %(points)d fit under today's limit of %(cap)d points.",
-                    cap,
-                )
-                % {"points": points, "cap": cap}
-            )
+            reasons.append(_limit_words(points=points, cap=rules.daily_cap(), at=at))
         return cls(
             state="folded",
             points=points,
@@ -330,6 +354,7 @@ def vote_outcome(*, vote: Vote, battle: Battle) -> VoteOutcome:
         weight=vote.weight,
         excluded=battle.excluded,
         exclusion_reason=battle.exclusion_reason,
+        at=vote.created_at,
     )
 
 

@@ -115,5 +115,6 @@ def _votes_fold_batch(*, limit: int, outcomes: dict | None = None) -> int:
                 weight=multipliers.get(v.battle_id),
                 excluded=v.battle.excluded,
                 exclusion_reason=v.battle.exclusion_reason,
+                at=v.created_at,
             )
     return len(votes)

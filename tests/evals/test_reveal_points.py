@@ -93,3 +93,25 @@ def test_the_arena_shows_a_flag_with_what_it_means_and_what_to_do(arena, mallory
     assert ("Your account is flagged" in page) is flagged
     assert ("Votes faster than anyone can look at two answers" in page) is flagged
     assert ("Ask for a review" in page) is flagged
+
+
+@override_settings(REWARD_DAILY_CAP=15)
+def test_a_capped_vote_of_an_earlier_day_names_that_day_not_today(arena, alice):
+    """My votes on a later day: the limit that held a vote back is its own day's
+    (the test clock votes on 5 May 2025; the page is read today)."""
+    from django.utils import translation
+
+    c = clock()
+    cast(alice, c, seconds=20)
+    second = cast(alice, c, seconds=20).as_dict()["outcome"]
+    cast(alice, c, seconds=20)
+    assert "today's limit" in second["reason"]  # the reveal, on the day itself
+    with translation.override("en"):
+        rows = selectors.my_votes_page(user=alice)["rows"]
+    newest, middle = rows[0]["outcome"], rows[1]["outcome"]
+    assert (newest.points, middle.points) == (0, 5)
+    for outcome in (newest, middle):
+        assert "today" not in outcome.reason
+        assert "May 5, 2025 (UTC), the day of this vote" in outcome.reason
+    assert newest.reason.startswith("The limit of 15 points a day was already reached")
+    assert middle.reason.startswith("Only 5 fit under the limit of 15 points a day")
