@@ -235,8 +235,7 @@ def _limit_words(*, points: int, cap: int, at) -> str:
         if points == 0:
             return ngettext(
                 "You reached today's limit of %(cap)d point; votes earn again after midnight UTC.",
-                "You reached today's limit of %(cap)d points; "
-                "votes earn again after midnight UTC.",
+                "You reached today's limit of %(cap)d points; votes earn again after midnight UTC.",
                 cap,
             ) % {"cap": cap}
         return ngettext(
@@ -283,9 +282,7 @@ class VoteOutcome:
         )
 
     @classmethod
-    def of(
-        cls, *, points, weight, excluded: bool, exclusion_reason: str, at=None
-    ) -> "VoteOutcome":
+    def of(cls, *, points, weight, excluded: bool, exclusion_reason: str, at=None) -> "VoteOutcome":
         """``at``: when the vote was cast; its UTC day is the one whose points
         limit it counts against (said as "today's" only when that is today)."""
 
