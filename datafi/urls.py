@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from datafi.accounts import views as account_views
 from datafi.ops import views as ops_views
@@ -8,6 +10,8 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", ops_views.healthz, name="healthz"),
+    # Pages without an icon link of their own (the admin, JSON) make browsers ask here.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     # Prometheus: /metrics (keep it off the public proxy: the nginx config does).
     path("metrics", ops_views.metrics, name="prometheus-django-metrics"),
     path("accounts/signup/", account_views.signup, name="signup"),
