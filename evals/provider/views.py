@@ -28,6 +28,7 @@ def _page(request, *, status=200, new_key=None, errors=None):
             {
                 "org": org,
                 "role": m.role,
+                "role_label": m.get_role_display(),
                 "is_owner": m.role == Membership.Role.OWNER,
                 "keys": list(org.api_keys.all()),
                 "members": list(org.memberships.select_related("user").order_by("user__username")),
@@ -46,6 +47,11 @@ def _page(request, *, status=200, new_key=None, errors=None):
             # Ticked on a new key: all but buying, which a key gets only when asked for.
             "default_scopes": [v for v in ApiKey.Scope.values if v != ApiKey.Scope.MARKET_BUY],
             "formats": exports.FORMATS,
+            # A new member's role; member first, the default.
+            "roles": [
+                (Membership.Role.MEMBER, Membership.Role.MEMBER.label),
+                (Membership.Role.OWNER, Membership.Role.OWNER.label),
+            ],
         },
         status=status,
     )
@@ -79,7 +85,7 @@ def organization_create(request):
         )
     except ApiError as exc:
         return _page(request, status=exc.status_code, errors={"organization": exc.detail})
-    messages.success(request, f"{org.name} is set up; you are its owner.")
+    messages.success(request, _("%(name)s is set up; you are its owner.") % {"name": org.name})
     return redirect("provider")
 
 
@@ -112,7 +118,10 @@ def api_key_revoke(request, slug, prefix):
     if key is None:
         raise Http404("No such key.")
     account_services.api_key_revoke(key=key)
-    messages.success(request, f"Key {key.prefix} ({key.name}) is revoked.")
+    messages.success(
+        request,
+        _("Key %(prefix)s (%(name)s) is revoked.") % {"prefix": key.prefix, "name": key.name},
+    )
     return redirect("provider")
 
 
@@ -122,14 +131,18 @@ def member_add(request, slug):
     m = _membership_or_404(request.user, slug)
     user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
     if user is None:
-        return _page(request, status=400, errors={f"member:{slug}": "No user with that name."})
+        return _page(request, status=400, errors={f"member:{slug}": _("No user with that name.")})
     try:
         account_services.membership_add(
             organization=m.organization, user=user, role=request.POST.get("role", "member")
         )
     except ApiError as exc:
         return _page(request, status=400, errors={f"member:{slug}": exc.detail})
-    messages.success(request, f"{user.username} is now in {m.organization.name}.")
+    messages.success(
+        request,
+        _("%(user)s is now in %(organization)s.")
+        % {"user": user.username, "organization": m.organization.name},
+    )
     return redirect("provider")
 
 
