@@ -37,6 +37,57 @@ function text(tag, value, cls) {
   return el;
 }
 
+// Colours of the plots come from the site's CSS custom properties (site.css), so
+// they follow the light or dark theme. A colour is [r, g, b], 0-255.
+function readTheme() {
+  const style = getComputedStyle(document.documentElement);
+  const probe = document.createElement("span");
+  probe.hidden = true;
+  document.body.append(probe);
+  const get = (name, fallback) => {
+    probe.style.color = fallback;
+    probe.style.color = style.getPropertyValue(name).trim() || fallback;
+    const m = getComputedStyle(probe).color.match(/[\d.]+/g) || [0, 0, 0];
+    return m.slice(0, 3).map(Number);
+  };
+  const theme = {
+    fg: get("--fg", "#1b1f24"),
+    muted: get("--muted", "#5d6670"),
+    card: get("--card", "#ffffff"),
+    line: get("--line", "#dde1e6"),
+    accent: get("--accent", "#3b5bdb"),
+    bad: get("--bad", "#c92a2a"),
+  };
+  probe.remove();
+  return theme;
+}
+
+const css = ([r, g, b]) => `rgb(${r}, ${g}, ${b})`;
+const rgba = ([r, g, b], a) => `rgba(${r}, ${g}, ${b}, ${a})`;
+const mix = (from, to, t) => from.map((c, i) => Math.round(c + (to[i] - c) * t));
+
+// WCAG relative luminance and contrast ratio.
+function luminance(rgb) {
+  const [r, g, b] = rgb.map((c) => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+// The text colour for a number on a cell: the theme's text or card colour,
+// whichever stands out more; where neither reaches 4.5:1 (cells of middling
+// lightness), black or white, one of which always does.
+function inkOn(fill, theme) {
+  const best = (a, b) => (contrast(fill, a) >= contrast(fill, b) ? a : b);
+  const ink = best(theme.fg, theme.card);
+  return contrast(fill, ink) >= 4.5 ? ink : best([0, 0, 0], [255, 255, 255]);
+}
+
 // Filters: any change loads that slice (the server renders it, so the page
 // also works without this script through the form's Show button).
 form.addEventListener("change", () => form.submit());
@@ -81,7 +132,7 @@ function renderTable(snap) {
   );
 }
 
-function scoreChart(snap) {
+function scoreChart(snap, theme) {
   const rows = snap.rows;
   const labels = rows.map((r) => r.model);
   const datasets = [];
@@ -91,8 +142,8 @@ function scoreChart(snap) {
       // The level as a placeholder: "95% i" would read as a printf directive to the catalogue tools.
       label: interpolate(gettext("%(level)s interval"), { level: "95%" }, true),
       data: rows.map((r) => (r.lower === null ? null : [r.lower, r.upper])),
-      backgroundColor: "rgba(59, 91, 219, 0.25)",
-      borderColor: "rgba(59, 91, 219, 0.7)",
+      backgroundColor: rgba(theme.accent, 0.25),
+      borderColor: rgba(theme.accent, 0.7),
       borderWidth: 1,
       barPercentage: 0.5,
     });
@@ -101,7 +152,7 @@ function scoreChart(snap) {
     type: "scatter",
     label: pgettext("rating", "score"),
     data: rows.map((r) => ({ x: r.score, y: r.model })),
-    backgroundColor: "#1b1f24",
+    backgroundColor: css(theme.fg),
     pointRadius: 4,
   });
   // Zoom on the scores: a bar chart would otherwise start its axis at zero.
@@ -141,12 +192,14 @@ function scoreChart(snap) {
   };
 }
 
-function colour(v, kind) {
-  if (v === null || v === undefined) return "#eef0f3";
-  if (kind === "count") return `rgba(59, 91, 219, ${0.08 + 0.85 * v})`;
-  // Win rate: red below 50%, blue above.
+// The heat maps are painted on the card, in the page's theme: cells mix the card's
+// colour with the accent (more battles, or the row winning) or with the "bad" red
+// (the row losing), so they are light on a light card and dark on a dark one.
+function cellColour(v, kind, theme) {
+  if (v === null || v === undefined) return mix(theme.card, theme.line, 0.5); // no value: the diagonal
+  if (kind === "count") return mix(theme.card, theme.accent, 0.08 + 0.85 * v);
   const d = Math.min(1, Math.abs(v - 0.5) * 2);
-  return v >= 0.5 ? `rgba(59, 91, 219, ${0.1 + 0.8 * d})` : `rgba(201, 42, 42, ${0.1 + 0.8 * d})`;
+  return mix(theme.card, v >= 0.5 ? theme.accent : theme.bad, 0.1 + 0.8 * d);
 }
 
 const cellText = {
@@ -163,7 +216,7 @@ const cellText = {
       const d = ds.data[k];
       if (width < 22 || height < 14 || d.v === null) return;
       ctx.font = `${Math.min(12, Math.floor(height / 2.2))}px system-ui, sans-serif`;
-      ctx.fillStyle = d.dark ? "#fff" : "#1b1f24";
+      ctx.fillStyle = css(d.ink);
       const c = el.getCenterPoint();
       ctx.fillText(d.label, c.x, c.y);
     });
@@ -171,7 +224,7 @@ const cellText = {
   },
 };
 
-function matrixChart(snap, key) {
+function matrixChart(snap, key, theme) {
   const m = snap.meta.matrices;
   const models = m.models;
   const values = m[key];
@@ -181,13 +234,15 @@ function matrixChart(snap, key) {
     models.forEach((col, j) => {
       const raw = i === j ? null : values[i][j];
       const v = raw === null ? null : raw / max;
+      const fill = cellColour(v, key === "battles" ? "count" : "rate", theme);
       cells.push({
         x: col,
         y: row,
         v,
         raw,
         label: raw === null ? "" : key === "battles" ? NUM.format(raw) : RATE.format(raw),
-        dark: v !== null && (key === "battles" ? v > 0.55 : Math.abs(v - 0.5) > 0.3),
+        fill,
+        ink: inkOn(fill, theme),
       });
     }),
   );
@@ -198,9 +253,9 @@ function matrixChart(snap, key) {
       datasets: [
         {
           data: cells,
-          backgroundColor: (c) => colour(c.raw?.v ?? null, key === "battles" ? "count" : "rate"),
+          backgroundColor: (c) => css(c.raw?.fill ?? theme.card),
           borderWidth: 1,
-          borderColor: "#fff",
+          borderColor: css(theme.card),
           width: ({ chart }) => (chart.chartArea || {}).width / n - 1,
           height: ({ chart }) => (chart.chartArea || {}).height / n - 1,
         },
@@ -247,13 +302,18 @@ function draw(id, config, type) {
 
 function drawAll(snap) {
   if (!snap) return;
+  const theme = readTheme();
+  if (typeof Chart !== "undefined") {
+    Chart.defaults.color = css(theme.muted); // axis ticks and titles
+    Chart.defaults.borderColor = rgba(theme.line, 0.8); // grid lines
+  }
   const h = Math.max(220, 34 * snap.rows.length + 60);
   const tall = document.querySelector(".plot.tall");
   if (tall) tall.style.height = `${h}px`;
-  draw("plot-scores", scoreChart(snap), "bar");
-  draw("plot-predicted", matrixChart(snap, "predicted"));
-  draw("plot-observed", matrixChart(snap, "observed"));
-  draw("plot-battles", matrixChart(snap, "battles"));
+  draw("plot-scores", scoreChart(snap, theme), "bar");
+  draw("plot-predicted", matrixChart(snap, "predicted", theme));
+  draw("plot-observed", matrixChart(snap, "observed", theme));
+  draw("plot-battles", matrixChart(snap, "battles", theme));
   root.dataset.snapshot = snap.id;
 }
 
@@ -298,4 +358,8 @@ function connect(delay) {
 }
 
 drawAll(data);
+// The theme toggle (site.js) sets data-theme on <html>; without it the system's
+// scheme rules. Either change repaints the plots in the new colours.
+new MutationObserver(() => drawAll(data)).observe(document.documentElement, { attributeFilter: ["data-theme"] });
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => drawAll(data));
 connect(1000);
