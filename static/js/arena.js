@@ -7,6 +7,9 @@ const nextLink = document.getElementById("next");
 // Only the digits shown on the buttons vote: arrow keys stay free to scroll
 // wide code and tables, and no letter casts a vote by accident.
 const KEYS = { "1": "model_a", "2": "model_b", "3": "tie", "4": "both_bad" };
+// Enter belongs to the focused control when it has one (a link to follow, a button
+// to press, a "Why?" to open): the next-battle shortcut must not take it away.
+const OWNS_ENTER = "a[href], button, input, select, textarea, summary, [contenteditable]:not([contenteditable=false])";
 let busy = false;
 // Numbers shown to people follow the page's language (<html lang>).
 const LOCALE = document.documentElement.lang || undefined;
@@ -113,6 +116,7 @@ document.addEventListener("keydown", (event) => {
   if (target?.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")
       && target.type !== "checkbox") return;
   if (root.dataset.state === "revealed") {
+    if (event.key === "Enter" && target?.closest(OWNS_ENTER)) return;
     if (event.key === "n" || event.key === "N" || event.key === "Enter") {
       event.preventDefault();
       window.location.assign(nextLink.href);
