@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db.models import Count, F, Func, IntegerField, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -310,17 +311,17 @@ class VoteOutcome:
         elif w < 1:
             reasons.append(
                 ngettext(
-                    "It earns %(full)d of %(base)d point (weight %(weight).2f): a vote quicker "
+                    "It earns %(full)d of %(base)d point (weight %(weight)s): a vote quicker "
                     "than reading both answers, or a reliability score below full points, earns "
                     "a smaller share. Reading both answers and careful votes on the check "
                     "battles raise it.",
-                    "It earns %(full)d of %(base)d points (weight %(weight).2f): a vote quicker "
+                    "It earns %(full)d of %(base)d points (weight %(weight)s): a vote quicker "
                     "than reading both answers, or a reliability score below full points, earns "
                     "a smaller share. Reading both answers and careful votes on the check "
                     "battles raise it.",
                     base,
                 )
-                % {"full": full, "base": base, "weight": w}
+                % {"full": full, "base": base, "weight": floatformat(w, 2)}
             )
             reasons.append(_("If you think that is wrong, ask for a review in My votes."))
         if base and points < full:

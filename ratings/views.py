@@ -3,8 +3,10 @@
 import csv
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -53,9 +55,10 @@ def _robustness_items(value) -> list[tuple[str, str]]:
                 "%(challenger)s above %(top)s."
             )
             % {
-                "votes": value["votes"],
-                "battles": value["n_battles"],
-                "share": f"{share:.1%}",
+                # In the reader's notation, as the page's other figures ("1.095", "0,2%").
+                "votes": intcomma(value["votes"]),
+                "battles": intcomma(value["n_battles"]),
+                "share": f"{floatformat(100 * share, 1)}%",
                 "challenger": value["challenger"],
                 "top": value["top"],
             },

@@ -12,6 +12,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -199,13 +200,13 @@ FLAG_TITLES = {
 def _halves() -> str:
     return _(
         "This halves your reliability score, so your votes earn fewer points; if the score "
-        "falls below %(threshold).2f your votes stop counting."
-    ) % {"threshold": settings.QUALITY_RELIABILITY_THRESHOLD}
+        "falls below %(threshold)s your votes stop counting."
+    ) % {"threshold": floatformat(settings.QUALITY_RELIABILITY_THRESHOLD, 2)}
 
 
 def _seconds(ms: float) -> str:
-    # Translators: a duration in seconds, e.g. "0.8 s".
-    return _("%(seconds).1f s") % {"seconds": ms / 1000}
+    # Translators: a duration in seconds, e.g. "0.8 s" (the number in the reader's notation).
+    return _("%(seconds)s s") % {"seconds": floatformat(ms / 1000, 1)}
 
 
 def _n(value) -> int:
@@ -320,15 +321,17 @@ def flag_explanation(*, reason: str, evidence: dict) -> str:
         reasons = [str(FLAG_TITLES[r]).lower() for r in ev.get("flags", []) if r in FLAG_TITLES]
         why = f" ({'; '.join(reasons)})" if reasons else ""
         return _(
-            "Your reliability score fell to %(score).2f%(why)s, below "
-            "%(threshold).2f. Your "
+            "Your reliability score fell to %(score)s%(why)s, below "
+            "%(threshold)s. Your "
             "votes, earlier ones included, are not counted in the leaderboard and new votes "
             "earn no points until an operator clears this. Points already paid stay yours. "
             "%(hint)s"
         ) % {
-            "score": float(ev.get("score", 0)),
+            "score": floatformat(float(ev.get("score", 0)), 2),
             "why": why,
-            "threshold": float(ev.get("threshold", settings.QUALITY_RELIABILITY_THRESHOLD)),
+            "threshold": floatformat(
+                float(ev.get("threshold", settings.QUALITY_RELIABILITY_THRESHOLD)), 2
+            ),
             "hint": APPEAL_HINT,
         }
     # Translators: %(reason)s is the check's internal name (e.g. "gold_accuracy").
@@ -381,13 +384,13 @@ def voter_standing(*, user) -> dict:
         status = "reduced"
         summary = _(
             "Your votes count, and earn %(percent)d%% of the usual points "
-            "because your reliability score is %(score).2f (full points from "
-            "%(full).2f). Agreeing with clear-cut "
+            "because your reliability score is %(score)s (full points from "
+            "%(full)s). Agreeing with clear-cut "
             "calibration battles raises it."
         ) % {
             "percent": round(100 * multiplier),
-            "score": rel.score,
-            "full": settings.QUALITY_FULL_POINTS_RELIABILITY,
+            "score": floatformat(rel.score, 2),
+            "full": floatformat(settings.QUALITY_FULL_POINTS_RELIABILITY, 2),
         } + (f" {APPEAL_HINT}" if flags else "")
     else:
         status = "good"
