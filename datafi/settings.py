@@ -169,7 +169,9 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 2)
         )
-        # Django's backend, plus: a prepared statement a migration changed the
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Django's backend, plus: integers too large for the type Django infers
+        # are bound whole, and a prepared statement a migration changed the
         # result of is prepared afresh instead of failing (datafi/db/postgresql).
         DATABASES["default"]["ENGINE"] = "datafi.db.postgresql"
 else:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import BigIntegerField, F, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,6 +66,12 @@ def balances_for(user) -> Balances:
     return Balances(
         available=rows.get(Kind.AVAILABLE, 0), escrow=rows.get(Kind.ESCROW, 0), redeemed=redeemed
     )
+
+
+def _points(amount: int) -> Value:
+    """An amount added to a balance, typed as the balance column (64 bits): a
+    bare integer would be inferred as a 32-bit one."""
+    return Value(amount, output_field=BigIntegerField())
 
 
 def post(
@@ -141,7 +147,7 @@ def post(
     )
     for account_id, amount in amounts.items():
         if account_id in held:
-            Account.objects.filter(id=account_id).update(balance=F("balance") + amount)
+            Account.objects.filter(id=account_id).update(balance=F("balance") + _points(amount))
     if notify and user is not None:
         user_id = getattr(user, "id", user)
         send_on_commit(user_group(user_id), {"type": "rewards.changed", "reason": kind})
@@ -268,7 +274,7 @@ def points_award_for_votes(*, credits: list[VoteCredit], prefix: str = "vote") -
     for account_id, gain in gains.items():
         by_gain[gain].append(account_id)
     for gain, ids in sorted(by_gain.items()):
-        Account.objects.filter(id__in=sorted(ids)).update(balance=F("balance") + gain)
+        Account.objects.filter(id__in=sorted(ids)).update(balance=F("balance") + _points(gain))
     send_many_on_commit(
         (user_group(user_id), {"type": "rewards.changed", "reason": "award"})
         for user_id in sorted({txn.user_id for txn, _, _ in booking})

@@ -1,4 +1,14 @@
-"""Django's PostgreSQL backend, with prepared statements that outlive a migration.
+"""Django's PostgreSQL backend, with whole integers and prepared statements that
+outlive a migration.
+
+Integers: Django binds a plain integer in an expression (``F("balance") +
+amount``: an ``IntegerField`` by inference) as psycopg's ``Int4``. With
+server-side binding (``DB_PREPARED_STATEMENTS``) psycopg sends it in binary,
+and a value of 2**31 or more was cut to its low 32 bits without an error (a
+ledger credit of 2**33 + 5 points added 5). Here an integer that does not fit
+the type Django picked is bound as ``Int8`` (or, past 64 bits, as a plain
+integer, which PostgreSQL then refuses as out of range): the server computes
+with the whole number, and a column too narrow for it raises an error instead.
 
 With ``DB_PREPARED_STATEMENTS`` (the default on PostgreSQL) each connection keeps
 its hot statements prepared. A migration that changes the type of a column one
@@ -16,8 +26,18 @@ under a prepared statement.
 """
 
 from django.db import NotSupportedError
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from psycopg.types.numeric import Int8
+
+_RANGES = {
+    "SmallIntegerField": (-(2**15), 2**15),
+    "PositiveSmallIntegerField": (-(2**15), 2**15),
+    "IntegerField": (-(2**31), 2**31),
+    "PositiveIntegerField": (-(2**31), 2**31),
+    "BigIntegerField": (-(2**63), 2**63),
+    "PositiveBigIntegerField": (-(2**63), 2**63),
+}
 
 PLAN_CHANGED = "cached plan must not change result type"
 
@@ -60,7 +80,20 @@ class ReplanCursorDebugWrapper(_Replan, CursorDebugWrapper):
     pass
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def adapt_integerfield_value(self, value, internal_type):
+        adapted = super().adapt_integerfield_value(value, internal_type)
+        if adapted is value:  # None or an expression
+            return adapted
+        low, high = _RANGES[internal_type]
+        if low <= value < high:
+            return adapted
+        return Int8(value) if -(2**63) <= value < 2**63 else int(value)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def make_cursor(self, cursor):
         return ReplanCursorWrapper(cursor, self)
 
