@@ -2,10 +2,26 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from datafi.accounts.models import User
 from evals import languages
+
+# Django's own words on the password forms (its validators' rules, the confirmation
+# field), listed so that makemessages puts them into datafi/locale, which Django reads
+# before its own catalogues: its Indonesian ones say "Sandi anda ..." where the rest of
+# the product says "Kata sandi Anda ...". Never read; ``gettext_noop`` only marks them.
+DJANGO_PASSWORD_WORDS = [
+    gettext_noop("Your password can’t be too similar to your other personal information."),
+    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("Your password can’t be entirely numeric."),
+    gettext_noop("Password confirmation"),
+    gettext_noop("Enter the same password as before, for verification."),
+    gettext_noop("The two password fields didn’t match."),
+    gettext_noop("Old password"),
+    gettext_noop("New password confirmation"),
+    gettext_noop("Your old password was entered incorrectly. Please enter it again."),
+]
 
 
 class SignupForm(UserCreationForm):
