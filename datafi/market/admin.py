@@ -204,7 +204,11 @@ class OffchainPaymentForm(forms.Form):
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.order_by("name"), label=_("Buyer organisation")
     )
-    amount_cents = forms.IntegerField(min_value=1, label=_("Amount received (US cents)"))
+    amount_cents = forms.IntegerField(
+        min_value=1,
+        max_value=services.OFFCHAIN_MAX_CENTS,
+        label=_("Amount received (US cents)"),
+    )
     reference = forms.CharField(
         max_length=200, label=_("Reference (invoice or transfer id, once per payment)")
     )

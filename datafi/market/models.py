@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -366,10 +367,11 @@ class Purchase(models.Model):
                 condition=~Q(tx_hash=""),
                 name="market_purchase_one_event",
             ),
+            # Off chain, one payment per reference whatever its case.
             models.UniqueConstraint(
-                fields=["reference"],
+                Upper("reference"),
                 condition=Q(method="offchain"),
-                name="market_purchase_one_reference",
+                name="market_purchase_one_reference_ci",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["awaiting", "paid", "expired"])

@@ -711,47 +711,67 @@ def purchase_paid_onchain_locked(
     return purchase, result
 
 
+# The most one off-chain payment may record: a billion dollars (a typo's guard).
+OFFCHAIN_MAX_CENTS = 100_000_000_000
+
+
 def purchase_record_offchain_locked(
     *, operator, version_id: int, organization_id: int, amount_cents: int, reference: str, now=None
 ) -> tuple[Purchase, split.Split]:
     """An operator records a payment received off chain (USD cents). Inside a transaction."""
     if operator is None or not getattr(operator, "is_staff", False):
         raise ApiError("forbidden", _("Only an operator records a payment."), status_code=403)
-    reference = (reference or "").strip()
+    # One payment, one reference: compared without case, inner spaces collapsed
+    # ("INV-4", " inv-4" and "INV- 4"... "inv  -4" differ only in how they were typed).
+    reference = " ".join((reference or "").split())[:200]
     if not reference:
         raise ApiError("bad_reference", _("Say which payment this is (an invoice or transfer id)."))
-    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents < 1:
-        raise ApiError("bad_amount", _("The amount is a whole number of cents, at least 1."))
+    if (
+        not isinstance(amount_cents, int)
+        or isinstance(amount_cents, bool)
+        or not 1 <= amount_cents <= OFFCHAIN_MAX_CENTS
+    ):
+        raise ApiError(
+            "bad_amount",
+            _("The amount is a whole number of cents, from 1 to %(max)s.")
+            % {"max": f"{OFFCHAIN_MAX_CENTS:,}"},
+        )
     version = DatasetVersion.objects.filter(pk=version_id).first()
     if version is None or version.status != DatasetVersion.Status.PUBLISHED:
         raise ApiError("not_found", _("No such published dataset version."), status_code=404)
-    if Purchase.objects.filter(method=Purchase.Method.OFFCHAIN, reference=reference).exists():
-        raise ApiError(
-            "duplicate_payment",
-            _("A payment with reference %(reference)s is already recorded.")
-            % {"reference": reference},
-            status_code=409,
-        )
+    duplicate = ApiError(
+        "duplicate_payment",
+        _("A payment with reference %(reference)s is already recorded.") % {"reference": reference},
+        status_code=409,
+    )
+    if Purchase.objects.filter(
+        method=Purchase.Method.OFFCHAIN, reference__iexact=reference
+    ).exists():
+        raise duplicate
     now = now or timezone.now()
     # Inserted paid and complete: the database refuses to change a paid purchase.
     result, contributors = _sale_split(
         version_id=version.pk, amount=amount_cents, decimals=USD_MINOR_DIGITS
     )
-    purchase = Purchase.objects.create(
-        version=version,
-        organization_id=organization_id,
-        method=Purchase.Method.OFFCHAIN,
-        status=Purchase.Status.PAID,
-        amount=amount_cents,
-        decimals=USD_MINOR_DIGITS,
-        currency="USD",
-        reference=reference[:200],
-        created_by=operator,
-        created_at=now,
-        paid_at=now,
-        sale_points=result.sale_points,
-        fee_points=result.fee_points,
-    )
+    try:
+        with transaction.atomic():  # two operators at once: the unique index decides
+            purchase = Purchase.objects.create(
+                version=version,
+                organization_id=organization_id,
+                method=Purchase.Method.OFFCHAIN,
+                status=Purchase.Status.PAID,
+                amount=amount_cents,
+                decimals=USD_MINOR_DIGITS,
+                currency="USD",
+                reference=reference,
+                created_by=operator,
+                created_at=now,
+                paid_at=now,
+                sale_points=result.sale_points,
+                fee_points=result.fee_points,
+            )
+    except IntegrityError:
+        raise duplicate from None
     _shares_create(purchase, result, contributors)
     return purchase, result
 

@@ -193,6 +193,66 @@ def test_an_operator_records_an_off_chain_payment_once(published, buyer_org, ope
     assert not_staff.value.status_code == 403
 
 
+@pytest.mark.parametrize("again", [" inv-2026-0042", "Inv-2026-0042 ", "INV-2026-0042\t"])
+def test_a_reference_typed_in_another_case_is_the_same_payment(
+    published, buyer_org, operator, again
+):
+    """Red-team finding: " inv-4" booked the payment of "INV-4" a second time,
+    every contributor paid twice."""
+
+    def record(reference):
+        return market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=published.pk,
+            organization_id=buyer_org.pk,
+            amount_cents=250_000,
+            reference=reference,
+        )
+
+    record("INV-2026-0042")
+    with pytest.raises(ApiError) as twice:
+        record(again)
+    assert twice.value.status_code == 409 and twice.value.code == "duplicate_payment"
+    assert Purchase.objects.filter(method="offchain").count() == 1
+    assert LedgerTransaction.objects.filter(kind="sale").count() == 1
+    # And the database says so too, should two operators pass the check at once.
+    from django.db import IntegrityError, transaction
+
+    first = Purchase.objects.get(method="offchain")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Purchase.objects.create(
+            version=first.version,
+            organization_id=first.organization_id,
+            method="offchain",
+            status="paid",
+            amount=1,
+            decimals=first.decimals,
+            currency="USD",
+            reference="inv-2026-0042",
+            created_by=operator,
+            created_at=first.created_at,
+            paid_at=first.paid_at,
+            sale_points=0,
+            fee_points=0,
+        )
+
+
+@pytest.mark.parametrize("cents", [0, market.OFFCHAIN_MAX_CENTS + 1, 2**63])
+def test_an_off_chain_amount_out_of_bounds_is_refused_with_words(
+    published, buyer_org, operator, cents
+):
+    with pytest.raises(ApiError) as bad:
+        market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=published.pk,
+            organization_id=buyer_org.pk,
+            amount_cents=cents,
+            reference="INV-BIG",
+        )
+    assert bad.value.status_code == 400 and bad.value.code == "bad_amount"
+    assert not Purchase.objects.exists()
+
+
 def test_an_operator_records_an_off_chain_payment_in_the_admin(published, buyer_org, operator):
     client = Client()
     operator.is_superuser = True
