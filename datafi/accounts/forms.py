@@ -59,6 +59,11 @@ class SignupForm(UserCreationForm):
             "this at any time in your settings; it applies to datasets published after that."
         ) % {"share": share}
 
+    def validate_password_for_user(self, user, **kwargs):
+        # The rules' errors ("too short", "too common") under the Password field they are
+        # about; Django's form puts them under the confirmation.
+        super().validate_password_for_user(user, password_field_name="password1")
+
 
 class AccountDeleteForm(forms.Form):
     """The deletion's confirmation: the password again (or, for an account signed in
