@@ -132,6 +132,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     Per e-mail too, so that nobody can fill a person's inbox with reset mails.
     """
 
+    @property
+    def extra_email_context(self):
+        # The mail names the product (SITE_NAME), not the host the request came to,
+        # which is what Django's form calls the site without django.contrib.sites.
+        return {"site_name": settings.SITE_NAME}
+
     def post(self, request, *args, **kwargs):
         try:
             throttle.throttle_consume(scope="password_reset", key=throttle.address_key(request))
