@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from datafi.api import site_endpoint
@@ -15,17 +16,24 @@ from datafi.market import selectors, services
 @require_http_methods(["GET", "POST"])
 def consent_page(request):
     """Whether my votes may be sold in dataset versions: shown and changed at any time."""
+    error = ""
     if request.method == "POST":
-        agreed = request.POST.get("consent") == "yes"
-        services.consent_set(user=request.user, agreed=agreed, source="settings")
-        return redirect("market-consent")
+        # Only the form's two answers change anything: a missing or mistyped
+        # value must not withdraw (or give) consent by default.
+        answer = request.POST.get("consent")
+        if answer in ("yes", "no"):
+            services.consent_set(user=request.user, agreed=answer == "yes", source="settings")
+            return redirect("market-consent")
+        error = _("Choose yes or no: nothing was changed.")
     return render(
         request,
         "market/consent.html",
         {
             "agreed": selectors.consent_of(user=request.user),
             "contributor_share": 100 - settings.MARKET_PLATFORM_FEE_PERCENT,
+            "error": error,
         },
+        status=400 if error else 200,
     )
 
 

@@ -67,8 +67,29 @@ def test_the_consent_page_needs_a_login(client):
     assert not DataSaleConsent.objects.exists()
 
 
-def test_anything_but_yes_is_a_no(client, mallory):
+def test_anything_but_yes_gives_no_consent(client, mallory):
     client.force_login(mallory)
-    client.post("/market/consent/", {"consent": "YES please"})
-    assert market_selectors.consent_of(user=mallory) is False
+    assert client.post("/market/consent/", {"consent": "YES please"}).status_code == 400
+    assert market_selectors.consent_of(user=mallory) is not True
     assert client.put("/market/consent/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"consent": "YES"}, {}, {"consent": "maybe"}, {"consent": ""}],
+    ids=["capital", "missing", "other", "empty"],
+)
+def test_only_yes_or_no_changes_the_consent_page(client, data):
+    """Red-team finding: any value but exactly "yes" (a missing field, "YES")
+    withdrew consent, and the voter's votes left the next versions."""
+    assert sign_up(client, "careful", sell_data="on").status_code == 302
+    user = User.objects.get(username="careful")
+    assert market_selectors.consent_of(user=user) is True
+    before = DataSaleConsent.objects.count()
+    answer = client.post("/market/consent/", data)
+    assert answer.status_code == 400
+    assert "Choose yes or no: nothing was changed." in answer.content.decode()
+    assert market_selectors.consent_of(user=user) is True
+    assert DataSaleConsent.objects.count() == before
+    assert client.post("/market/consent/", {"consent": "no"}).status_code == 302
+    assert market_selectors.consent_of(user=user) is False
