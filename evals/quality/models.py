@@ -171,7 +171,8 @@ class VoterAppeal(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         CLEARED = "cleared", _("Cleared")
-        UPHELD = "upheld", _("Upheld")
+        # Stored as "upheld" (the judgement stands); said as the voter hears it.
+        UPHELD = "upheld", _("Turned down")
 
     MESSAGE_MAX = 1000
 
