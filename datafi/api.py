@@ -1,11 +1,16 @@
 """JSON error shape shared by every API: a stable ``code`` and a human ``detail``."""
 
+import datetime
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections, models
+from django.db.models.constants import LOOKUP_SEP
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -77,27 +82,106 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class StrictCursorPagination(CursorPagination):
-    """Cursor pagination that refuses a malformed page_size instead of
-    silently falling back to the default."""
+    """Cursor pagination that refuses malformed input instead of guessing or failing.
+
+    ``page_size``: one whole number from 1 to ``max_page_size``, else a 400 (DRF
+    would silently fall back to the default).
+
+    ``cursor``: any string is a schema-valid cursor, so one this API did not give
+    out names no page: a 404 ``not_found`` (as every listing documents it), never
+    a 500. That covers what DRF refuses itself (not base64, a bad offset) and a
+    position that is no value of the ordering's first field: text or a
+    timestamp for an id, a number past the column's range, a NUL, a date
+    without a time zone. The position is checked here, before any query sees it.
+    """
 
     page_size_query_param = "page_size"
+    invalid_cursor_status = 404
 
     def get_page_size(self, request):
         raw = request.query_params.getlist(self.page_size_query_param)
         if not raw:
             return self.page_size
-        if len(raw) > 1 or not raw[0].isdigit() or not 1 <= int(raw[0]) <= self.max_page_size:
+        # isascii: "²".isdigit() is true, and int("²") a ValueError.
+        valid = len(raw) == 1 and raw[0].isascii() and raw[0].isdigit()
+        if not valid or not 1 <= int(raw[0]) <= self.max_page_size:
             raise exceptions.ValidationError(
                 {"page_size": _("A whole number from 1 to %(max)d.") % {"max": self.max_page_size}}
             )
         return int(raw[0])
 
+    def invalid_cursor(self) -> ApiError:
+        return ApiError(
+            "not_found",
+            _("No such page: the cursor is not one we gave out."),
+            self.invalid_cursor_status,
+        )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._cursor_queryset = queryset  # decode_cursor checks the position against it
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            # A cursor is client input: a mangled one is a 400, not a missing page.
-            raise exceptions.ValidationError({"cursor": _("Invalid cursor.")}) from None
+            raise self.invalid_cursor() from None
+        queryset = getattr(self, "_cursor_queryset", None)
+        if cursor is not None and cursor.position is not None and queryset is not None:
+            attr = self.ordering[0].lstrip("-")
+            if not position_fits(queryset, attr, cursor.position):
+                raise self.invalid_cursor()
+        return cursor
+
+
+def _ordering_field(queryset, attr: str):
+    """The model field (or annotation's output field) ``attr`` names, or None."""
+    model = queryset.model
+    field = None
+    try:
+        for part in attr.split(LOOKUP_SEP):
+            if field is not None:
+                model = field.related_model
+                if model is None:
+                    return None
+            field = model._meta.get_field(part)
+    except FieldDoesNotExist:
+        annotation = queryset.query.annotations.get(attr)
+        return getattr(annotation, "output_field", None) if annotation is not None else None
+    if field is not None and field.is_relation:
+        field = getattr(field, "target_field", None)
+    return field
+
+
+def position_fits(queryset, attr: str, position: str) -> bool:
+    """Whether ``position`` (a cursor's, as text) is a value the ordering field can hold."""
+    if "\x00" in position:  # no column takes NUL (PostgreSQL refuses it in any string)
+        return False
+    field = _ordering_field(queryset, attr)
+    if field is None:
+        return True
+    try:
+        value = field.to_python(position)
+    except (DjangoValidationError, ValueError, TypeError, OverflowError):
+        return False
+    if value is None:
+        return False
+    if isinstance(field, models.IntegerField):
+        try:
+            low, high = connections[queryset.db].ops.integer_field_range(field.get_internal_type())
+        except KeyError:
+            low = high = None
+        if (low is not None and value < low) or (high is not None and value > high):
+            return False
+    if isinstance(value, datetime.datetime):
+        # The positions we give out carry their offset; a naive one is not ours.
+        if timezone.is_naive(value):
+            return False
+        try:
+            value.astimezone(datetime.UTC)
+        except OverflowError:  # past year 1 or 9999 once in UTC
+            return False
+    return True
 
 
 # --- the site's own endpoints ------------------------------------------------------------

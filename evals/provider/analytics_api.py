@@ -17,7 +17,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,7 +26,7 @@ from datafi.accounts.authentication import (
     HasScope,
     principal_for,
 )
-from datafi.api import ApiError, ErrorSerializer
+from datafi.api import ApiError, ErrorSerializer, StrictCursorPagination
 from datafi.input import JSONParser
 from evals.models import Category, EvalModel
 from evals.provider import analytics
@@ -281,7 +280,7 @@ class BattlesQuerySerializer(SliceSerializer):
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
 
 
-class BattlesPagination(CursorPagination):
+class BattlesPagination(StrictCursorPagination):
     # voted_at, then the id: unique, and fixed once a battle is revealed.
     ordering = ("voted_at", "id")
     page_size = 100
@@ -342,7 +341,7 @@ class BattlesView(AnalyticsView):
             live=query.get("live"),
         )
         paginator = self.pagination_class()
-        # A cursor we did not give out is DRF's 404 (no such page), as on /battles.
+        # A cursor we did not give out is a 404 (no such page), as on /battles.
         page = paginator.paginate_queryset(battles, request, view=self)
         rows = [analytics.battle_row(model=model, battle=b) for b in page]
         return paginator.get_paginated_response(BattleRowSerializer(rows, many=True).data)

@@ -16,7 +16,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,7 +28,7 @@ from datafi.accounts.authentication import (
     principal_for,
 )
 from datafi.accounts.models import Organization
-from datafi.api import ApiError, ErrorSerializer
+from datafi.api import ApiError, ErrorSerializer, StrictCursorPagination
 from datafi.flows import market as market_flow
 from datafi.input import JSONParser
 from evals.models import Category, EvalModel
@@ -319,7 +318,8 @@ class StrictPageSizeMixin:
     """page_size as the schema states it: one whole number from 1 to
     max_page_size, else a 400 (DRF would silently use the default).
 
-    A cursor the API did not give out stays DRF's 404: no such page.
+    A cursor the API did not give out is a 404, no such page
+    (datafi.api.StrictCursorPagination, which checks its position too).
     """
 
     page_size_query_param = "page_size"
@@ -342,7 +342,7 @@ class StrictPageSizeMixin:
         return params
 
 
-class IdCursorPagination(StrictPageSizeMixin, CursorPagination):
+class IdCursorPagination(StrictPageSizeMixin, StrictCursorPagination):
     ordering = ("id",)
     page_size = 100
     max_page_size = 500
@@ -538,7 +538,7 @@ class AnswerUploadView(ProviderApiView):
 # --- battles and votes --------------------------------------------------------------
 
 
-class BattleCursorPagination(StrictPageSizeMixin, CursorPagination):
+class BattleCursorPagination(StrictPageSizeMixin, StrictCursorPagination):
     # served_at, then the id: unique and never changes once a battle exists.
     ordering = ("served_at", "id")
     page_size = 100
