@@ -478,6 +478,9 @@ SIWE_CLOCK_SKEW = env_int("SIWE_CLOCK_SKEW", 60)
 # style round refits every battle, so it gets fewer).
 RATINGS_BOOTSTRAP_ROUNDS = env_int("RATINGS_BOOTSTRAP_ROUNDS", 1000)
 RATINGS_STYLE_ROUNDS = env_int("RATINGS_STYLE_ROUNDS", 100)
+# Seconds a model's standing (GET /api/v1/models/<slug>/standing, a fit of its
+# own) is served from the cache before it is fitted again.
+RATINGS_STANDING_MAX_AGE = env_int("RATINGS_STANDING_MAX_AGE", 30)
 # A model name held at 1000 so scores compare across snapshots; empty: each
 # leaderboard is centred at a mean of 1000.
 RATINGS_ANCHOR = env("RATINGS_ANCHOR", "")

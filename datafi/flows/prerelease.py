@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from evals.models import EvalModel
@@ -70,8 +71,13 @@ def prerelease_end(*, model: EvalModel, outcome: str, name: str = "") -> Entered
 
 
 def prerelease_standing(*, model: EvalModel) -> dict:
-    """The provider's (and operators') private view of a model's standing."""
-    return ratings_services.model_standing(model_id=model.pk)
+    """The provider's (and operators') private view of a model's standing: a fit
+    at most RATINGS_STANDING_MAX_AGE seconds old (disclosure fits afresh)."""
+    return ratings_services.model_standing(
+        model_id=model.pk,
+        max_age=settings.RATINGS_STANDING_MAX_AGE,
+        token=f"{model.created_at.timestamp()}:{model.prerelease}",
+    )
 
 
 def prerelease_commitment(*, model: EvalModel):

@@ -6,6 +6,7 @@ withdrawal, when its results are published with the preimage whatever they are."
 import hashlib
 import json
 import random
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -218,6 +219,29 @@ def test_the_provider_sees_its_standing_and_another_provider_does_not(
     assert resp.status_code == 404
     assert resp.json()["code"] == "not_found"
     assert client.get(f"/api/v1/models/{battled.slug}/standing").status_code == 401
+
+
+def test_the_polled_standing_is_one_fit_per_max_age(
+    battled, client, bob_key, settings, monkeypatch
+):
+    """Red-team finding: each GET fitted the board afresh (0.15 s of CPU at a
+    thousand votes, at up to 600 requests a minute per key)."""
+    import time_machine
+
+    from ratings import services as rs
+
+    fits = []
+    real = rs._model_standing_fit
+    monkeypatch.setattr(rs, "_model_standing_fit", lambda m: fits.append(m) or real(m))
+    settings.RATINGS_STANDING_MAX_AGE = 30
+    url = f"/api/v1/models/{battled.slug}/standing"
+    first = client.get(url, **auth(bob_key)).json()
+    second = client.get(url, **auth(bob_key)).json()
+    assert len(fits) == 1 and first["computed_at"] == second["computed_at"]
+    with time_machine.travel(time.time() + 31):
+        third = client.get(url, **auth(bob_key)).json()
+    assert len(fits) == 2 and third["computed_at"] != first["computed_at"]
+    assert third["votes"] == first["votes"]
 
 
 def test_the_transparency_page_lists_the_commitment_and_counts_but_not_the_codename(
