@@ -1,7 +1,5 @@
 """The provider pages: organisations, members, API keys, live models and downloads."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from datafi.accounts import services as account_services
 from datafi.accounts.models import ApiKey, Membership, User
 from datafi.api import ApiError
+from datafi.input import InputError, json_loads
 from evals.provider import exports, live, selectors
 
 
@@ -175,11 +174,15 @@ def live_model_register(request, slug):
     try:
         raw_params = request.POST.get("default_params", "").strip()
         try:
-            params = json.loads(raw_params) if raw_params else {}
-        except ValueError:
-            raise ApiError(
-                "invalid_params", _("Default parameters must be a JSON object.")
-            ) from None
+            # The input layer's rules: a form field nested thousands deep was a
+            # RecursionError (a 500) under plain json.loads.
+            params = json_loads(raw_params) if raw_params else {}
+        except InputError as exc:
+            if exc.code == "invalid_json":
+                raise ApiError(
+                    "invalid_params", _("Default parameters must be a JSON object.")
+                ) from None
+            raise ApiError("invalid_params", exc.detail) from None
         model, probe = live.live_model_register(
             organization=m.organization,
             # model_name: the key form in the same card already has a "name" field.

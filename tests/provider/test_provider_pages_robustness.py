@@ -1,0 +1,56 @@
+"""The provider page's forms refuse bad input with a 400 (409) and a message on the
+page, and change nothing: never a 500."""
+
+import html
+import sys
+
+import pytest
+
+from datafi.recursion import SAFE_RECURSION_LIMIT
+from evals.models import EvalModel, ModelEndpoint
+
+
+@pytest.fixture
+def production_recursion_limit():
+    """The limit a server runs with (datafi.recursion); py-evm, imported by the
+    test run, leaves it at 12,288, deep enough to hide the RecursionError."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(SAFE_RECURSION_LIMIT)
+    yield
+    sys.setrecursionlimit(before)
+
+
+def _register(client, default_params: str):
+    form = {
+        "model_name": "Nimbus Live",
+        "base_url": "https://api.example.com/v1",
+        "model_id": "nimbus",
+        "api_key": "sk-test-secret",
+        "default_params": default_params,
+    }
+    return client.post("/provider/zephyrine-labs/live", form)
+
+
+@pytest.mark.parametrize(
+    "params",
+    ["[" * 5000, '{"a":' * 3000 + "1" + "}" * 3000, "[" * 200 + "]" * 200],
+    ids=["5000 brackets", "3000 objects", "200 levels, closed"],
+)
+def test_deep_default_params_are_a_400_not_a_500(
+    client, bob, orgs, params, production_recursion_limit
+):
+    client.force_login(bob)
+    resp = _register(client, params)
+    assert resp.status_code == 400
+    page = html.unescape(resp.content.decode())
+    assert "JSON may be nested at most 64 levels deep." in page
+    assert not EvalModel.objects.filter(slug="nimbus-live").exists()
+    assert not ModelEndpoint.objects.exists()
+
+
+def test_default_params_that_are_not_json_keep_their_message(client, bob, orgs):
+    client.force_login(bob)
+    resp = _register(client, "{temperature: 1}")
+    assert resp.status_code == 400
+    assert "Default parameters must be a JSON object." in html.unescape(resp.content.decode())
+    assert not ModelEndpoint.objects.exists()
