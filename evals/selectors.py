@@ -294,8 +294,11 @@ class VoteOutcome:
         reasons = []
         if excluded:
             reasons.append(exclusion_words(exclusion_reason))
+        too_fast = excluded and exclusion_reason.startswith(IMPOSSIBLE_REASON)
         if base == 0:
             reasons.append(_("Votes earn no points on this server."))
+        elif w <= 0 and too_fast:
+            pass  # its exclusion's words say why it earns nothing (not the reliability score)
         elif w <= 0:
             reasons.append(
                 _(

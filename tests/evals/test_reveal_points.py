@@ -63,6 +63,8 @@ def test_it_says_why_a_flagged_voters_vote_earns_nothing(arena, mallory):
         reveal = cast(mallory, c, seconds=0.4)
     first = selectors.my_votes_page(user=mallory)["rows"][-1]["outcome"]
     assert "faster than anyone can look at two answers" in first.reason
+    # Red-team finding: it went on to blame a reliability score at its lowest.
+    assert "reliability" not in first.reason
     outcome = reveal.as_dict()["outcome"]
     assert outcome["points"] == 0 and outcome["counted"] is False
     assert "does not count because your account is flagged" in outcome["reason"]
@@ -115,3 +117,15 @@ def test_a_capped_vote_of_an_earlier_day_names_that_day_not_today(arena, alice):
         assert "May 5, 2025 (UTC), the day of this vote" in outcome.reason
     assert newest.reason.startswith("The limit of 15 points a day was already reached")
     assert middle.reason.startswith("Only 5 fit under the limit of 15 points a day")
+
+
+def test_a_too_fast_vote_is_not_blamed_on_the_reliability_score():
+    from evals.quality.services import IMPOSSIBLE_REASON
+
+    outcome = selectors.VoteOutcome.of(
+        points=0, weight=0.0, excluded=True, exclusion_reason=f"{IMPOSSIBLE_REASON}: 180 ms"
+    )
+    assert "faster than anyone can look at two answers" in outcome.reason
+    assert "reliability" not in outcome.reason
+    unreliable = selectors.VoteOutcome.of(points=0, weight=0.0, excluded=False, exclusion_reason="")
+    assert "reliability score is at the lowest level" in unreliable.reason
