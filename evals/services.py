@@ -417,6 +417,18 @@ def battle_skip(*, user, battle_id) -> None:
         id=battle_id, voter=user, status=Battle.Status.SERVED, mode=Battle.Mode.STORED
     ).update(status=Battle.Status.SKIPPED)
     if not changed:
+        if Battle.objects.filter(
+            id=battle_id, voter=user, status=Battle.Status.SERVED, mode=Battle.Mode.LIVE
+        ).exists():
+            # Open, but live: the voter's own question is judged or left, not skipped.
+            raise ApiError(
+                "live_battle",
+                _(
+                    "A live battle cannot be skipped: vote on it, or leave it and ask "
+                    "another question."
+                ),
+                409,
+            )
         refusal = _battle_vote_refusal(user=user, battle_id=battle_id)
         if refusal.code == "battle_closed" and refusal.status_code == 409:
             raise ApiError("battle_closed", _("Only an open battle can be skipped."), 409)

@@ -198,3 +198,16 @@ def test_continuing_is_refused_for_someone_elses_or_a_closed_battle(alice, mallo
         live.live_turn_add(user=alice, battle_id=battle.id, text="late")
     assert exc.value.code == "battle_closed"
     assert LiveTurn.objects.filter(battle=battle).count() == 1
+
+
+def test_skipping_an_open_live_battle_says_it_is_live(client, alice, stub):
+    """Red-team finding: it answered "Only an open battle can be skipped" of a
+    battle that was open."""
+    live_models(stub)
+    client.force_login(alice)
+    data = _create(client, {"prompt": "Why is the sky blue?"}).json()
+    resp = client.post(f"/arena/battles/{data['id']}/skip", HTTP_ACCEPT="application/json")
+    assert resp.status_code == 409
+    assert resp.json()["code"] == "live_battle"
+    assert "A live battle cannot be skipped" in resp.json()["detail"]
+    assert Battle.objects.get(id=data["id"]).status == Battle.Status.SERVED
