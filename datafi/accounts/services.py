@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -39,6 +41,32 @@ def _name_taken(name: str) -> str:
     return _("An organisation named %(name)s already exists.") % {"name": repr(name)}
 
 
+ORGANIZATION_NAME_MAX = Organization._meta.get_field("name").max_length
+ORGANIZATION_WEBSITE_MAX = Organization._meta.get_field("website").max_length
+_WEBSITE = URLValidator(schemes=["http", "https"])
+
+
+def _website_check(website: str) -> str:
+    """``website`` as stored: empty, or an http(s) URL that fits its column."""
+    website = (website or "").strip()
+    if not website:
+        return ""
+    try:
+        if len(website) > ORGANIZATION_WEBSITE_MAX:
+            raise ValidationError("too long")
+        _WEBSITE(website)
+    except ValidationError:
+        raise ApiError(
+            "invalid_website",
+            _(
+                "The website must be an http:// or https:// address of at most "
+                "%(max)d characters, or left empty."
+            )
+            % {"max": ORGANIZATION_WEBSITE_MAX},
+        ) from None
+    return website
+
+
 @transaction.atomic(durable=True)
 def organization_create(*, name: str, owner: User, website: str = "") -> Organization:
     """A new provider organisation with ``owner`` as its first owner."""
@@ -46,6 +74,13 @@ def organization_create(*, name: str, owner: User, website: str = "") -> Organiz
     slug = slugify(name)[:60]
     if not name or not slug:
         raise ApiError("invalid_name", _("Give the organisation a name with letters or digits."))
+    if len(name) > ORGANIZATION_NAME_MAX:
+        raise ApiError(
+            "invalid_name",
+            _("The organisation's name may be at most %(max)d characters long.")
+            % {"max": ORGANIZATION_NAME_MAX},
+        )
+    website = _website_check(website)
     if (
         Organization.objects.filter(slug=slug).exists()
         or Organization.objects.filter(name__iexact=name).exists()

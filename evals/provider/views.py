@@ -79,7 +79,7 @@ def organization_create(request):
     try:
         org = account_services.organization_create(
             name=request.POST.get("name", ""),
-            website=request.POST.get("website", "").strip()[:200],
+            website=request.POST.get("website", ""),
             owner=request.user,
         )
     except ApiError as exc:

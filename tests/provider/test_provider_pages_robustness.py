@@ -54,3 +54,60 @@ def test_default_params_that_are_not_json_keep_their_message(client, bob, orgs):
     assert resp.status_code == 400
     assert "Default parameters must be a JSON object." in html.unescape(resp.content.decode())
     assert not ModelEndpoint.objects.exists()
+
+
+# --- organisations ---------------------------------------------------------------------
+
+
+def _create_org(client, **form):
+    return client.post("/provider/organizations", form)
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"name": "N" * 121}, "The organisation's name may be at most 120 characters long."),
+        ({"name": "Nimbus", "website": "javascript:alert(1)"}, "http:// or https:// address"),
+        ({"name": "Nimbus", "website": "ftp://nimbus.example"}, "http:// or https:// address"),
+        ({"name": "Nimbus", "website": "not a url"}, "http:// or https:// address"),
+        (
+            {"name": "Nimbus", "website": "https://nimbus.example/" + "a" * 180},
+            "at most 200 characters",
+        ),
+    ],
+    ids=["long name", "javascript", "ftp", "not a url", "long website"],
+)
+def test_a_bad_organisation_is_a_400_with_a_message(client, bob, form, message):
+    from datafi.accounts.models import Organization
+
+    client.force_login(bob)
+    resp = _create_org(client, **form)
+    assert resp.status_code == 400
+    assert message in html.unescape(resp.content.decode())
+    assert not Organization.objects.exists()
+
+
+def test_a_good_organisation_is_created_with_its_website(client, bob):
+    from datafi.accounts.models import Organization
+
+    client.force_login(bob)
+    name = "N" * 120
+    resp = _create_org(client, name=name, website=" https://nimbus.example/about ")
+    assert resp.status_code == 302
+    org = Organization.objects.get()
+    assert org.name == name and org.website == "https://nimbus.example/about"
+    assert _create_org(client, name="Plain Org").status_code == 302
+    assert Organization.objects.get(name="Plain Org").website == ""
+
+
+def test_the_service_refuses_a_bad_website_too(bob):
+    from datafi.accounts import services as account_services
+    from datafi.accounts.models import Organization
+    from datafi.api import ApiError
+
+    with pytest.raises(ApiError) as exc:
+        account_services.organization_create(
+            name="Nimbus", owner=bob, website="javascript:alert(1)"
+        )
+    assert exc.value.status_code == 400 and exc.value.code == "invalid_website"
+    assert not Organization.objects.exists()
