@@ -95,14 +95,37 @@ def organization_create(*, name: str, owner: User, website: str = "") -> Organiz
     return org
 
 
+@transaction.atomic
 def membership_add(*, organization: Organization, user: User, role: str = "member") -> Membership:
-    """Give ``user`` a seat in ``organization`` (or change their role)."""
+    """Give ``user`` a seat in ``organization`` (or change their role).
+
+    An organisation's only owner cannot step down (a 409): nobody would be left
+    to manage its keys and members. The owners' seats are locked while this
+    checks, so that two owners stepping down at once cannot both succeed.
+    """
     if role not in Membership.Role.values:
         raise ApiError(
             "invalid_role",
             # Translators: "role" is the API field's name; the roles are API values.
             _("role must be one of %(roles)s.") % {"roles": ", ".join(Membership.Role.values)},
         )
+    if role != Membership.Role.OWNER:
+        owners = set(
+            Membership.objects.select_for_update()
+            .filter(organization=organization, role=Membership.Role.OWNER)
+            .values_list("user_id", flat=True)
+        )
+        if owners == {user.pk}:
+            raise ApiError(
+                "sole_owner",
+                _(
+                    "%(user)s is the only owner of %(organization)s. Make another member "
+                    "an owner first, so that the organisation is not left without anyone "
+                    "who can manage its keys and members."
+                )
+                % {"user": user.username, "organization": organization.name},
+                409,
+            )
     membership, _created = Membership.objects.update_or_create(
         user=user, organization=organization, defaults={"role": role}
     )

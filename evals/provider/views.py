@@ -135,8 +135,8 @@ def member_add(request, slug):
         account_services.membership_add(
             organization=m.organization, user=user, role=request.POST.get("role", "member")
         )
-    except ApiError as exc:
-        return _page(request, status=400, errors={f"member:{slug}": exc.detail})
+    except ApiError as exc:  # a bad role (400), or the only owner stepping down (409)
+        return _page(request, status=exc.status_code, errors={f"member:{slug}": exc.detail})
     messages.success(
         request,
         _("%(user)s is now in %(organization)s.")

@@ -111,3 +111,46 @@ def test_the_service_refuses_a_bad_website_too(bob):
         )
     assert exc.value.status_code == 400 and exc.value.code == "invalid_website"
     assert not Organization.objects.exists()
+
+
+# --- owners ----------------------------------------------------------------------------
+
+
+def _set_role(client, username, role):
+    return client.post("/provider/zephyrine-labs/members", {"username": username, "role": role})
+
+
+def _role(org, user) -> str:
+    return org.memberships.get(user=user).role
+
+
+def test_the_only_owner_cannot_step_down(client, bob, orgs):
+    client.force_login(bob)
+    resp = _set_role(client, "bob", "member")
+    assert resp.status_code == 409
+    page = html.unescape(resp.content.decode())
+    assert "bob is the only owner of Zephyrine Labs." in page
+    assert _role(orgs["zephyrine"], bob) == "owner"
+    # Still an owner: the owner pages answer.
+    resp = client.post("/provider/zephyrine-labs/keys", {"name": "k", "scopes": ["data:read"]})
+    assert resp.status_code == 200 and "dfk_" in resp.content.decode()
+    assert client.get("/provider/").status_code == 200
+
+
+def test_an_owner_steps_down_once_another_owner_exists(client, bob, carol, orgs):
+    from datafi.accounts import services as account_services
+    from datafi.api import ApiError
+
+    org = orgs["zephyrine"]
+    client.force_login(bob)
+    assert _set_role(client, "carol", "owner").status_code == 302
+    assert _set_role(client, "bob", "member").status_code == 302
+    assert _role(org, bob) == "member" and _role(org, carol) == "owner"
+    # Now carol is the only owner: the service refuses her stepping down.
+    with pytest.raises(ApiError) as exc:
+        account_services.membership_add(organization=org, user=carol, role="member")
+    assert exc.value.status_code == 409 and exc.value.code == "sole_owner"
+    assert _role(org, carol) == "owner"
+    # Adding members to an organisation without owners (operator set-ups) still works.
+    ownerless = account_services.organization_get_or_create(slug="ownerless", name="Ownerless")
+    account_services.membership_add(organization=ownerless, user=bob, role="member")
