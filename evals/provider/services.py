@@ -305,7 +305,7 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
         ).distinct()
     }
     seen: set[tuple[int, int]] = set()
-    valid: list[tuple[_Line, EvalModel, Prompt]] = []
+    valid: list[tuple[_Line, EvalModel, Prompt, str]] = []
     names = identity.leak_pattern()
     for line in parsed:
         model = models.get(line.model)
@@ -340,8 +340,11 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
             continue
         seen.add((model.pk, prompt.pk))
         # Voters judge answers blind: one that names a model or provider would
-        # tell them who is who, so it is refused here rather than stored.
-        named = names.find(line.text)
+        # tell them who is who, so it is refused here rather than stored. The
+        # name is looked for as the voter would see it too (rendered: entities,
+        # emphasis, invisible characters), so the rendering is checked and kept.
+        html = markdown.render(line.text)
+        named = names.find(line.text, html)
         if named:
             report.errors.append(
                 {
@@ -354,7 +357,7 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
                 }
             )
             continue
-        valid.append((line, model, prompt))
+        valid.append((line, model, prompt, html))
     if report.errors:
         return report
     _answers_store(valid, report)
@@ -366,12 +369,13 @@ def _answers_store(valid, report: UploadReport) -> None:
     existing = {
         (a.model_id, a.prompt_id): a
         for a in Answer.objects.filter(
-            model_id__in={m.pk for _, m, _ in valid}, prompt_id__in={p.pk for _, _, p in valid}
+            model_id__in={m.pk for _, m, _, _ in valid},
+            prompt_id__in={p.pk for _, _, p, _ in valid},
         )
     }
     changed = [
         existing[(m.pk, p.pk)].pk
-        for line, m, p in valid
+        for line, m, p, _ in valid
         if (m.pk, p.pk) in existing and existing[(m.pk, p.pk)].text != line.text
     ]
     in_battles = set()
@@ -381,7 +385,7 @@ def _answers_store(valid, report: UploadReport) -> None:
         ).values_list("answer_a_id", "answer_b_id"):
             in_battles |= {a_id, b_id}
     rows = []
-    for line, model, prompt in valid:
+    for line, model, prompt, html in valid:
         old = existing.get((model.pk, prompt.pk))
         token_count = (
             token_count_estimate(line.text) if line.token_count is None else line.token_count
@@ -412,7 +416,7 @@ def _answers_store(valid, report: UploadReport) -> None:
                 prompt=prompt,
                 model=model,
                 text=line.text,
-                html=markdown.render(line.text),
+                html=html,
                 latency_ms=line.latency_ms,
                 token_count=token_count,
             )
