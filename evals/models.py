@@ -299,6 +299,11 @@ class Vote(models.Model):
     # points multiplier at the time, and the points booked (0: none).
     weight = models.FloatField(null=True, blank=True)
     points = models.IntegerField(null=True, blank=True)
+    # The part of ``weight`` that is the vote's reading speed (1: a vote that
+    # took the time to read both answers; the rest of the weight is the voter's
+    # reliability), so the voter is told which of the two cost points. Null for
+    # votes folded before it was kept.
+    speed_weight = models.FloatField(null=True, blank=True)
 
     class Meta:
         db_table = "evals_vote"

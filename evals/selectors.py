@@ -262,6 +262,62 @@ def _limit_words(*, points: int, cap: int, at) -> str:
     ) % {"points": points, "cap": cap, "day": when}
 
 
+def _reduced_words(*, full: int, base: int, weight: float, speed: float) -> str:
+    """Why a counted vote earned less than full points, naming what cost them:
+    its reading speed, the voter's reliability score, or both (weight = speed
+    share x reliability share)."""
+    speed = min(1.0, max(0.0, speed))
+    slow_enough = speed >= 0.995
+    reliable = speed > 0 and weight / speed >= 0.995
+    values = {
+        "full": full,
+        "base": base,
+        "weight": floatformat(weight, 2),
+        "speed": round(100 * speed),
+        "reliability": round(100 * weight / speed) if speed > 0 else 0,
+    }
+    if not slow_enough and reliable:
+        return (
+            ngettext(
+                "It earns %(full)d of %(base)d point (weight %(weight)s): you decided before the "
+                "time it takes to read both answers, and such a vote keeps %(speed)d%% of its "
+                "points. Reading both answers earns full points.",
+                "It earns %(full)d of %(base)d points (weight %(weight)s): you decided before the "
+                "time it takes to read both answers, and such a vote keeps %(speed)d%% of its "
+                "points. Reading both answers earns full points.",
+                base,
+            )
+            % values
+        )
+    if slow_enough:
+        return (
+            ngettext(
+                "It earns %(full)d of %(base)d point (weight %(weight)s): your reliability score "
+                "is below the level for full points, so your votes keep %(reliability)d%% of "
+                "them. Careful votes on the check battles raise it.",
+                "It earns %(full)d of %(base)d points (weight %(weight)s): your reliability score "
+                "is below the level for full points, so your votes keep %(reliability)d%% of "
+                "them. Careful votes on the check battles raise it.",
+                base,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "It earns %(full)d of %(base)d point (weight %(weight)s): you decided before the time "
+            "it takes to read both answers (it keeps %(speed)d%%), and your reliability score is "
+            "below the level for full points (it keeps %(reliability)d%%). Reading both answers "
+            "and careful votes on the check battles raise it.",
+            "It earns %(full)d of %(base)d points (weight %(weight)s): you decided before the time "
+            "it takes to read both answers (it keeps %(speed)d%%), and your reliability score is "
+            "below the level for full points (it keeps %(reliability)d%%). Reading both answers "
+            "and careful votes on the check battles raise it.",
+            base,
+        )
+        % values
+    )
+
+
 @dataclass(frozen=True)
 class VoteOutcome:
     """What one vote earned and counted for, and why in plain words."""
@@ -283,9 +339,13 @@ class VoteOutcome:
         )
 
     @classmethod
-    def of(cls, *, points, weight, excluded: bool, exclusion_reason: str, at=None) -> "VoteOutcome":
+    def of(
+        cls, *, points, weight, excluded: bool, exclusion_reason: str, at=None, speed=None
+    ) -> "VoteOutcome":
         """``at``: when the vote was cast; its UTC day is the one whose points
-        limit it counts against (said as "today's" only when that is today)."""
+        limit it counts against (said as "today's" only when that is today).
+        ``speed``: the part of ``weight`` its reading speed made (the rest is the
+        reliability score's), when the fold kept it; None for older votes."""
 
         points = int(points or 0)
         base = rules.points_per_vote()
@@ -311,6 +371,9 @@ class VoteOutcome:
                     "that still counts."
                 )
             )
+        elif w < 1 and speed is not None:
+            reasons.append(_reduced_words(full=full, base=base, weight=w, speed=float(speed)))
+            reasons.append(_("If you think that is wrong, ask for a review in My votes."))
         elif w < 1:
             reasons.append(
                 ngettext(
@@ -356,6 +419,7 @@ def vote_outcome(*, vote: Vote, battle: Battle) -> VoteOutcome:
         excluded=battle.excluded,
         exclusion_reason=battle.exclusion_reason,
         at=vote.created_at,
+        speed=vote.speed_weight,
     )
 
 

@@ -336,8 +336,8 @@ def vote_record(*, user, battle_id, choice: str, reasons=None, ip: str | None = 
 # --- the fold's evals side (datafi.flows.fold composes it with quality, ratings, rewards) --
 
 _VOTE_FOLDED = (
-    f"UPDATE {Vote._meta.db_table} SET folded_at = %s, weight = %s, points = %s "  # noqa: S608
-    "WHERE battle_id = %s"
+    f"UPDATE {Vote._meta.db_table} SET folded_at = %s, weight = %s, points = %s, "  # noqa: S608
+    "speed_weight = %s WHERE battle_id = %s"
 )
 
 
@@ -369,8 +369,10 @@ def votes_pair_stats_record(*, votes) -> None:
     sampler.vote_counts_forget()
 
 
-def votes_mark_folded(*, votes, now, weights: dict, points: dict) -> None:
-    """Mark the claimed votes folded, each with its own weight and points."""
+def votes_mark_folded(*, votes, now, weights: dict, points: dict, speeds: dict = None) -> None:
+    """Mark the claimed votes folded, each with its own weight, points and the
+    part of the weight its reading speed made (``speeds``)."""
+    speeds = speeds or {}
     adapt = connection.ops.adapt_datetimefield_value
     pk_prep = Vote._meta.pk.target_field.get_db_prep_value
     with connection.cursor() as cursor:
@@ -379,7 +381,7 @@ def votes_mark_folded(*, votes, now, weights: dict, points: dict) -> None:
             _VOTE_FOLDED,
             [
                 [adapt(now), weights.get(v.battle_id), points.get(v.battle_id, 0),
-                 pk_prep(v.battle_id, connection)]
+                 speeds.get(v.battle_id), pk_prep(v.battle_id, connection)]
                 for v in votes
             ],
         )  # fmt: skip
@@ -566,10 +568,10 @@ def appeal_points_record(*, appeal, booked: dict, topped: dict | None = None) ->
     of the points of votes that had earned less (each now at full weight)."""
     for battle_id, points in booked.items():
         if points:
-            Vote.objects.filter(pk=battle_id).update(points=points, weight=1.0)
+            Vote.objects.filter(pk=battle_id).update(points=points, weight=1.0, speed_weight=1.0)
     for battle_id, points in (topped or {}).items():
         Vote.objects.filter(pk=battle_id).update(
-            points=Coalesce(F("points"), Value(0)) + points, weight=1.0
+            points=Coalesce(F("points"), Value(0)) + points, weight=1.0, speed_weight=1.0
         )
     VoterAppeal.objects.filter(pk=appeal.pk).update(
         points_credited=sum(booked.values()) + sum((topped or {}).values())

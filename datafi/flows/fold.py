@@ -93,9 +93,11 @@ def _votes_fold_batch(*, limit: int, outcomes: dict | None = None) -> int:
         items=[(v.battle, v.choice) for v in votes if not v.battle.excluded]
     )
     multipliers = assessment.assess(items=items, now=now) if assessment else {}
+    speeds = assessment.speeds if assessment else {}
     if not multipliers:
         # Defences off: every vote earns in full; the ledger reads no row for it.
         multipliers = {v.battle_id: 1.0 for v in votes}
+        speeds = dict(multipliers)
     booked = points_award_for_votes(
         credits=[
             VoteCredit(
@@ -107,7 +109,9 @@ def _votes_fold_batch(*, limit: int, outcomes: dict | None = None) -> int:
             for v in votes
         ]
     )
-    services.votes_mark_folded(votes=votes, now=now, weights=multipliers, points=booked)
+    services.votes_mark_folded(
+        votes=votes, now=now, weights=multipliers, points=booked, speeds=speeds
+    )
     if outcomes is not None:
         for v in votes:
             outcomes[v.battle_id] = selectors.VoteOutcome.of(
@@ -116,5 +120,6 @@ def _votes_fold_batch(*, limit: int, outcomes: dict | None = None) -> int:
                 excluded=v.battle.excluded,
                 exclusion_reason=v.battle.exclusion_reason,
                 at=v.created_at,
+                speed=speeds.get(v.battle_id),
             )
     return len(votes)

@@ -223,6 +223,7 @@ class VoteBatchAssessment:
         self.histories = histories
         self.scores = scores
         self.params = params
+        self.speeds: dict = {}  # battle id -> the share of points its reading speed kept
 
     @classmethod
     def begin(cls, *, items: list[VoteToAssess]) -> VoteBatchAssessment | None:
@@ -256,7 +257,8 @@ class VoteBatchAssessment:
         )
 
     def assess(self, *, items: list[VoteToAssess], now: datetime) -> dict:
-        """Assess each vote in order; the points multiplier of each, by battle id."""
+        """Assess each vote in order; the points multiplier of each, by battle id
+        (its reading-speed part is kept in ``self.speeds``)."""
         multipliers = {}
         # The ratings counted every vote whose battle was not already excluded.
         counted = {item.battle.pk for item in items if not item.battle.excluded}
@@ -269,6 +271,7 @@ class VoteBatchAssessment:
             elif item.battle.pk in counted and not item.battle.excluded and not rel.excluded:
                 lo, hi = _pair(item)
                 self.histories[(lo, hi)][_observed(item, lo)] += 1
+            self.speeds[item.battle.pk] = speed
             multipliers[item.battle.pk] = speed * selectors.points_multiplier_for(
                 score=rel.score, excluded=rel.excluded
             )
