@@ -8,9 +8,9 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, models
 from django.db.models.constants import LOOKUP_SEP
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from datafi.errors import ApiError  # defined there, imported from here everywhere
-from datafi.input import wants_json
+from datafi.input import InputError, json_loads, wants_json
 
 
 def error_response(code: str, detail, status_code: int = 400) -> JsonResponse:
@@ -182,6 +182,35 @@ def position_fits(queryset, attr: str, position: str) -> bool:
         except OverflowError:  # past year 1 or 9999 once in UTC
             return False
     return True
+
+
+# --- websockets ------------------------------------------------------------------------
+
+
+def scope_language(scope) -> str:
+    """The interface language of the page that opened the socket, as LocaleMiddleware
+    picks it for a request: the switcher's cookie, else the browser's Accept-Language."""
+    request = HttpRequest()
+    request.COOKIES = scope.get("cookies") or {}
+    for name, value in scope.get("headers") or ():
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return translation.get_language_from_request(request)
+
+
+def websocket_frame(text_data: str | None):
+    """A websocket frame's JSON, under the input layer's rules (``datafi.input``):
+    depth, NUL and lone surrogates, as for a request body. ``InputError`` for a
+    binary, empty, malformed or too deeply nested frame, its detail in the active
+    language: the consumer answers with an error frame instead of closing with 1011."""
+    try:
+        if not text_data:
+            raise InputError("invalid_json", "")
+        return json_loads(text_data)
+    except InputError as exc:
+        if exc.code == "invalid_json":
+            raise InputError("invalid_json", _("Frames are JSON objects.")) from None
+        raise
 
 
 # --- the site's own endpoints ------------------------------------------------------------

@@ -27,11 +27,11 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from datafi.api import ApiError
+from datafi.api import ApiError, scope_language, websocket_frame
+from datafi.input import InputError
 from evals import live, markdown
 from evals.generation import GenResult
 
@@ -44,17 +44,6 @@ def failed_detail(why: str) -> str:
         "One of the two models failed to answer: %(why)s. This battle will not count; "
         "try a fresh pair."
     ) % {"why": why}
-
-
-def scope_language(scope) -> str:
-    """The interface language of the page that opened the socket, as LocaleMiddleware
-    picks it for a request: the switcher's cookie, else the browser's Accept-Language."""
-    request = HttpRequest()
-    request.COOKIES = scope.get("cookies") or {}
-    for name, value in scope.get("headers") or ():
-        if name == b"accept-language":
-            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
-    return translation.get_language_from_request(request)
 
 
 class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
@@ -127,11 +116,14 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             await self._error("bad_message", _("Unknown frame type."))
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
-        except ValueError:  # not JSON
-            with translation.override(getattr(self, "language", None)):
-                await self._error("bad_message", _("Frames are JSON objects."))
+        # Every frame meets the input layer's rules: a 3,000-deep one used to raise
+        # RecursionError, close the socket with 1011 and cancel the generation.
+        with translation.override(getattr(self, "language", None)):
+            try:
+                content = websocket_frame(text_data)
+            except InputError as exc:  # binary, not JSON, too deep, NUL
+                return await self._error("bad_message", exc.detail)
+        await self.receive_json(content, **kwargs)
 
     async def _error(self, code: str, detail: str):
         """An error about this socket's own frame: to this socket only."""

@@ -15,8 +15,11 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         await self.channel_layer.group_discard(LEADERBOARD_GROUP, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        pass  # nothing to say to the server
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Nothing to say to the server: every frame is ignored unread. Decoding it
+        # (as AsyncJsonWebsocketConsumer does) let a binary, non-JSON or deeply
+        # nested frame raise and close this public socket with 1011.
+        pass
 
     async def leaderboard_snapshot(self, event):
         await self.send_json(

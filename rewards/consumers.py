@@ -2,7 +2,10 @@
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
 
+from datafi.api import scope_language, websocket_frame
+from datafi.input import InputError
 from rewards.selectors import daily_progress
 from rewards.services.ledger import balances_for, user_group
 
@@ -22,8 +25,19 @@ class RewardsConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Clients only listen; a ping gets the current balance back. A frame that
+        # breaks the input layer's rules (binary, not JSON, nested too deep) gets an
+        # error frame: it used to raise, and the socket closed with 1011.
+        try:
+            with translation.override(scope_language(self.scope)):
+                content = websocket_frame(text_data)
+        except InputError as exc:
+            await self.send_json({"type": "error", "code": "bad_message", "detail": exc.detail})
+            return
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content, **kwargs):
-        # Clients only listen; a ping gets the current balance back.
         await self._send_balance()
 
     async def rewards_changed(self, event):
