@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -61,10 +61,52 @@ def model_insert(*, organization, name: str, description: str = "") -> EvalModel
         raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
 
 
+# Held (exclusively) while a model's name changes and its consequences are
+# written, and (shared) while an upload stores answers it checked against the
+# names: an upload never stores, unchecked, a name that a concurrent rename
+# commits, and a rename's re-check sees every upload that committed before it.
+# PostgreSQL only (SQLite runs one write transaction at a time anyway).
+_NAMES_LOCK = 0x646174616669  # "datafi"
+
+
+def _names_lock(*, shared: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [_NAMES_LOCK])  # noqa: S608 (a constant)
+
+
+def answers_withhold_naming(names) -> int:
+    """Withhold every servable answer that shows one of ``names`` (a new model
+    name: it was no name when the answers were checked). In the caller's
+    transaction; returns how many were withheld."""
+    pattern = identity.build_pattern(names)
+    candidates = (
+        Answer.objects.filter(withheld_reason="")
+        .exclude(prompt__source=Prompt.Source.USER)  # live turns: masked when shown
+        .values_list("pk", "text", "html")
+    )
+    found = {}
+    for pk, text, html in candidates.iterator(chunk_size=2000):
+        reason = identity.withheld_reason(text, pattern, html or None)
+        if reason:
+            found[pk] = reason
+    for pk, reason in found.items():
+        Answer.objects.filter(pk=pk).update(withheld_reason=reason)
+    return len(found)
+
+
 @transaction.atomic(durable=True)
 def model_update(*, model: EvalModel, name: str | None = None, description=None) -> EvalModel:
     """Rename or re-describe a model. The slug never changes: it identifies the
-    model in battles and datasets."""
+    model in battles and datasets.
+
+    A new name was no name when the stored answers were checked: every answer
+    that shows it (this model's or another's) is withheld, and an approved
+    model goes back to the operators' review queue (they approved it under its
+    old name), in the same transaction as the rename.
+    """
     fields = []
     if name is not None and model.prerelease == EvalModel.Prerelease.TESTING:
         # Its name is the codename it committed to; the real name comes at release.
@@ -73,21 +115,37 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
             gettext("A model in pre-release testing keeps its codename until it is released."),
             409,
         )
+    renamed_from = None
     if name is not None:
         name = _clean_name(name)
+        _names_lock(shared=False)
+        current = EvalModel.objects.select_for_update().get(pk=model.pk)
         if EvalModel.objects.filter(name__iexact=name).exclude(pk=model.pk).exists():
             raise ApiError("model_exists", f"A model named {name!r} already exists.", 409)
+        if name != current.name:
+            renamed_from = current.name
+            model.approval = current.approval
         model.name = name
         fields.append("name")
     if description is not None:
         model.description = description
         fields.append("description")
+    if renamed_from is not None and model.approval == EvalModel.Approval.APPROVED:
+        model.approval = EvalModel.Approval.PENDING
+        model.approval_reason = (
+            f"Renamed from {renamed_from!r} to {name!r}: waiting for an operator's review."
+        )[:1000]
+        model.reviewed_by, model.reviewed_at = None, None
+        fields += ["approval", "approval_reason", "reviewed_by", "reviewed_at"]
     if fields:
         try:
             with transaction.atomic():
                 model.save(update_fields=fields)
         except IntegrityError:
             raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
+    if renamed_from is not None:
+        answers_withhold_naming([name])
+        catalogue.catalogue_changed()
     return model
 
 
@@ -154,6 +212,8 @@ def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> 
     In the caller's transaction: the row lock makes a second release or
     withdrawal, concurrent or later, a 409 instead of a second disclosure.
     """
+    if outcome == EvalModel.Prerelease.RELEASED:
+        _names_lock(shared=False)  # before the row, as a rename takes them
     model = EvalModel.objects.select_for_update().get(pk=model_id)
     if model.prerelease != EvalModel.Prerelease.TESTING:
         raise ApiError(
@@ -178,6 +238,9 @@ def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> 
             EvalModel.objects.filter(pk=model.pk).update(**fields)
     except IntegrityError:
         raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
+    if outcome == EvalModel.Prerelease.RELEASED:
+        # The public name was no name while the answers were checked.
+        answers_withhold_naming([name])
     catalogue.catalogue_changed()
     model.refresh_from_db()
     return model
@@ -306,7 +369,8 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
     }
     seen: set[tuple[int, int]] = set()
     valid: list[tuple[_Line, EvalModel, Prompt, str]] = []
-    names = identity.leak_pattern()
+    known = identity.known_names()
+    names = identity.build_pattern(known)
     for line in parsed:
         model = models.get(line.model)
         if model is None or not principal.can_see_org(model.organization_id):
@@ -346,26 +410,40 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
         html = markdown.render(line.text)
         named = names.find(line.text, html)
         if named:
-            report.errors.append(
-                {
-                    "line": line.number,
-                    "code": "identity_leak",
-                    "detail": (
-                        f"The text names a model or provider ({', '.join(named)}); "
-                        "answers are shown anonymously, so remove the names."
-                    ),
-                }
-            )
+            report.errors.append(_identity_leak(line, named))
             continue
         valid.append((line, model, prompt, html))
     if report.errors:
         return report
-    _answers_store(valid, report)
+    _answers_store(valid, report, known)
     return report
 
 
+def _identity_leak(line: _Line, named: list[str]) -> dict:
+    return {
+        "line": line.number,
+        "code": "identity_leak",
+        "detail": (
+            f"The text names a model or provider ({', '.join(named)}); "
+            "answers are shown anonymously, so remove the names."
+        ),
+    }
+
+
 @transaction.atomic(durable=True)
-def _answers_store(valid, report: UploadReport) -> None:
+def _answers_store(valid, report: UploadReport, known: set[str]) -> None:
+    # A model renamed since the lines were checked: check them against its new
+    # name too, under the lock a rename holds while it re-checks stored answers.
+    _names_lock(shared=True)
+    added = identity.known_names() - known
+    if added:
+        pattern = identity.build_pattern(added)
+        for line, _, _, html in valid:
+            named = pattern.find(line.text, html)
+            if named:
+                report.errors.append(_identity_leak(line, named))
+        if report.errors:
+            return
     existing = {
         (a.model_id, a.prompt_id): a
         for a in Answer.objects.filter(
