@@ -11,6 +11,7 @@ from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from datafi import csvsafe
 from datafi.api import ApiError
 from evals.models import Category
 from ratings import selectors
@@ -139,5 +140,6 @@ def leaderboard_csv(request):
     response["Content-Disposition"] = f'attachment; filename="{name}-{snap.id}.csv"'
     writer = csv.DictWriter(response, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(snap.rows)
+    # Model and provider names are the providers' own text: never a formula.
+    writer.writerows(csvsafe.dict_row(row) for row in snap.rows)
     return response

@@ -34,6 +34,7 @@ from django.db.models import F, FloatField, Func, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from datafi import csvsafe
 from evals.models import Answer, Battle, EvalModel, Prompt, Vote
 from evals.provider.selectors import testing_elsewhere, voter_pseudonym
 
@@ -413,9 +414,11 @@ def _kaggle_csv(chunks: Iterable[list[Row]]) -> Iterator[bytes]:
         # (one per turn); ours are single-turn.
         writer.writerows(
             (
-                r.id,
-                r.model_a,
-                r.model_b,
+                # Names are the providers' own text: never a formula (prompt and
+                # response cells start with "[", the rest are numbers).
+                csvsafe.cell(r.id),
+                csvsafe.cell(r.model_a),
+                csvsafe.cell(r.model_b),
                 f"[{r.prompt.text.json}]",
                 f"[{r.answer_a.json}]",
                 f"[{r.answer_b.json}]",
