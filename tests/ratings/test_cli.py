@@ -257,3 +257,22 @@ def test_page_rest_and_cli_show_the_same_numbers(tmp_path, capsys, arena, alice,
                         assert a[k] == pytest.approx(b[k], abs=1e-6), (method, a["model"], k)
         for r in cli:
             assert f'<td class="num">{round(r["score"])}' in page, (method, r)
+
+
+def test_a_model_named_like_a_formula_is_written_as_text_in_the_csv(tmp_path, capsys):
+    """A name from a public battle file lands in the operator's spreadsheet."""
+    src = tmp_path / "battles.csv"
+    with src.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["model_a", "model_b", "winner"])
+        for a, b, w in BATTLES:
+            writer.writerow(
+                ['=HYPERLINK("https://evil.example/","x")' if a == "alpha" else a, b, w]
+            )
+    out = tmp_path / "board.csv"
+    run_cli(capsys, "--input", str(src), "--rounds", "20", "--output", str(out))
+    rows = list(csv.DictReader(out.open()))
+    cells = [v for r in rows for v in r.values()]
+    assert '\'=HYPERLINK("https://evil.example/","x")' in cells
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    assert not any(c.startswith("'-") for c in cells)  # a negative number stays a number

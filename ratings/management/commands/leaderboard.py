@@ -10,6 +10,7 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from datafi import csvsafe
 from datafi.progress import progress_bar
 from ratings.aggregate import aggregate_battles, index_models
 from ratings.battlefile import BadRowError, BattleFileError, read_battles
@@ -259,7 +260,7 @@ class Command(BaseCommand):
                 with open(output, "w", encoding="utf-8", newline="") as f:
                     writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
                     writer.writeheader()
-                    writer.writerows(rows)
+                    writer.writerows(csvsafe.dict_row(r) for r in rows)
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc}") from None
         self.stderr.write(f"wrote {output}")
