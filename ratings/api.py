@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from datafi.api import ApiError, ErrorSerializer, StrictCursorPagination
@@ -37,8 +38,14 @@ class LeaderboardQuerySerializer(serializers.Serializer):
     )
 
 
-def parse_query(params) -> dict:
-    """Validated (method, category, language); raises ApiError(400) on bad filters."""
+def parse_query(params, *, also=None) -> dict:
+    """Validated (method, category, language); raises ApiError(400) on bad filters.
+
+    ``also``: the other parameters the caller reads; given, any parameter that is
+    neither a filter nor one of those is refused (the API: a misspelt ?categroy=
+    would otherwise answer with the unfiltered board). None: others are ignored
+    (the pages, whose links may carry more).
+    """
     # Every filter is single-valued in the schema: a repeated one is refused
     # rather than silently reduced to its last value.
     if hasattr(params, "lists"):
@@ -47,6 +54,14 @@ def parse_query(params) -> dict:
             raise ApiError(
                 "invalid_filter",
                 _("Give each parameter once: %(names)s.") % {"names": ", ".join(repeated)},
+            )
+    if also is not None:
+        known = {*LeaderboardQuerySerializer().fields, *also, api_settings.URL_FORMAT_OVERRIDE}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ApiError(
+                "unknown_parameter",
+                _("Unknown parameters: %(names)s.") % {"names": ", ".join(unknown)},
             )
     # A plain dict, not the QueryDict: DRF reads a blank form value as "absent"
     # and would quietly apply the default to ?method= instead of refusing it.
@@ -112,7 +127,7 @@ class LeaderboardView(APIView):
     )
     def get(self, request):
         """The latest leaderboard snapshot of a slice."""
-        query = parse_query(request.query_params)
+        query = parse_query(request.query_params, also=())
         snap = selectors.leaderboard_latest(**query)
         if snap is None:
             raise ApiError(
@@ -156,4 +171,6 @@ class LeaderboardSnapshotsView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.leaderboard_history(**parse_query(self.request.query_params))
+        paging = self.pagination_class
+        also = (paging.cursor_query_param, paging.page_size_query_param)
+        return selectors.leaderboard_history(**parse_query(self.request.query_params, also=also))

@@ -18,6 +18,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from datafi.accounts.authentication import (
@@ -97,12 +98,20 @@ class ProviderApiView(APIView):
     required_scopes: dict[str, str] = {}
 
 
-def _query(serializer_class, request) -> dict:
+def _query(serializer_class, request, *, also=()) -> dict:
+    """The validated query string. ``also``: names read elsewhere (the pagination's
+    cursor and page_size where the serializer does not list them)."""
     # Every parameter is single-valued in the schema: a repeated one is refused
     # rather than silently reduced to its last value.
     repeated = sorted(k for k, v in request.query_params.lists() if len(v) > 1)
     if repeated:
         raise ApiError("repeated_parameter", f"Give each parameter once: {', '.join(repeated)}.")
+    # A misspelt filter (?modle=) would otherwise be ignored and the whole,
+    # unfiltered listing returned; DRF's own format override stays allowed.
+    known = {*serializer_class().fields, *also, api_settings.URL_FORMAT_OVERRIDE}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ApiError("unknown_parameter", f"Unknown parameters: {', '.join(unknown)}.")
     # .dict(): a plain dict, so that an absent boolean stays absent instead of
     # DRF's HTML-form reading of it as False.
     serializer = serializer_class(data=request.query_params.dict())
@@ -376,7 +385,12 @@ class PromptSetPromptsView(ProviderApiView):
     )
     def get(self, request, slug):
         principal = principal_for(request)
-        query = _query(self.FilterSerializer, request)
+        paging = self.pagination_class
+        query = _query(
+            self.FilterSerializer,
+            request,
+            also=(paging.cursor_query_param, paging.page_size_query_param),
+        )
         prompt_set = (
             selectors.prompt_sets_for_principal(principal=principal).filter(slug=slug).first()
         )
