@@ -74,9 +74,24 @@ def battle_detail(request, battle_id):
     )
 
 
+VOTE_FIELDS = ("choice", "reasons")
+
+
 def _vote_input(request) -> tuple[object, object]:
     if request.content_type == "application/json":
         body = json_body(request)  # parsed once, by the input middleware
+        # A misspelt field ({"reason": [...]}) would otherwise be dropped without
+        # a word and the vote recorded without it: refused before anything is.
+        unknown = sorted(set(body) - set(VOTE_FIELDS))
+        if unknown:
+            raise ApiError(
+                "unknown_fields",
+                _("Unknown fields: %(unknown)s. A vote takes %(fields)s.")
+                % {
+                    "unknown": ", ".join(map(repr, unknown)),
+                    "fields": ", ".join(VOTE_FIELDS),
+                },
+            )
         return body.get("choice"), body.get("reasons")
     return request.POST.get("choice"), request.POST.getlist("reasons") or None
 
