@@ -20,6 +20,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from datafi import csvsafe
 from datafi.accounts.authentication import (
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
@@ -424,7 +425,7 @@ class CsvView(AnalyticsView):
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=CSV_TABLES[table], extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csvsafe.dict_row(r) for r in rows)  # an opponent's name is not a formula
         name = "-".join([model.slug, table, query["category"] or "all", query["language"] or "all"])
         response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'

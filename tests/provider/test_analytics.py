@@ -273,3 +273,16 @@ def test_the_provider_page_links_each_model_to_its_analytics(client, db):
     client.force_login(user)
     html = client.get("/provider/").content.decode()
     assert f'href="/provider/analytics/{model.slug}/"' in html
+
+
+def test_an_opponent_named_like_a_formula_is_text_in_the_csv(client, bob_key, votes, halcyon):
+    """An opponent's name is a provider's choice: a spreadsheet must not run it."""
+    from evals.models import EvalModel
+
+    data = client.get(URL.format(halcyon.slug), **auth(bob_key)).json()
+    opponent = data["opponents"][0]["opponent"]
+    EvalModel.objects.filter(slug=opponent).update(name='=HYPERLINK("https://evil.example/")')
+    resp = client.get(URL.format(halcyon.slug) + "/csv?table=opponents", **auth(bob_key))
+    text = resp.content.decode()
+    cells = [v for r in csv.DictReader(io.StringIO(text)) for v in r.values()]
+    assert not any(c.startswith(("=", "+", "@")) for c in cells if c)
