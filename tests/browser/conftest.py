@@ -139,3 +139,64 @@ def live_state(browser_page) -> dict:
           threadA: document.querySelector('#thread-a')?.textContent.slice(0, 300),
         })"""
     )
+
+
+# --- shared by the browser tests ---------------------------------------------------------
+
+
+def luminance(rgb) -> float:
+    """WCAG relative luminance of an (r, g, b[, a]) colour in 0-255."""
+
+    def channel(c):
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def quality_demo_load() -> None:
+    """The demo arena and the quality demo (a flagged ring), loaded off the test
+    thread: Playwright runs an event loop here, and the votes' on-commit events
+    (rewards) use async_to_sync, which refuses to run inside one."""
+    import threading
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def load():
+        from django.db import connection
+
+        try:
+            call_command("load_demo", stdout=StringIO())
+            call_command(
+                "load_quality_demo", honest=12, accounts=6, attack_votes=120, stdout=StringIO()
+            )
+        finally:
+            connection.close()
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    loader.join()
+
+
+@pytest.fixture
+def board(alice, settings):
+    """A leaderboard of 80 counted votes (a scripted voter; quality is tested elsewhere)."""
+    from ratings.services import refresh_dirty
+    from tests.conftest import build_arena
+    from tests.ratings.conftest import cast_votes
+
+    settings.QUALITY_DEFENCES = False
+    settings.RATINGS_BOOTSTRAP_ROUNDS = 200
+    settings.RATINGS_STYLE_ROUNDS = 20
+    arena = build_arena(prompts=12)
+    cast_votes(alice, 80, seed=5)
+    refresh_dirty(worker="browser-test")
+    return arena

@@ -3,7 +3,7 @@ the other buttons look disabled."""
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, login
+from tests.browser.conftest import ARTIFACTS, contrast, login
 from tests.conftest import build_arena
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,20 +25,6 @@ SEEN = """(button) => {
   const bg = over(rgb(style.backgroundColor), card);
   return { text, bg, opacity, chosen: button.classList.contains("chosen") };
 }"""
-
-
-def luminance(rgb) -> float:
-    def channel(c):
-        s = c / 255
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in rgb[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a, b) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

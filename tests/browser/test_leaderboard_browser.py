@@ -3,7 +3,6 @@
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, wait_until
-from tests.conftest import build_arena
 from tests.ratings.conftest import cast_votes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,19 +15,6 @@ PAINTED = """(id) => {
   for (let k = 3; k < px.length; k += 4) if (px[k] > 0) n++;
   return n;
 }"""
-
-
-@pytest.fixture
-def board(alice, settings):
-    settings.QUALITY_DEFENCES = False  # a scripted voter; quality is tested elsewhere
-    settings.RATINGS_BOOTSTRAP_ROUNDS = 200
-    settings.RATINGS_STYLE_ROUNDS = 20
-    from ratings.services import refresh_dirty
-
-    arena = build_arena(prompts=12)
-    cast_votes(alice, 80, seed=5)
-    refresh_dirty(worker="browser-test")
-    return arena
 
 
 def test_the_leaderboard_draws_its_plots_and_switches_category(live_server, page, board):

@@ -3,9 +3,7 @@ cell stands out from the cell, read back from the painted canvas."""
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, wait_until
-from tests.conftest import build_arena
-from tests.ratings.conftest import cast_votes
+from tests.browser.conftest import ARTIFACTS, contrast, luminance, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,33 +63,6 @@ DOTS = """() => {
 
 CARD = """() => getComputedStyle(document.querySelector(".plots figure").closest(".card"))
   .backgroundColor.match(/\\d+/g).slice(0, 3).map(Number)"""
-
-
-def luminance(rgb) -> float:
-    def channel(c):
-        s = c / 255
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in rgb[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a, b) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
-@pytest.fixture
-def board(alice, settings):
-    settings.QUALITY_DEFENCES = False  # a scripted voter; quality is tested elsewhere
-    settings.RATINGS_BOOTSTRAP_ROUNDS = 200
-    settings.RATINGS_STYLE_ROUNDS = 20
-    from ratings.services import refresh_dirty
-
-    arena = build_arena(prompts=12)
-    cast_votes(alice, 80, seed=5)
-    refresh_dirty(worker="browser-test")
-    return arena
 
 
 @pytest.fixture

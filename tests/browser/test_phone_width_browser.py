@@ -1,13 +1,9 @@
 """Pages with long commands, addresses and wide tables fit a 390 px phone: what
 is too wide wraps or scrolls in its own box, never the whole page sideways."""
 
-import threading
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, quality_demo_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,22 +25,7 @@ def test_the_quality_dashboard_fits_a_phone(live_server, page):
     from datafi.accounts.services import user_create
     from evals.services import appeal_create
 
-    def load():
-        from django.db import connection
-
-        try:
-            call_command("load_demo", stdout=StringIO())
-            call_command(
-                "load_quality_demo", honest=12, accounts=6, attack_votes=120, stdout=StringIO()
-            )
-        finally:
-            connection.close()
-
-    # Off the test thread: Playwright runs an event loop here, and the votes'
-    # on-commit events (rewards) use async_to_sync, which refuses to run inside one.
-    loader = threading.Thread(target=load)
-    loader.start()
-    loader.join()
+    quality_demo_load()
     appeal_create(
         user=get_user_model().objects.get(username="demo-ring-00"),
         message="I read fast, and I did read every answer; please look again.",

@@ -1,12 +1,8 @@
 """The operator dashboard renders real flags in Chromium (and leaves a screenshot)."""
 
-import threading
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, quality_demo_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,22 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_an_operator_sees_the_flagged_ring_on_the_dashboard(live_server, page):
     from datafi.accounts.services import user_create
 
-    def load():
-        from django.db import connection
-
-        try:
-            call_command("load_demo", stdout=StringIO())
-            call_command(
-                "load_quality_demo", honest=12, accounts=6, attack_votes=120, stdout=StringIO()
-            )
-        finally:
-            connection.close()
-
-    # Off the test thread: Playwright runs an event loop here, and the votes'
-    # on-commit events (rewards) use async_to_sync, which refuses to run inside one.
-    loader = threading.Thread(target=load)
-    loader.start()
-    loader.join()
+    quality_demo_load()
     staff = user_create(username="olga", password="correct horse battery staple")
     staff.is_staff = True
     staff.save()
