@@ -43,6 +43,7 @@ def test_the_logged_in_header_is_one_row_on_a_laptop(asgi_server, page, alice, l
     page.locator(".topbar").screenshot(path=str(ARTIFACTS / f"header-{language}-{width}.png"))
     assert rows["broken"] == [], "an item wraps inside itself"
     assert rows["spread"] < 12, f"the header wraps onto a second row ({rows['spread']} px)"
+    assert page.is_visible("#site-nav .who")  # who is logged in stays in sight
 
 
 def test_the_phone_header_keeps_its_menu(asgi_server, page, alice):
