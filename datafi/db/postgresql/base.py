@@ -30,15 +30,6 @@ from django.db.backends.postgresql import base, operations
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from psycopg.types.numeric import Int8
 
-_RANGES = {
-    "SmallIntegerField": (-(2**15), 2**15),
-    "PositiveSmallIntegerField": (-(2**15), 2**15),
-    "IntegerField": (-(2**31), 2**31),
-    "PositiveIntegerField": (-(2**31), 2**31),
-    "BigIntegerField": (-(2**63), 2**63),
-    "PositiveBigIntegerField": (-(2**63), 2**63),
-}
-
 PLAN_CHANGED = "cached plan must not change result type"
 
 
@@ -85,8 +76,8 @@ class DatabaseOperations(operations.DatabaseOperations):
         adapted = super().adapt_integerfield_value(value, internal_type)
         if adapted is value:  # None or an expression
             return adapted
-        low, high = _RANGES[internal_type]
-        if low <= value < high:
+        low, high = self.integer_field_range(internal_type)  # Django's own table
+        if low <= value <= high:
             return adapted
         return Int8(value) if -(2**63) <= value < 2**63 else int(value)
 
