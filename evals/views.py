@@ -75,24 +75,33 @@ def battle_detail(request, battle_id):
 
 
 VOTE_FIELDS = ("choice", "reasons")
+# What the arena page's no-JS form posts: the vote's fields and Django's CSRF
+# token (arena.js sends JSON with the token in a header instead).
+VOTE_FORM_FIELDS = frozenset(VOTE_FIELDS) | {"csrfmiddlewaretoken"}
+
+
+def _refuse_unknown_vote_fields(keys, allowed) -> None:
+    # A misspelt field ({"reason": [...]}) would otherwise be dropped without
+    # a word and the vote recorded without it: refused before anything is.
+    # A set difference on the keys: no query on the hottest endpoint.
+    unknown = sorted(set(keys) - allowed)
+    if unknown:
+        raise ApiError(
+            "unknown_fields",
+            _("Unknown fields: %(unknown)s. A vote takes %(fields)s.")
+            % {
+                "unknown": ", ".join(map(repr, unknown)),
+                "fields": ", ".join(VOTE_FIELDS),
+            },
+        )
 
 
 def _vote_input(request) -> tuple[object, object]:
     if request.content_type == "application/json":
         body = json_body(request)  # parsed once, by the input middleware
-        # A misspelt field ({"reason": [...]}) would otherwise be dropped without
-        # a word and the vote recorded without it: refused before anything is.
-        unknown = sorted(set(body) - set(VOTE_FIELDS))
-        if unknown:
-            raise ApiError(
-                "unknown_fields",
-                _("Unknown fields: %(unknown)s. A vote takes %(fields)s.")
-                % {
-                    "unknown": ", ".join(map(repr, unknown)),
-                    "fields": ", ".join(VOTE_FIELDS),
-                },
-            )
+        _refuse_unknown_vote_fields(body, frozenset(VOTE_FIELDS))
         return body.get("choice"), body.get("reasons")
+    _refuse_unknown_vote_fields(request.POST, VOTE_FORM_FIELDS)
     return request.POST.get("choice"), request.POST.getlist("reasons") or None
 
 
