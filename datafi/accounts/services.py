@@ -113,6 +113,7 @@ def membership_add(*, organization: Organization, user: User, role: str = "membe
         owners = set(
             Membership.objects.select_for_update()
             .filter(organization=organization, role=Membership.Role.OWNER)
+            .order_by("pk")  # the order account deletion locks them in too
             .values_list("user_id", flat=True)
         )
         if owners == {user.pk}:
@@ -219,6 +220,36 @@ def user_lock(*, user_id: int) -> User:
     Two deletions, or a deletion and a wallet link, still wait for each other.
     """
     return User.objects.select_for_update(no_key=True).get(pk=user_id)
+
+
+def organizations_left_without_owner_locked(*, user: User) -> list[str]:
+    """Names of the organisations ``user`` is the only owner of, read with every
+    owner's seat of the organisations ``user`` owns locked until the caller's
+    transaction ends.
+
+    The deletion checks this and then removes the user's seats: without the
+    locks, another owner stepping down at that moment (``membership_add``,
+    which locks the same seats, in the same order) passed its own check too,
+    and the organisation was left with no owner. Locked, whichever comes second
+    waits and re-reads: a step-down that committed first makes the deletion a
+    409, a deletion that committed first makes the step-down one.
+    """
+    owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values(
+        "organization_id"
+    )
+    seats = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id__in=owned, role=Membership.Role.OWNER)
+        .order_by("pk")
+        .values_list("organization_id", "user_id")
+    )
+    owners: dict[int, set[int]] = {}
+    for organization_id, user_id in seats:
+        owners.setdefault(organization_id, set()).add(user_id)
+    sole = [org for org, users in owners.items() if users == {user.pk}]
+    return list(
+        Organization.objects.filter(pk__in=sole).order_by("name").values_list("name", flat=True)
+    )
 
 
 def account_anonymise_locked(*, user: User, requested_at, now) -> DeletionRequest:

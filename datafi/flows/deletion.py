@@ -120,7 +120,7 @@ def _account_delete(*, user_id: int, requested_at) -> Deleted:
         done = accounts_selectors.deletion_of(user=user)
         if done is not None:
             return Deleted(record=done, already=True, points_left=0)
-        sole = accounts_selectors.organizations_left_without_owner(user=user)
+        sole = accounts.organizations_left_without_owner_locked(user=user)
         if sole:
             raise ApiError("sole_owner", sole_owner_refusal(sole), status_code=409)
         closed = closing.rewards_close_locked(user=user)

@@ -2,10 +2,14 @@
 changes nothing, and a redemption racing the deletion never leaves points in escrow
 of a deleted account."""
 
-import pytest
-from django.db import connection
+import threading
+import time
 
-from datafi.accounts.models import DeletionRequest, User
+import pytest
+from django.db import connection, transaction
+
+from datafi.accounts import services as accounts
+from datafi.accounts.models import DeletionRequest, Membership, User
 from datafi.errors import ApiError
 from datafi.flows import deletion
 from rewards.models import Redemption, Wallet
@@ -54,3 +58,63 @@ def test_a_redemption_racing_the_deletion_is_either_refused_or_refuses_it(evm):
             outcomes.add("deletion first")
     assert connection.vendor == "postgresql"
     print("outcomes seen:", sorted(outcomes))
+
+
+def _a_backend_waits_on_a_lock(timeout=10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def test_an_owner_stepping_down_while_the_other_deletes_their_account_leaves_an_owner(alice, bob):
+    """Repro: alice and bob own an organisation; bob steps down to member while
+    alice deletes her account. Each check saw the other still an owner, both
+    committed, and the organisation was left with no owner at all."""
+    org = accounts.organization_create(name="Shared Research", owner=alice)
+    accounts.membership_add(organization=org, user=bob, role="owner")
+    stepped_down, release, outcome = threading.Event(), threading.Event(), {}
+
+    def step_down():  # bob's step-down, held open until alice's deletion is under way
+        try:
+            with transaction.atomic():
+                accounts.membership_add(organization=org, user=bob, role="member")
+                stepped_down.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def delete():
+        try:
+            outcome["deletion"] = deletion.account_delete(user_id=alice.pk)
+        except Exception as exc:  # asserted on below
+            outcome["deletion"] = exc
+        finally:
+            connection.close()
+
+    bob_thread = threading.Thread(target=step_down)
+    bob_thread.start()
+    assert stepped_down.wait(30)
+    alice_thread = threading.Thread(target=delete)
+    alice_thread.start()
+    try:
+        assert _a_backend_waits_on_a_lock(), "the deletion did not wait for bob's seats"
+    finally:
+        release.set()
+        bob_thread.join(30)
+        alice_thread.join(30)
+    refused = outcome["deletion"]
+    assert isinstance(refused, ApiError) and refused.code == "sole_owner", refused
+    assert refused.status_code == 409
+    assert list(
+        Membership.objects.filter(organization=org, role="owner").values_list("user", flat=True)
+    ) == [alice.pk]
+    assert User.objects.get(pk=alice.pk).is_active
+    assert not DeletionRequest.objects.filter(user=alice).exists()
