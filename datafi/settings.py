@@ -512,6 +512,9 @@ RATINGS_SNAPSHOT_HISTORY_DAYS = env_int("RATINGS_SNAPSHOT_HISTORY_DAYS", 730)
 HEALTH_FOLD_MAX_AGE_S = env_int("HEALTH_FOLD_MAX_AGE_S", 60)
 HEALTH_CHAIN_TX_MAX_AGE_S = env_int("HEALTH_CHAIN_TX_MAX_AGE_S", 900)
 HEALTH_SNAPSHOT_MAX_AGE_S = env_int("HEALTH_SNAPSHOT_MAX_AGE_S", 3600)
+# ... and recounts user balances that disagree with the ledger at most this often
+# (a scan of every entry; 0: on every request).
+HEALTH_LEDGER_CHECK_EVERY_S = env_int("HEALTH_LEDGER_CHECK_EVERY_S", 300)
 # Run the refresher inside the ASGI server (one daphne for `make run`); off
 # under pytest, where tests refresh explicitly.
 RATINGS_REFRESH_IN_PROCESS = env_bool(

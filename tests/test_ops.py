@@ -11,7 +11,8 @@ from tests.ratings.conftest import cast_votes
 
 
 @pytest.fixture(autouse=True)
-def _scripted_voters(settings):
+def _scripted_voters(settings, fresh_cache):
+    # fresh_cache: the ledger check's count is cached between polls.
     settings.QUALITY_DEFENCES = False
     settings.RATINGS_BOOTSTRAP_ROUNDS = 20
     settings.RATINGS_STYLE_ROUNDS = 5
@@ -22,7 +23,15 @@ def test_health_is_ok_on_a_quiet_service(client, db):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "redis", "chain", "fold", "payouts", "snapshot"}
+    assert set(body["checks"]) == {
+        "database",
+        "redis",
+        "chain",
+        "fold",
+        "payouts",
+        "snapshot",
+        "ledger",
+    }
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["fold"]["votes"] == 0
     assert body["checks"]["fold"]["ok"] is True
@@ -52,6 +61,52 @@ def test_health_answers_503_without_a_database(client, db, monkeypatch):
     assert response.status_code == 503
     assert response.json()["status"] == "down"
     assert "connection refused" in response.json()["checks"]["database"]["error"]
+
+
+def _break_a_balance(user):
+    """What a bug writing balances past the ledger would leave: a stored balance
+    that is not the sum of the account's entries."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE rewards_account SET balance = balance + 7 WHERE user_id = %s AND kind = %s",
+            [user.id, "available"],
+        )
+        assert cursor.rowcount == 1
+
+
+def test_health_finds_no_ledger_mismatch_on_a_sound_ledger(client, alice, arena):
+    cast_votes(alice, 2)
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["checks"]["ledger"]["ok"] is True
+    assert body["checks"]["ledger"]["mismatched_accounts"] == 0
+
+
+def test_health_says_degraded_when_a_balance_disagrees_with_the_ledger(client, alice, bob, arena):
+    cast_votes(alice, 1)
+    cast_votes(bob, 1)
+    _break_a_balance(alice)
+    response = client.get("/healthz")
+    assert response.status_code == 200  # the site still serves: degraded, not down
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["ledger"]["ok"] is False
+    assert body["checks"]["ledger"]["mismatched_accounts"] == 1
+
+
+def test_the_ledger_count_is_kept_between_polls(client, settings, alice, arena):
+    cast_votes(alice, 1)
+    assert client.get("/healthz").json()["checks"]["ledger"]["mismatched_accounts"] == 0
+    _break_a_balance(alice)
+    # Within HEALTH_LEDGER_CHECK_EVERY_S the count is not read again ...
+    assert client.get("/healthz").json()["checks"]["ledger"]["mismatched_accounts"] == 0
+    # ... and without the cache it is read on every poll.
+    settings.HEALTH_LEDGER_CHECK_EVERY_S = 0
+    ledger = client.get("/healthz").json()["checks"]["ledger"]
+    assert ledger["mismatched_accounts"] == 1
+    assert ledger["age_s"] == 0
 
 
 def test_health_refuses_a_post(client, db):

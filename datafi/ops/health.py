@@ -2,8 +2,9 @@
 
 One read across the apps, through their selectors. The database is the one
 thing a web process cannot serve without: it alone makes the answer a 503.
-Everything else (Redis, the chain node, queues, snapshot age) is reported,
-and marks the service ``degraded`` when it is out of bounds.
+Everything else (Redis, the chain node, queues, snapshot age, user balances
+that disagree with the ledger) is reported, and marks the service
+``degraded`` when it is out of bounds.
 """
 
 import time
@@ -67,6 +68,12 @@ def _snapshot():
     return {"ok": age <= settings.HEALTH_SNAPSHOT_MAX_AGE_S, "age_s": age}
 
 
+def _ledger():
+    check = rewards_selectors.ledger_balance_check()
+    check["ok"] = check["mismatched_accounts"] == 0
+    return check
+
+
 def health_report() -> tuple[int, dict]:
     """(HTTP status, report). 503 only when the database cannot be reached."""
     checks = {"database": _timed(_database)}
@@ -78,6 +85,7 @@ def health_report() -> tuple[int, dict]:
                 "fold": _timed(_fold),
                 "payouts": _timed(_payouts),
                 "snapshot": _timed(_snapshot),
+                "ledger": _timed(_ledger),
             }
         )
     if not checks["database"]["ok"]:
