@@ -21,6 +21,17 @@ urlpatterns = [
         account_views.PasswordResetView.as_view(),
         name="password_reset",
     ),
+    # Before Django's auth URLs too: these say each error under its own field.
+    path(
+        "accounts/password_change/",
+        account_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        account_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/delete/", account_views.account_delete, name="account-delete"),
     path("accounts/deleted/", account_views.account_deleted, name="account-deleted"),
     path("accounts/", include("django.contrib.auth.urls")),

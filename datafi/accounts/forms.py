@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext_lazy
@@ -63,6 +64,22 @@ class SignupForm(UserCreationForm):
         # The rules' errors ("too short", "too common") under the Password field they are
         # about; Django's form puts them under the confirmation.
         super().validate_password_for_user(user, password_field_name="password1")
+
+
+class _RulesUnderNewPassword:
+    # Django's SetPasswordForm checks the rules on new_password2 and puts their
+    # errors ("too short", "too common") under "New password again"; they are about
+    # the new password, so they go under it. A mismatch stays under the confirmation.
+    def validate_password_for_user(self, user, *_field_named_by_django):
+        super().validate_password_for_user(user, password_field_name="new_password1")
+
+
+class SetPasswordForm(_RulesUnderNewPassword, auth_forms.SetPasswordForm):
+    """The password reset's new password."""
+
+
+class PasswordChangeForm(_RulesUnderNewPassword, auth_forms.PasswordChangeForm):
+    """A logged-in person's password change."""
 
 
 class AccountDeleteForm(forms.Form):

@@ -13,7 +13,12 @@ from django.views.i18n import JavaScriptCatalog, set_language
 
 from datafi.accounts import services as account_services
 from datafi.accounts import throttle
-from datafi.accounts.forms import AccountDeleteForm, SignupForm
+from datafi.accounts.forms import (
+    AccountDeleteForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    SignupForm,
+)
 from datafi.api import ApiError, refusal_response
 from datafi.flows import deletion as deletion_flow
 from datafi.flows import signup as signup_flow
@@ -148,6 +153,26 @@ class PasswordResetView(auth_views.PasswordResetView):
         except throttle.Throttled as exc:
             return throttled_response(request, exc)
         return super().post(request, *args, **kwargs)
+
+
+class _RefusedIs400:
+    # A refused form is a 400 (as on sign-up), not Django's 200: the page says why.
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordResetConfirmView(_RefusedIs400, auth_views.PasswordResetConfirmView):
+    """Django's reset confirmation, each error under the field it is about."""
+
+    form_class = SetPasswordForm
+
+
+class PasswordChangeView(_RefusedIs400, auth_views.PasswordChangeView):
+    """Django's password change, each error under the field it is about."""
+
+    form_class = PasswordChangeForm
 
 
 def login_locked_out(request, original_response=None, credentials=None):

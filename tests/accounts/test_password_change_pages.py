@@ -64,10 +64,38 @@ def test_a_wrong_current_password_is_said_under_its_field_and_changes_nothing(cl
         {"old_password": "not it at all 123", "new_password1": NEW, "new_password2": NEW},
     )
     html = resp.content.decode()
-    assert _product_page(html)
+    assert resp.status_code == 400 and _product_page(html)
     assert "Your old password was entered incorrectly" in _error_after(html, "old_password")
     dora.refresh_from_db()
     assert dora.check_password(OLD)
+
+
+def test_a_password_the_rules_refuse_is_said_under_the_new_password(client, dora):
+    client.force_login(dora)
+    resp = client.post(
+        "/accounts/password_change/",
+        {"old_password": OLD, "new_password1": "dora", "new_password2": "dora"},
+    )
+    html = resp.content.decode()
+    beside_new = _error_after(html, "new_password1")
+    assert "This password is too short." in beside_new
+    assert "too similar to the username" in beside_new
+    assert _error_after(html, "new_password2") == ""
+    assert resp.status_code == 400
+    dora.refresh_from_db()
+    assert dora.check_password(OLD)
+
+
+def test_a_mismatch_is_said_under_the_confirmation(client, dora):
+    client.force_login(dora)
+    resp = client.post(
+        "/accounts/password_change/",
+        {"old_password": OLD, "new_password1": NEW, "new_password2": NEW + "x"},
+    )
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "didn" in _error_after(html, "new_password2")
+    assert _error_after(html, "new_password1") == ""
 
 
 def test_a_visitor_is_sent_to_log_in(client, db):

@@ -85,7 +85,38 @@ def test_a_bad_new_password_is_refused_in_plain_words_and_changes_nothing(client
     link = re.search(r"(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
     confirm = client.get(link, follow=True)
     resp = client.post(confirm.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": "x"})
-    assert resp.status_code == 200
-    assert "didn" in resp.content.decode()  # "The two password fields didn’t match."
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    # "The two password fields didn’t match.", under the confirmation it is about.
+    assert "didn" in _error_after(html, "new_password2")
+    assert _error_after(html, "new_password1") == ""
+    dora.refresh_from_db()
+    assert dora.check_password("a quite long passphrase 42")
+
+
+def _error_after(html: str, name: str) -> str:
+    """The error text shown in the label of the input named ``name``."""
+    found = re.search(
+        rf'<input[^>]*name="{name}"[^>]*>\s*(?:<span class="error">(.*?)</span>)?', html, re.S
+    )
+    assert found, name
+    return found.group(1) or ""
+
+
+def test_a_password_the_rules_refuse_is_said_under_the_new_password(client, dora):
+    client.post("/accounts/password_reset/", {"email": "dora@x.org"})
+    link = re.search(r"(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    confirm = client.get(link, follow=True)
+    resp = client.post(
+        confirm.redirect_chain[-1][0], {"new_password1": "123", "new_password2": "123"}
+    )
+    form = resp.context["form"]
+    assert "new_password2" not in form.errors
+    html = resp.content.decode()
+    beside_new = _error_after(html, "new_password1")
+    assert "This password is too short." in beside_new
+    assert "This password is too common." in beside_new
+    assert _error_after(html, "new_password2") == ""
+    assert resp.status_code == 400
     dora.refresh_from_db()
     assert dora.check_password("a quite long passphrase 42")
