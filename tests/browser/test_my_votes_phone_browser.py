@@ -1,5 +1,7 @@
-"""My votes on a phone: the table scrolls in its own box; the page does not
-scroll sideways (a voter with a discount reads the appeal form beside it)."""
+"""My votes on a phone: each vote is a card of labelled lines that fits the
+screen (no box to scroll sideways, where the points and the reason hid); the
+page does not scroll sideways (a voter with a discount reads the appeal form
+beside it)."""
 
 import pytest
 
@@ -20,3 +22,18 @@ def test_my_votes_fits_a_phone_without_sideways_scrolling(asgi_server, page, are
     assert "Some of your votes earned less" in page.inner_text("#appeal")
     page.screenshot(path=str(ARTIFACTS / "my-votes-phone-dark.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # Every column of a vote is on screen, labelled: nothing hides in a box that scrolls.
+    assert page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth)"
+    )
+    first = page.locator("tr.vote-row").first
+    for label in ("When", "Prompt", "My choice", "Counted", "Weight", "Points"):
+        cell = first.locator(f"td[data-label='{label}']")
+        assert cell.is_visible()
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
+    label = page.evaluate(
+        "getComputedStyle(document.querySelector('tr.vote-row td[data-label=\"Points\"]'),"
+        " '::before').content"
+    )
+    assert "Points" in label, label
