@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run serve serve-http serve-ws test test-services lint format migrations-check contracts contracts-check bench clean
+.PHONY: install run serve serve-http serve-ws test test-services lint format migrations-check vendor-redoc contracts contracts-check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ format: install
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
+
+## make vendor-redoc: copy Redoc from drf-spectacular-sidecar into static/vendor/redoc/ (without its logo fetched from cdn.redoc.ly)
+vendor-redoc: $(VENV)/.installed
+	$(PY) -m datafi.vendor_redoc
 
 clean:
 	rm -rf $(VENV) staticfiles var
