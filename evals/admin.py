@@ -124,26 +124,38 @@ class EvalModelAdmin(ServedContentAdmin):
             form = ModelReviewForm(request.POST)
             if form.is_valid():
                 reason = form.cleaned_data["reason"]
+                withheld = restored = 0
                 try:
                     for model in queryset:
                         if approve:
-                            provider_services.model_approve(
+                            review = provider_services.model_approve(
                                 model=model, by=request.user, reason=reason
                             )
                         else:
-                            provider_services.model_reject(
+                            review = provider_services.model_reject(
                                 model=model, by=request.user, reason=reason
                             )
+                        withheld += review.withheld
+                        restored += review.restored
                 except ApiError as exc:
                     self.message_user(request, exc.detail, level=messages.ERROR)
                     return None
                 count = queryset.count()
-                done = (
-                    ngettext("%(n)d model: approved.", "%(n)d models: approved.", count)
-                    if approve
-                    else ngettext("%(n)d model: rejected.", "%(n)d models: rejected.", count)
-                )
-                self.message_user(request, done % {"n": count})
+                if approve:
+                    done = ngettext("%(n)d model: approved.", "%(n)d models: approved.", count)
+                    answers = ngettext(
+                        "%(n)d answer that shows an approved name was withheld.",
+                        "%(n)d answers that show an approved name were withheld.",
+                        withheld,
+                    ) % {"n": withheld}
+                else:
+                    done = ngettext("%(n)d model: rejected.", "%(n)d models: rejected.", count)
+                    answers = ngettext(
+                        "%(n)d answer withheld for a rejected name was restored.",
+                        "%(n)d answers withheld for a rejected name were restored.",
+                        restored,
+                    ) % {"n": restored}
+                self.message_user(request, f"{done % {'n': count}} {answers}")
                 return None
         form = ModelReviewForm()
         return render(

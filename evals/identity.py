@@ -269,6 +269,10 @@ def leak_pattern() -> NamePattern:
     return build_pattern(known_names())
 
 
+# How every reason of ``withheld_reason`` starts; the names it found follow.
+LEAK_REASON_PREFIX = "identity leak: the answer names "
+
+
 def withheld_reason(text: str, pattern: NamePattern | None = None, html: str | None = None) -> str:
     """Why a stored answer must never be served before the vote ("" if it may be).
 
@@ -278,7 +282,7 @@ def withheld_reason(text: str, pattern: NamePattern | None = None, html: str | N
     found = (pattern or leak_pattern()).find(text, html)
     if not found:
         return ""
-    return f"identity leak: the answer names {', '.join(found)}"[:300]
+    return f"{LEAK_REASON_PREFIX}{', '.join(found)}"[:300]
 
 
 def _spans(text: str, pattern: NamePattern, start: int = 0) -> tuple[list[tuple[int, int]], list]:

@@ -77,18 +77,22 @@ def _names_lock(*, shared: bool) -> None:
         cursor.execute(f"SELECT {function}(%s)", [_NAMES_LOCK])  # noqa: S608 (a constant)
 
 
-def answers_withhold_naming(names) -> int:
-    """Withhold every servable answer that shows one of ``names`` (a new model
-    name: it was no name when the answers were checked). In the caller's
-    transaction; returns how many were withheld."""
+def _servable_answers():
+    # Live turns (user prompts) are never in the catalogue: masked when shown.
+    return Answer.objects.exclude(prompt__source=Prompt.Source.USER)
+
+
+def answers_withhold_naming(names, *, model_id: int | None = None) -> int:
+    """Withhold every servable answer (of the model ``model_id`` only, if given)
+    that shows one of ``names`` (a model's name that was no name when the
+    answers were checked). In the caller's transaction; returns how many were
+    withheld."""
     pattern = identity.build_pattern(names)
-    candidates = (
-        Answer.objects.filter(withheld_reason="")
-        .exclude(prompt__source=Prompt.Source.USER)  # live turns: masked when shown
-        .values_list("pk", "text", "html")
-    )
+    candidates = _servable_answers().filter(withheld_reason="")
+    if model_id is not None:
+        candidates = candidates.filter(model_id=model_id)
     found = {}
-    for pk, text, html in candidates.iterator(chunk_size=2000):
+    for pk, text, html in candidates.values_list("pk", "text", "html").iterator(chunk_size=2000):
         reason = identity.withheld_reason(text, pattern, html or None)
         if reason:
             found[pk] = reason
@@ -97,15 +101,45 @@ def answers_withhold_naming(names) -> int:
     return len(found)
 
 
+def answers_recheck_without(names) -> int:
+    """Check again the answers withheld for showing one of ``names`` (a
+    rejected model's: no longer names that count) against the names that still
+    count, as an upload is checked (``identity.known_names``, which leaves out
+    rejected models): those that show none are served again, the others keep a
+    reason naming only what they still show. In the caller's transaction, after
+    the rejection is written; returns how many were restored."""
+    dropped = identity.build_pattern(names)
+    prefix = identity.LEAK_REASON_PREFIX
+    candidates = _servable_answers().filter(withheld_reason__startswith=prefix)
+    counted = None
+    changed = {}
+    rows = candidates.values_list("pk", "text", "html", "withheld_reason")
+    for pk, text, html, old in rows.iterator(chunk_size=2000):
+        # The reason lists the names as the answer showed them ("Zorbl&#97;x 9"
+        # as "Zorblax 9"): the dropped names are looked for as in an answer.
+        if not dropped.find(old.removeprefix(prefix)):
+            continue
+        counted = counted or identity.leak_pattern()
+        reason = identity.withheld_reason(text, counted, html or None)
+        if reason != old:
+            changed[pk] = reason
+    for pk, reason in changed.items():
+        Answer.objects.filter(pk=pk).update(withheld_reason=reason)
+    return sum(1 for reason in changed.values() if not reason)
+
+
 @transaction.atomic(durable=True)
 def model_update(*, model: EvalModel, name: str | None = None, description=None) -> EvalModel:
     """Rename or re-describe a model. The slug never changes: it identifies the
     model in battles and datasets.
 
-    A new name was no name when the stored answers were checked: every answer
-    that shows it (this model's or another's) is withheld, and an approved
-    model goes back to the operators' review queue (they approved it under its
-    old name), in the same transaction as the rename.
+    A new name was no name when the stored answers were checked: this model's
+    answers that show it are withheld, and an approved model goes back to the
+    operators' review queue (they approved it under its old name), in the same
+    transaction as the rename. Other models' answers that show it are withheld
+    only when an operator approves the name (``model_approve``): a provider's
+    rename alone (to a rival's product, or a common word) must not take other
+    providers' answers out of the arena.
     """
     fields = []
     if name is not None and model.prerelease == EvalModel.Prerelease.TESTING:
@@ -144,34 +178,71 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
         except IntegrityError:
             raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
     if renamed_from is not None:
-        answers_withhold_naming([name])
+        answers_withhold_naming([name], model_id=model.pk)
         catalogue.catalogue_changed()
     return model
 
 
-def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> EvalModel:
+@dataclass(frozen=True)
+class ModelReview:
+    """An operator's review: the model, and the answers it withheld (an
+    approval: they show the name it accepted) or served again (a rejection:
+    they were withheld only for the name it dropped)."""
+
+    model: EvalModel
+    withheld: int = 0
+    restored: int = 0
+
+
+@transaction.atomic
+def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> ModelReview:
+    # Not durable: the admin adds a model in its own transaction, then approves it.
     if by is not None and not by.is_staff:
         raise ApiError("forbidden", "Only operators review models.", 403)
     reason = (reason or "").strip()
     if approval == EvalModel.Approval.REJECTED and not reason:
         raise ApiError("reason_required", "Say why the model is rejected: the provider sees it.")
+    # The names, then the row, as a rename takes them: a rename cannot slip
+    # between the review and the re-check of the answers, and an upload that
+    # checked its lines against the names stores them before or after both.
+    _names_lock(shared=False)
+    current = EvalModel.objects.select_for_update().get(pk=model.pk)
     now = timezone.now()
     EvalModel.objects.filter(pk=model.pk).update(
         approval=approval, approval_reason=reason, reviewed_by=by, reviewed_at=now
     )
+    model.name = current.name
     model.approval, model.approval_reason = approval, reason
     model.reviewed_by, model.reviewed_at = by, now
+    withheld = restored = 0
+    if approval == EvalModel.Approval.APPROVED:
+        # The operator accepts the name: every answer that shows it, any
+        # model's, is withheld (a rename withheld only the model's own). Its
+        # slug too (the upload check counts slugs as names) when it is the
+        # name's own, as the review page shows the name alone: a slug left from
+        # an earlier name ("python", renamed to "Nice Model") is not what the
+        # operator accepted, and was swept when that name was approved, if ever.
+        names = [current.name]
+        if current.slug == slugify(current.name)[:80]:
+            names.append(current.slug)
+        withheld = answers_withhold_naming(names)
+    else:
+        # A rejected model's names count no more (identity.known_names): the
+        # answers withheld for them alone are served again.
+        restored = answers_recheck_without([current.name, current.slug])
     catalogue.catalogue_changed()
-    return model
+    return ModelReview(model=model, withheld=withheld, restored=restored)
 
 
-def model_approve(*, model: EvalModel, by, reason: str = "") -> EvalModel:
-    """Let a model into the arena; records who (None: an operator command), when and why."""
+def model_approve(*, model: EvalModel, by, reason: str = "") -> ModelReview:
+    """Let a model into the arena, and withhold every answer that shows its
+    name; records who (None: an operator command), when and why."""
     return _model_review(model=model, approval=EvalModel.Approval.APPROVED, by=by, reason=reason)
 
 
-def model_reject(*, model: EvalModel, by, reason: str) -> EvalModel:
-    """Keep a model out of the arena, with the reason the provider will read."""
+def model_reject(*, model: EvalModel, by, reason: str) -> ModelReview:
+    """Keep a model out of the arena, with the reason the provider will read;
+    answers withheld only for showing its name are served again."""
     return _model_review(model=model, approval=EvalModel.Approval.REJECTED, by=by, reason=reason)
 
 
@@ -239,7 +310,10 @@ def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> 
     except IntegrityError:
         raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
     if outcome == EvalModel.Prerelease.RELEASED:
-        # The public name was no name while the answers were checked.
+        # The public name was no name while the answers were checked. Unlike a
+        # rename, the model stays approved (an operator reviewed it in testing)
+        # and is served under this name from the commit: every answer that
+        # shows it, any model's, is withheld now, not at a later review.
         answers_withhold_naming([name])
     catalogue.catalogue_changed()
     model.refresh_from_db()

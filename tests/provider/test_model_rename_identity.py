@@ -3,12 +3,20 @@
 Repro: answers saying "Hello, I am Zorblax 9" were accepted for halcyon-9 (no
 model had that name yet), then ``PATCH /api/v1/models/halcyon-9 {"name":
 "Zorblax 9"}`` left them served, and the model approved, under the new name.
+
+Repro 2: the fix withheld every answer of every model that showed the new
+name, so a provider renaming its own pending model to a rival's product name
+(or a common word) took other providers' answers out of the arena, and nothing
+served them again. Now a rename withholds the model's own answers only; the
+other answers that show the name are withheld when an operator approves it,
+and a rejection serves again those withheld for the rejected name alone.
 """
 
 import json
 import random
 from unittest import mock
 
+import pytest
 from django.db import transaction
 
 from evals import sampler, services
@@ -43,7 +51,7 @@ def _served(user, draws=150):
     return served
 
 
-def test_a_rename_withholds_every_answer_that_shows_the_new_name(client, bob_key, alice):
+def test_a_rename_withholds_the_models_own_answers_that_show_the_new_name(client, bob_key, alice):
     resp = _upload(
         client,
         bob_key,
@@ -69,12 +77,13 @@ def test_a_rename_withholds_every_answer_that_shows_the_new_name(client, bob_key
     assert resp.status_code == 200, resp.json()
     assert changed.called  # the arena's per-process copy is dropped
 
-    leaky = Answer.objects.filter(
-        model__slug="halcyon-9", prompt__key__in=["p0", "p1"]
-    ) | Answer.objects.filter(pk=other.pk)
-    assert leaky.count() == 3
+    leaky = Answer.objects.filter(model__slug="halcyon-9", prompt__key__in=["p0", "p1"])
+    assert leaky.count() == 2
     for answer in leaky:
         assert answer.withheld_reason.startswith("identity leak: the answer names Zorblax")
+    # Renames by providers no longer withhold others' answers; an operator's approval does.
+    other.refresh_from_db()
+    assert other.withheld_reason == ""
     clean = Answer.objects.get(model__slug="halcyon-9", prompt__key="p2")
     assert clean.withheld_reason == ""
     # Back in the review queue: operators approved it under its old name.
@@ -83,9 +92,9 @@ def test_a_rename_withholds_every_answer_that_shows_the_new_name(client, bob_key
     assert "Halcyon-9" in body["approval_reason"] and "Zorblax 9" in body["approval_reason"]
     halcyon.refresh_from_db()
     assert halcyon.reviewed_at is None and halcyon.approval == EvalModel.Approval.PENDING
-    # Nothing of it, nor the other model's answer naming it, reaches a voter.
+    # Nothing of it reaches a voter (pending again); approving the name would
+    # withhold the other model's answer (see the tests below).
     served = _served(alice)
-    assert other.pk not in served
     assert not served & set(Answer.objects.filter(model=halcyon).values_list("pk", flat=True))
 
 
@@ -138,3 +147,160 @@ def test_a_release_withholds_the_answers_that_show_the_public_name(arena):
         )
     answer.refresh_from_db()
     assert answer.withheld_reason == "identity leak: the answer names Aurelon-70B"
+
+
+# --- a provider's rename, then an operator's review ------------------------------
+
+
+@pytest.fixture
+def operator(carol):
+    carol.is_staff = carol.is_superuser = True  # superuser: the admin's model permissions
+    carol.save(update_fields=["is_staff", "is_superuser"])
+    return carol
+
+
+def _register(client, key, name):
+    resp = client.post(
+        "/api/v1/models",
+        data=json.dumps({"name": name}),
+        content_type="application/json",
+        **auth(key),
+    )
+    assert resp.status_code == 201, resp.json()
+    return EvalModel.objects.get(slug=resp.json()["slug"])
+
+
+def _rival_answer(client, mallory_key, prompt, text):
+    """Another provider's answer, uploaded (and checked) before the name existed."""
+    resp = _upload(client, mallory_key, [{"model": "orbisque-xl", "prompt": prompt, "text": text}])
+    assert resp.status_code == 200, resp.json()
+    answer = Answer.objects.get(model__slug="orbisque-xl", prompt__key=prompt)
+    assert answer.withheld_reason == ""
+    return answer
+
+
+def _renamed_pending_model(client, bob_key, name="Zorblax 9"):
+    model = _register(client, bob_key, "Placeholder One")
+    resp = _rename(client, bob_key, model.slug, name)
+    assert resp.status_code == 200, resp.json()
+    assert (resp.json()["name"], resp.json()["approval"]) == (name, "pending")
+    model.refresh_from_db()
+    return model
+
+
+def test_a_providers_rename_never_withholds_another_providers_answer(
+    client, bob_key, mallory_key, alice
+):
+    rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax 9, I answer briefly.")
+    _renamed_pending_model(client, bob_key)
+    rival.refresh_from_db()
+    assert rival.withheld_reason == ""
+    assert rival.pk in _served(alice)
+
+
+def test_a_rename_withholds_at_once_only_the_models_own_answers_that_show_the_name(client, bob_key):
+    model = _register(client, bob_key, "Placeholder One")
+    resp = _upload(
+        client,
+        bob_key,
+        [
+            {"model": model.slug, "prompt": "p0", "text": "Hello, I am Zorbl&#97;x 9."},
+            {"model": model.slug, "prompt": "p1", "text": "Hello, a plain answer."},
+            # The same provider's other (approved, served) model.
+            {"model": "marivolt-pro", "prompt": "p2", "text": "Zorblax 9 is my sibling."},
+        ],
+    )
+    assert resp.status_code == 200, resp.json()
+    resp = _rename(client, bob_key, model.slug, "Zorblax 9")
+    assert resp.status_code == 200, resp.json()
+    own = Answer.objects.get(model=model, prompt__key="p0")
+    assert own.withheld_reason == "identity leak: the answer names Zorblax 9"
+    assert Answer.objects.get(model=model, prompt__key="p1").withheld_reason == ""
+    assert Answer.objects.get(model__slug="marivolt-pro", prompt__key="p2").withheld_reason == ""
+
+
+def test_approving_a_renamed_model_withholds_every_answer_that_shows_its_name(
+    client, bob_key, mallory_key, operator, alice
+):
+    rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax-9, I answer briefly.")
+    model = _renamed_pending_model(client, bob_key)
+    rival.refresh_from_db()
+    assert rival.withheld_reason == ""  # the rename alone withheld nothing of it
+
+    with mock.patch("evals.catalogue.catalogue_changed") as changed:
+        review = provider_services.model_approve(model=model, by=operator, reason="ok")
+    assert changed.called
+    rival.refresh_from_db()
+    assert rival.withheld_reason == "identity leak: the answer names Zorblax-9"
+    assert (review.model.approval, review.withheld, review.restored) == ("approved", 1, 0)
+    assert rival.pk not in _served(alice)
+
+
+def test_approving_a_renamed_model_never_withholds_for_the_slug_of_its_old_name(
+    client, bob_key, mallory_key, operator
+):
+    # The review page shows the name only: the slug left from "Placeholder One"
+    # is not what the operator accepts.
+    rival = _rival_answer(client, mallory_key, "p3", "A placeholder-one, then the answer.")
+    model = _renamed_pending_model(client, bob_key)
+    assert model.slug == "placeholder-one"
+    review = provider_services.model_approve(model=model, by=operator, reason="ok")
+    rival.refresh_from_db()
+    assert (rival.withheld_reason, review.withheld) == ("", 0)
+
+
+def test_rejecting_a_name_serves_again_the_answers_withheld_for_it_alone(
+    client, bob_key, mallory_key, operator
+):
+    rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax 9, I answer briefly.")
+    model = _renamed_pending_model(client, bob_key)
+    orbisque = EvalModel.objects.get(slug="orbisque-xl")
+    # Stored after the rename (a pending name counts): it also names an approved model.
+    both = services.answer_upsert(
+        prompt=Prompt.objects.get(key="p4"),
+        model=orbisque,
+        text="Zorblax 9 and Tessaract Mini agree.",
+    )
+    assert both.withheld_reason == "identity leak: the answer names Tessaract Mini, Zorblax 9"
+    unrelated = services.answer_upsert(
+        prompt=Prompt.objects.get(key="p5"), model=orbisque, text="Tessaract Mini is my sibling."
+    )
+    provider_services.model_approve(model=model, by=operator, reason="looks fine")
+    rival.refresh_from_db()
+    assert rival.withheld_reason == "identity leak: the answer names Zorblax 9"
+
+    review = provider_services.model_reject(
+        model=model, by=operator, reason="Zorblax 9 is another company's product."
+    )
+    for answer in (rival, both, unrelated):
+        answer.refresh_from_db()
+    assert rival.withheld_reason == ""
+    assert both.withheld_reason == "identity leak: the answer names Tessaract Mini"
+    assert unrelated.withheld_reason == "identity leak: the answer names Tessaract Mini"
+    assert (review.model.approval, review.withheld, review.restored) == ("rejected", 0, 1)
+
+
+def test_the_admin_says_how_many_answers_a_review_withheld_or_restored(
+    client, bob_key, mallory_key, operator
+):
+    rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax 9, I answer briefly.")
+    model = _renamed_pending_model(client, bob_key)
+    client.force_login(operator)
+
+    def review(action, reason):
+        resp = client.post(
+            "/admin/evals/evalmodel/",
+            {"action": action, "_selected_action": [model.pk], "apply": "1", "reason": reason},
+            follow=True,
+        )
+        assert resp.status_code == 200
+        return [str(m) for m in resp.context["messages"]]
+
+    assert review("approve", "ok") == [
+        "1 model: approved. 1 answer that shows an approved name was withheld."
+    ]
+    assert review("reject", "not its name") == [
+        "1 model: rejected. 1 answer withheld for a rejected name was restored."
+    ]
+    rival.refresh_from_db()
+    assert rival.withheld_reason == ""
