@@ -8,7 +8,6 @@ import math
 import os
 import socket
 import threading
-import time
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -485,15 +484,10 @@ def model_standing(*, model_id: int, max_age: float = 0, token: str = "") -> dic
     """
     if max_age > 0:
         key = f"ratings:standing:{model_id}:{token}"
-        # The fit's age is read off this process's clock as well as left to the
-        # cache's expiry: Redis counts its own time (whole seconds), and a fit
-        # older than max_age by ours was served again (a test's clock jump).
-        now = time.time()
-        cached = cache.get(key)
-        if cached is not None and now - cached[0] < max_age:
-            return cached[1]
-        standing = _model_standing_fit(model_id)
-        cache.set(key, (now, standing), timeout=max_age)
+        standing = cache.get(key)
+        if standing is None:
+            standing = _model_standing_fit(model_id)
+            cache.set(key, standing, timeout=max_age)
         return standing
     return _model_standing_fit(model_id)
 
