@@ -70,3 +70,13 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_votes(arena, ali
             assert client.get("/votes/").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_it_links_to_the_password_change_for_an_account_with_a_password(arena, alice, client):
+    client.force_login(alice)
+    assert 'href="/accounts/password_change/"' in client.get("/votes/").content.decode()
+    # An account signed in only with a wallet has no password to change.
+    alice.set_unusable_password()
+    alice.save()
+    client.force_login(alice)
+    assert 'href="/accounts/password_change/"' not in client.get("/votes/").content.decode()
