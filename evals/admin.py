@@ -111,12 +111,20 @@ class EvalModelAdmin(ServedContentAdmin):
         return provider_selectors.endpoint_probe_summary(model=obj)
 
     def save_model(self, request, obj, form, change):
+        renamed = change and bool({"name", "slug"} & set(form.changed_data))
+        if renamed:
+            # Before the row, as a provider's rename takes them.
+            provider_services.names_lock()
         super().save_model(request, obj, form, change)
         if not change:
             # An operator adding a model here has reviewed it by doing so.
             provider_services.model_approve(
                 model=obj, by=request.user, reason="added by an operator in the admin"
             )
+        elif renamed:
+            # The model stays approved and is served under the new name: the
+            # answers that show it must not be (a rename here skipped that).
+            provider_services.model_renamed_by_operator_locked(model=obj)
 
     def _review(self, request, queryset, *, approve: bool):
         verb = "approve" if approve else "reject"
@@ -127,13 +135,15 @@ class EvalModelAdmin(ServedContentAdmin):
                 withheld = restored = 0
                 try:
                     for model in queryset:
+                        # The name this page showed the operator (the review is of it).
+                        shown = request.POST.get(f"shown_name_{model.pk}")
                         if approve:
                             review = provider_services.model_approve(
-                                model=model, by=request.user, reason=reason
+                                model=model, by=request.user, reason=reason, shown_name=shown
                             )
                         else:
                             review = provider_services.model_reject(
-                                model=model, by=request.user, reason=reason
+                                model=model, by=request.user, reason=reason, shown_name=shown
                             )
                         withheld += review.withheld
                         restored += review.restored

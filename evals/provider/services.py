@@ -44,6 +44,17 @@ def model_create(*, organization, name: str, description: str = "") -> EvalModel
     return model_insert(organization=organization, name=name, description=description)
 
 
+def _name_taken(name: str, *, by_another_than: int) -> bool:
+    # As a registration checks it (model_insert): the name in any case, or one
+    # that makes another model's slug ("Halcyon 9" for Halcyon-9), which voters
+    # and the identity check read as the same name.
+    return (
+        EvalModel.objects.filter(Q(slug=slugify(name)[:80]) | Q(name__iexact=name))
+        .exclude(pk=by_another_than)
+        .exists()
+    )
+
+
 def model_insert(*, organization, name: str, description: str = "") -> EvalModel:
     """``model_create`` inside the caller's transaction (a live model's
     registration writes its endpoint in the same one)."""
@@ -154,7 +165,7 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
         name = _clean_name(name)
         _names_lock(shared=False)
         current = EvalModel.objects.select_for_update().get(pk=model.pk)
-        if EvalModel.objects.filter(name__iexact=name).exclude(pk=model.pk).exists():
+        if _name_taken(name, by_another_than=model.pk):
             raise ApiError("model_exists", f"A model named {name!r} already exists.", 409)
         if name != current.name:
             renamed_from = current.name
@@ -183,6 +194,47 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
     return model
 
 
+def _answers_withhold_for_accepted_name(model: EvalModel) -> int:
+    # The operator accepts the name: every answer that shows it, any model's,
+    # is withheld (a rename withheld only the model's own). Its slug too (the
+    # upload check counts slugs as names) when it is the name's own, as the
+    # review page shows the name alone: a slug left from an earlier name
+    # ("python", renamed to "Nice Model") is not what the operator accepted,
+    # and was swept when that name was approved, if ever.
+    names = [model.name]
+    if model.slug == slugify(model.name)[:80]:
+        names.append(model.slug)
+    withheld = answers_withhold_naming(names)
+    if model.slug not in names:
+        # Its own answers that show that slug are, though: they name the model
+        # itself (by the name it was served under, if ever), and a rejection in
+        # between served them again ("Halcyon-9" renamed, rejected, renamed
+        # again and approved) or let its upload store them.
+        withheld += answers_withhold_naming([model.slug], model_id=model.pk)
+    return withheld
+
+
+def names_lock() -> None:
+    """The names lock, exclusive, until the caller's transaction ends: taken
+    before a model's row by whatever changes its name (the admin's change form
+    too, as ``model_update`` takes them)."""
+    _names_lock(shared=False)
+
+
+def model_renamed_by_operator_locked(*, model: EvalModel) -> int:
+    """After an operator renamed ``model`` in the admin, in the caller's
+    transaction (which took ``names_lock`` before writing the row): an approved
+    model is served under the new name from the commit, and the operator
+    accepted it by giving it, so every answer that shows it is withheld, as at
+    an approval. (A model waiting for review is swept when it is approved.)
+    Returns how many answers were withheld."""
+    if model.approval != EvalModel.Approval.APPROVED:
+        return 0
+    withheld = _answers_withhold_for_accepted_name(model)
+    catalogue.catalogue_changed()
+    return withheld
+
+
 @dataclass(frozen=True)
 class ModelReview:
     """An operator's review: the model, and the answers it withheld (an
@@ -195,7 +247,9 @@ class ModelReview:
 
 
 @transaction.atomic
-def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> ModelReview:
+def _model_review(
+    *, model: EvalModel, approval: str, by, reason: str, shown_name: str | None
+) -> ModelReview:
     # Not durable: the admin adds a model in its own transaction, then approves it.
     if by is not None and not by.is_staff:
         raise ApiError("forbidden", "Only operators review models.", 403)
@@ -207,6 +261,19 @@ def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> ModelR
     # checked its lines against the names stores them before or after both.
     _names_lock(shared=False)
     current = EvalModel.objects.select_for_update().get(pk=model.pk)
+    if shown_name is not None and current.name != shown_name:
+        # Renamed since the review page showed it: the operator would accept
+        # (or refuse) a name they never saw, which is what a rename sends a
+        # model back to review for.
+        raise ApiError(
+            "renamed",
+            gettext(
+                "%(shown)r was renamed to %(name)r after the page showed it: nothing "
+                "was changed, review it again under its new name."
+            )
+            % {"shown": shown_name, "name": current.name},
+            409,
+        )
     now = timezone.now()
     EvalModel.objects.filter(pk=model.pk).update(
         approval=approval, approval_reason=reason, reviewed_by=by, reviewed_at=now
@@ -216,16 +283,7 @@ def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> ModelR
     model.reviewed_by, model.reviewed_at = by, now
     withheld = restored = 0
     if approval == EvalModel.Approval.APPROVED:
-        # The operator accepts the name: every answer that shows it, any
-        # model's, is withheld (a rename withheld only the model's own). Its
-        # slug too (the upload check counts slugs as names) when it is the
-        # name's own, as the review page shows the name alone: a slug left from
-        # an earlier name ("python", renamed to "Nice Model") is not what the
-        # operator accepted, and was swept when that name was approved, if ever.
-        names = [current.name]
-        if current.slug == slugify(current.name)[:80]:
-            names.append(current.slug)
-        withheld = answers_withhold_naming(names)
+        withheld = _answers_withhold_for_accepted_name(current)
     else:
         # A rejected model's names count no more (identity.known_names): the
         # answers withheld for them alone are served again.
@@ -234,16 +292,34 @@ def _model_review(*, model: EvalModel, approval: str, by, reason: str) -> ModelR
     return ModelReview(model=model, withheld=withheld, restored=restored)
 
 
-def model_approve(*, model: EvalModel, by, reason: str = "") -> ModelReview:
+def model_approve(
+    *, model: EvalModel, by, reason: str = "", shown_name: str | None = None
+) -> ModelReview:
     """Let a model into the arena, and withhold every answer that shows its
-    name; records who (None: an operator command), when and why."""
-    return _model_review(model=model, approval=EvalModel.Approval.APPROVED, by=by, reason=reason)
+    name; records who (None: an operator command), when and why.
+    ``shown_name``: the name the operator's page showed (a 409 if it changed)."""
+    return _model_review(
+        model=model,
+        approval=EvalModel.Approval.APPROVED,
+        by=by,
+        reason=reason,
+        shown_name=shown_name,
+    )
 
 
-def model_reject(*, model: EvalModel, by, reason: str) -> ModelReview:
+def model_reject(
+    *, model: EvalModel, by, reason: str, shown_name: str | None = None
+) -> ModelReview:
     """Keep a model out of the arena, with the reason the provider will read;
-    answers withheld only for showing its name are served again."""
-    return _model_review(model=model, approval=EvalModel.Approval.REJECTED, by=by, reason=reason)
+    answers withheld only for showing its name are served again.
+    ``shown_name``: as for ``model_approve``."""
+    return _model_review(
+        model=model,
+        approval=EvalModel.Approval.REJECTED,
+        by=by,
+        reason=reason,
+        shown_name=shown_name,
+    )
 
 
 def model_retire(*, model: EvalModel) -> EvalModel:
@@ -297,7 +373,7 @@ def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> 
     fields = {"testing_ended_at": now}
     if outcome == EvalModel.Prerelease.RELEASED:
         name = _clean_name(name)
-        if EvalModel.objects.filter(name__iexact=name).exclude(pk=model.pk).exists():
+        if _name_taken(name, by_another_than=model.pk):
             raise ApiError("model_exists", f"A model named {name!r} already exists.", 409)
         fields.update(prerelease=EvalModel.Prerelease.RELEASED, name=name)
     elif outcome == EvalModel.Prerelease.WITHDRAWN:

@@ -51,6 +51,24 @@ def test_a_taken_name_is_a_409_and_changes_nothing(client, bob_key):
     assert EvalModel.objects.get(slug="halcyon-9").name == "Halcyon-9"
 
 
+def test_a_rename_to_a_taken_name_spelt_otherwise_is_a_409_as_a_registration_is(
+    client, bob_key, mallory_key
+):
+    # "Halcyon 9" makes Halcyon-9's slug and reads as its name to voters and to
+    # the identity check: the registration refused it, a rename took it.
+    resp = post_json(client, "/api/v1/models", {"name": "Halcyon 9"}, mallory_key)
+    assert resp.status_code == 409 and resp.json()["code"] == "model_exists"
+    resp = post_json(
+        client, "/api/v1/models/tessaract-mini", {"name": "Halcyon 9"}, mallory_key, "patch"
+    )
+    assert resp.status_code == 409 and resp.json()["code"] == "model_exists"
+    tessaract = EvalModel.objects.get(slug="tessaract-mini")
+    assert (tessaract.name, tessaract.approval) == ("Tessaract Mini", "approved")
+    # A name that makes the model's own slug is its own to take.
+    resp = post_json(client, "/api/v1/models/halcyon-9", {"name": "Halcyon 9"}, bob_key, "patch")
+    assert resp.status_code == 200 and resp.json()["name"] == "Halcyon 9"
+
+
 @pytest.mark.parametrize(
     "body",
     [{}, {"name": ""}, {"name": "!!!"}, {"name": "x" * 121}, {"name": 5, "description": []}, []],

@@ -125,3 +125,39 @@ def test_models_of_operators_and_of_the_demo_data_are_approved(db):
     assert EvalModel.objects.exists()
     assert set(EvalModel.objects.values_list("approval", flat=True)) == {"approved"}
     assert not EvalModel.objects.filter(reviewed_at__isnull=True).exists()
+
+
+def test_an_approval_never_applies_to_a_name_the_operator_was_not_shown(client, bob_key, operator):
+    # The review page showed "Junkbot"; the provider renamed the model before
+    # the operator pressed Approve, and the approval went to the new name,
+    # which no operator saw (a rename sends a model back to review for that).
+    import re
+
+    junk = _register_with_answers(client, bob_key)
+    client.force_login(operator)
+    page = client.post(
+        "/admin/evals/evalmodel/", {"action": "approve", "_selected_action": [junk.pk]}
+    )
+    assert page.status_code == 200 and "Junkbot" in page.text
+    [form] = [f for f in re.findall(r"<form[^>]*>(.*?)</form>", page.text, re.S) if "apply" in f]
+    posted = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form):
+        posted.setdefault(name, []).append(value)
+    resp = client.patch(
+        f"/api/v1/models/{junk.slug}",
+        data={"name": "Zorblax 9"},
+        content_type="application/json",
+        **auth(bob_key),
+    )
+    assert resp.status_code == 200, resp.json()
+
+    done = client.post("/admin/evals/evalmodel/", {**posted, "reason": "ok"}, follow=True)
+    junk.refresh_from_db()
+    assert (junk.name, junk.approval) == ("Zorblax 9", "pending")
+    [message] = [str(m) for m in done.context["messages"]]
+    assert "renamed" in message and "Zorblax 9" in message
+    # Reviewed again, under the name it now has, it is approved.
+    page = client.post(
+        "/admin/evals/evalmodel/", {"action": "approve", "_selected_action": [junk.pk]}
+    )
+    assert "Zorblax 9" in page.text

@@ -304,3 +304,60 @@ def test_the_admin_says_how_many_answers_a_review_withheld_or_restored(
     ]
     rival.refresh_from_db()
     assert rival.withheld_reason == ""
+
+
+def test_a_reject_then_approve_never_serves_the_models_own_answers_that_show_its_old_name(
+    client, bob_key, operator, alice
+):
+    # Approved and served as Halcyon-9 (slug halcyon-9): its own answer saying
+    # so was withheld. Renamed, the rename rejected (its names count no more, so
+    # the answer was served again), renamed again and approved: the answer
+    # that names the model by its old name (still its slug, which an upload
+    # would be refused for) was left served under the new one.
+    halcyon = EvalModel.objects.get(slug="halcyon-9")
+    own = services.answer_upsert(
+        prompt=Prompt.objects.get(key="p0"), model=halcyon, text="Hello, I am Halcyon 9."
+    )
+    assert own.withheld_reason == "identity leak: the answer names Halcyon 9"
+    assert _rename(client, bob_key, "halcyon-9", "Zorblax 9").status_code == 200
+    provider_services.model_reject(model=halcyon, by=operator, reason="another company's name")
+    assert _rename(client, bob_key, "halcyon-9", "Quibbler 5").status_code == 200
+    halcyon.refresh_from_db()
+    review = provider_services.model_approve(model=halcyon, by=operator, reason="fine")
+
+    own.refresh_from_db()
+    assert own.withheld_reason == "identity leak: the answer names Halcyon 9"
+    assert review.withheld == 1
+    assert own.pk not in _served(alice)
+    # As an upload of the same line would be: the slug still counts as a name.
+    resp = _upload(
+        client, bob_key, [{"model": "halcyon-9", "prompt": "p1", "text": "I am Halcyon 9."}]
+    )
+    assert resp.status_code == 400, resp.json()
+
+
+def test_an_operators_rename_in_the_admin_withholds_every_answer_that_shows_the_name(
+    client, orgs, mallory_key, operator, alice
+):
+    # The change form lets an operator rename an approved model, which stays
+    # approved and is served under the new name at once: the answers that
+    # show that name (its own saying "I am Zorblax 9", too) were left served.
+    rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax 9, I answer briefly.")
+    halcyon = EvalModel.objects.get(slug="halcyon-9")
+    own = services.answer_upsert(
+        prompt=Prompt.objects.get(key="p0"), model=halcyon, text="Hello, I am Zorblax 9."
+    )
+    assert own.withheld_reason == ""
+    client.force_login(operator)
+    url = f"/admin/evals/evalmodel/{halcyon.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: getattr(v, "pk", v) for k, v in form.initial.items() if v is not None}
+    resp = client.post(url, {**data, "name": "Zorblax 9", "_save": "Save"})
+    assert resp.status_code == 302, resp.context["errors"]
+    halcyon.refresh_from_db()
+    assert (halcyon.name, halcyon.approval) == ("Zorblax 9", EvalModel.Approval.APPROVED)
+
+    for answer in (own, rival):
+        answer.refresh_from_db()
+        assert answer.withheld_reason == "identity leak: the answer names Zorblax 9"
+    assert not {own.pk, rival.pk} & _served(alice)

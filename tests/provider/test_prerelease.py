@@ -455,6 +455,11 @@ def test_release_under_a_taken_name_or_a_bad_name_is_refused(entered, client, bo
         url, data={"name": "Orbisque XL"}, content_type="application/json", **auth(bob_key)
     )
     assert taken.status_code == 409 and taken.json()["code"] == "model_exists"
+    # Spelt otherwise, the same name to voters (it makes Orbisque XL's slug).
+    spelt = client.post(
+        url, data={"name": "Orbisque-XL"}, content_type="application/json", **auth(bob_key)
+    )
+    assert spelt.status_code == 409 and spelt.json()["code"] == "model_exists"
     bad = client.post(url, data={"name": ""}, content_type="application/json", **auth(bob_key))
     assert bad.status_code == 400
     assert Commitment.objects.get().outcome == "testing"
