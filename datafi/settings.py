@@ -322,6 +322,9 @@ THROTTLE_PASSWORD_RESET_EMAIL = env("THROTTLE_PASSWORD_RESET_EMAIL", "3/1h,10/1d
 THROTTLE_WALLET_NONCE = env("THROTTLE_WALLET_NONCE", "30/1m,500/1d")
 THROTTLE_WALLET_LOGIN = env("THROTTLE_WALLET_LOGIN", "10/1m,100/1d")
 THROTTLE_ACCOUNT_DELETE = env("THROTTLE_ACCOUNT_DELETE", "5/10m,20/1d")
+# Per account, every post of the password change (it checks the current
+# password); a little looser, as the new password's rules refuse some tries.
+THROTTLE_PASSWORD_CHANGE = env("THROTTLE_PASSWORD_CHANGE", "10/10m,30/1d")
 # Per organization: every probe calls the provider's endpoint and holds a web
 # thread for up to PROVIDER_PROBE_TIMEOUT_S (registration, on-demand probe, key rotation).
 THROTTLE_ENDPOINT_PROBE = env("THROTTLE_ENDPOINT_PROBE", "10/10m,100/1d")

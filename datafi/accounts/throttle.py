@@ -63,6 +63,13 @@ SCOPES = {
         "THROTTLE_ACCOUNT_DELETE",
         pgettext_lazy("too many ...", "deletion attempts for this account"),
     ),
+    # Per account, for the same reason: the change form checks the current
+    # password, and a stolen session that guessed it could set a new one and
+    # lock the owner out.
+    "password_change": (
+        "THROTTLE_PASSWORD_CHANGE",
+        pgettext_lazy("too many ...", "password change attempts for this account"),
+    ),
     # Per organization: a probe calls the provider's endpoint and holds a web
     # thread until it answers or times out.
     "endpoint_probe": (

@@ -170,9 +170,19 @@ class PasswordResetConfirmView(_RefusedIs400, auth_views.PasswordResetConfirmVie
 
 
 class PasswordChangeView(_RefusedIs400, auth_views.PasswordChangeView):
-    """Django's password change, each error under the field it is about."""
+    """Django's password change, each error under the field it is about, and
+    throttled per account (the form checks the current password)."""
 
     form_class = PasswordChangeForm
+
+    def post(self, request, *args, **kwargs):
+        try:
+            # Every post counts, as on the deletion form: a stolen session must
+            # not be able to try passwords here without limit.
+            throttle.throttle_consume(scope="password_change", key=f"user:{request.user.pk}")
+        except throttle.Throttled as exc:
+            return throttled_response(request, exc)
+        return super().post(request, *args, **kwargs)
 
 
 def login_locked_out(request, original_response=None, credentials=None):

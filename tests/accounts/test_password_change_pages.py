@@ -102,3 +102,25 @@ def test_a_visitor_is_sent_to_log_in(client, db):
     resp = client.get("/accounts/password_change/")
     assert resp.status_code == 302
     assert resp["Location"].startswith("/accounts/login/")
+
+
+def test_guesses_at_the_current_password_are_limited(client, dora, settings):
+    # The form checks the current password: a stolen session must not be able
+    # to try passwords there without limit (as on the deletion form), then
+    # lock the owner out with a new one. Past the limit even the right one waits.
+    settings.THROTTLE_PASSWORD_CHANGE = "3/10m"
+    client.force_login(dora)
+    for guess in ("guess one 1", "guess two 2", "guess three 3"):
+        resp = client.post(
+            "/accounts/password_change/",
+            {"old_password": guess, "new_password1": NEW, "new_password2": NEW},
+        )
+        assert resp.status_code == 400
+    resp = client.post(
+        "/accounts/password_change/",
+        {"old_password": OLD, "new_password1": NEW, "new_password2": NEW},
+    )
+    assert resp.status_code == 429 and int(resp["Retry-After"]) > 0
+    assert "Too many password change attempts for this account" in resp.content.decode()
+    dora.refresh_from_db()
+    assert dora.check_password(OLD)
