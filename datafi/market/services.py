@@ -530,6 +530,14 @@ def sellable_version(*, product_slug: str, number: int) -> DatasetVersion:
             % {"currency": version.product.price_currency},
             status_code=409,
         )
+    if version.product.price_amount < 1:
+        # The admin accepts a price of 0, but a purchase is for at least one unit (the
+        # database refuses less): the order was signed, then failed with a 500.
+        raise ApiError(
+            "not_for_sale",
+            _("This dataset has no price yet: it cannot be ordered. Ask an operator."),
+            status_code=409,
+        )
     return version
 
 

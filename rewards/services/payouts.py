@@ -591,7 +591,15 @@ def worker_tick() -> TickReport:
             network=chain.get().network,
             address__in=waiting.values("address"),
         ).exclude(chain_tx__status=ChainTx.Status.CONFIRMED):
-            claim_submit(request)
+            # A claim that would revert now (a new root mined but not yet confirmed makes
+            # the last published proof invalid) is refused to the user who asked; here it
+            # is reported and tried again next pass. Raised, it ended the pass before
+            # claims_settle, on every pass while it lasted, and killed rewards_worker.
+            try:
+                claim_submit(request)
+            except ApiError as exc:
+                report.errors.append(f"claim for {request.address}: {exc.detail}")
+                continue
             report.claims += 1
         report.settled = claims_settle()
     except chain.ChainUnavailable as exc:

@@ -162,6 +162,17 @@ def test_a_version_not_yet_published_cannot_be_ordered(product, operator, key, e
     assert "No published version 1" in answer.json()["detail"]
 
 
+def test_a_dataset_without_a_price_cannot_be_ordered_and_stores_nothing(published, key):
+    # The admin accepts a price of 0; the order used to be signed, then its insert
+    # broke the purchase's amount check: a 500.
+    type(published.product).objects.filter(pk=published.product_id).update(price_amount=0)
+    client = Client(raise_request_exception=False)
+    answer = _order(client, key)
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "not_for_sale"
+    assert Purchase.objects.count() == 0
+
+
 def test_an_operator_records_an_off_chain_payment_once(published, buyer_org, operator, alice):
     purchase = market_flow.payment_record_offchain(
         operator=operator,
