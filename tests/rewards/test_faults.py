@@ -267,3 +267,36 @@ def test_settlement_waits_for_the_configured_confirmations(alice, ready, setting
     chain.mine(1)
     payouts.worker_tick()
     assert Redemption.objects.get().status == "settled"
+
+
+def test_a_relayed_claim_that_would_revert_does_not_stop_the_workers_pass(
+    alice, bob, ready, settings
+):
+    # Between a new root being mined and its confirmations, the distributor holds the
+    # new root while the last published epoch is the old one: a gasless claim of the
+    # old one reverts (InvalidProof). Its request is retried by every pass, which used
+    # to raise out of worker_tick: the pass ended before settling anything, and
+    # manage.py rewards_worker died.
+    from datafi.api import ApiError
+    from rewards import chain
+
+    settings.CHAIN_CONFIRMATIONS = 3
+    redeem(alice, 30, "a")
+    payouts.worker_tick()
+    chain.mine(2)
+    payouts.worker_tick()
+    assert Epoch.objects.get(number=1).status == Epoch.Status.PUBLISHED
+    redeem(bob, 40, "b")
+    payouts.worker_tick()
+    assert Epoch.objects.get(number=2).status == Epoch.Status.PUBLISHING
+    with pytest.raises(ApiError):
+        payouts.claim_request(user=alice)
+    assert ClaimRequest.objects.filter(chain_tx__isnull=True).count() == 1
+    report = payouts.worker_tick()
+    assert any("InvalidProof" in e for e in report.errors)
+    chain.mine(2)
+    payouts.worker_tick()
+    chain.mine(3)
+    payouts.worker_tick()
+    assert Redemption.objects.get(user=alice).status == "settled"
+    assert_ledger_sound()
