@@ -16,7 +16,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -545,7 +545,27 @@ def price_in_units(*, version: DatasetVersion, decimals: int) -> int:
     """The version's price (USD cents) in a USD token's base units."""
     if decimals < USD_MINOR_DIGITS:
         raise ApiError("bad_token", _("The payment token has too few decimals."), 409)
-    return version.product.price_amount * 10 ** (decimals - USD_MINOR_DIGITS)
+    units = version.product.price_amount * 10 ** (decimals - USD_MINOR_DIGITS)
+    # A purchase stores its amount in a 64-bit column: in an 18-decimal token
+    # (DAI) a price above about 9.22 USD does not fit, and the order was
+    # signed, then its insert failed with a 500. Refused before signing, until
+    # the column is widened (README, known gaps).
+    most = connection.ops.integer_field_range(
+        Purchase._meta.get_field("amount").get_internal_type()
+    )[1]
+    if units > most:
+        log.error("%s costs %d units of a %d-decimal token: more than a purchase holds",
+                  version, units, decimals)  # fmt: skip
+        raise ApiError(
+            "price_too_large",
+            _(
+                "This dataset's price is more than one order can hold in the payment token "
+                "(%(decimals)d decimals); nothing was ordered. Ask an operator."
+            )
+            % {"decimals": decimals},
+            status_code=409,
+        )
+    return units
 
 
 @transaction.atomic(durable=True)

@@ -173,6 +173,33 @@ def test_a_dataset_without_a_price_cannot_be_ordered_and_stores_nothing(publishe
     assert Purchase.objects.count() == 0
 
 
+def test_a_price_too_large_for_the_tokens_decimals_is_refused_before_signing(
+    published, key, monkeypatch
+):
+    # 2,500 USD in an 18-decimal token (DAI) is 2.5e21 base units, more than a
+    # purchase's 64-bit amount holds: the quote was signed, then the insert
+    # failed with a 500. Now a 409 that says so, nothing signed or stored.
+    import dataclasses
+
+    real = market_payments.payment_info()
+    monkeypatch.setattr(
+        market_payments, "payment_info", lambda: dataclasses.replace(real, decimals=18)
+    )
+    signed = []
+    monkeypatch.setattr(market_payments, "quote_sign", lambda **kw: signed.append(kw))
+    client = Client(raise_request_exception=False)
+    answer = _order(client, key)
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "price_too_large"
+    assert "18 decimals" in answer.json()["detail"]
+    assert signed == [] and Purchase.objects.count() == 0
+    # A price that fits in those decimals (9 USD) is still priced.
+    version = market.sellable_version(product_slug="arena-prefs", number=1)
+    type(version.product).objects.filter(pk=version.product_id).update(price_amount=900)
+    version = market.sellable_version(product_slug="arena-prefs", number=1)
+    assert market.price_in_units(version=version, decimals=18) == 9 * 10**18
+
+
 def test_an_operator_records_an_off_chain_payment_once(published, buyer_org, operator, alice):
     purchase = market_flow.payment_record_offchain(
         operator=operator,
