@@ -44,15 +44,17 @@ def model_create(*, organization, name: str, description: str = "") -> EvalModel
     return model_insert(organization=organization, name=name, description=description)
 
 
-def _name_taken(name: str, *, by_another_than: int) -> bool:
-    # As a registration checks it (model_insert): the name in any case, or one
-    # that makes another model's slug ("Halcyon 9" for Halcyon-9), which voters
-    # and the identity check read as the same name.
-    return (
-        EvalModel.objects.filter(Q(slug=slugify(name)[:80]) | Q(name__iexact=name))
-        .exclude(pk=by_another_than)
-        .exists()
-    )
+def _refuse_taken_name(name: str, *, other_than: int | None = None) -> None:
+    """409 if another model has the name in any case, or one that makes the
+    same slug ("Halcyon 9" for Halcyon-9), which voters and the identity check
+    read as the same name: registration, rename and release alike."""
+    taken = EvalModel.objects.filter(Q(slug=slugify(name)[:80]) | Q(name__iexact=name))
+    if taken.exclude(pk=other_than).exists():
+        raise _model_exists(name)
+
+
+def _model_exists(name: str) -> ApiError:
+    return ApiError("model_exists", f"A model named {name!r} already exists.", 409)
 
 
 def model_insert(*, organization, name: str, description: str = "") -> EvalModel:
@@ -60,8 +62,7 @@ def model_insert(*, organization, name: str, description: str = "") -> EvalModel
     registration writes its endpoint in the same one)."""
     name = _clean_name(name)
     slug = slugify(name)[:80]
-    if EvalModel.objects.filter(Q(slug=slug) | Q(name__iexact=name)).exists():
-        raise ApiError("model_exists", f"A model named {name!r} already exists.", 409)
+    _refuse_taken_name(name)
     try:
         with transaction.atomic():
             return EvalModel.objects.create(
@@ -69,7 +70,7 @@ def model_insert(*, organization, name: str, description: str = "") -> EvalModel
             )
     except IntegrityError:
         # A concurrent request registered the same name between check and insert.
-        raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
+        raise _model_exists(name) from None
 
 
 # Held (exclusively) while a model's name changes and its consequences are
@@ -165,8 +166,7 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
         name = _clean_name(name)
         _names_lock(shared=False)
         current = EvalModel.objects.select_for_update().get(pk=model.pk)
-        if _name_taken(name, by_another_than=model.pk):
-            raise ApiError("model_exists", f"A model named {name!r} already exists.", 409)
+        _refuse_taken_name(name, other_than=model.pk)
         if name != current.name:
             renamed_from = current.name
             model.approval = current.approval
@@ -187,7 +187,7 @@ def model_update(*, model: EvalModel, name: str | None = None, description=None)
             with transaction.atomic():
                 model.save(update_fields=fields)
         except IntegrityError:
-            raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
+            raise _model_exists(name) from None
     if renamed_from is not None:
         answers_withhold_naming([name], model_id=model.pk)
         catalogue.catalogue_changed()
@@ -373,8 +373,7 @@ def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> 
     fields = {"testing_ended_at": now}
     if outcome == EvalModel.Prerelease.RELEASED:
         name = _clean_name(name)
-        if _name_taken(name, by_another_than=model.pk):
-            raise ApiError("model_exists", f"A model named {name!r} already exists.", 409)
+        _refuse_taken_name(name, other_than=model.pk)
         fields.update(prerelease=EvalModel.Prerelease.RELEASED, name=name)
     elif outcome == EvalModel.Prerelease.WITHDRAWN:
         fields.update(prerelease=EvalModel.Prerelease.WITHDRAWN, status=EvalModel.Status.RETIRED)
@@ -384,7 +383,7 @@ def model_testing_end_locked(*, model_id: int, outcome: str, name: str = "") -> 
         with transaction.atomic():
             EvalModel.objects.filter(pk=model.pk).update(**fields)
     except IntegrityError:
-        raise ApiError("model_exists", f"A model named {name!r} already exists.", 409) from None
+        raise _model_exists(name) from None
     if outcome == EvalModel.Prerelease.RELEASED:
         # The public name was no name while the answers were checked. Unlike a
         # rename, the model stays approved (an operator reviewed it in testing)
