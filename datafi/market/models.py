@@ -8,6 +8,7 @@ migration 0002), and refuses to delete a version once its registration began.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -41,8 +42,14 @@ class DatasetProduct(models.Model):
     # Model outputs stay under each provider's terms: {model slug: terms}. A
     # version is refused while a model in it has none stated.
     model_terms = models.JSONField(default=dict, blank=True)
-    # Minor units of ``price_currency`` (cents for USD).
-    price_amount = models.PositiveBigIntegerField()
+    # Minor units of ``price_currency`` (cents for USD). At least one: a
+    # purchase is for at least one unit, so a price of 0 could never be ordered
+    # (the order refuses a row stored before this rule: sellable_version).
+    price_amount = models.PositiveBigIntegerField(
+        validators=[
+            MinValueValidator(1, _("The price is at least one minor unit (one cent for USD)."))
+        ]
+    )
     price_currency = models.CharField(max_length=10, default="USD")
     # The filter. Empty lists: any.
     categories = models.JSONField(default=list, blank=True)

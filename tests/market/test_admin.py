@@ -70,6 +70,34 @@ def test_an_operator_defines_freezes_reviews_and_publishes_in_the_admin(
     assert version.tx_hash and version.block_number
 
 
+def test_a_price_of_zero_is_refused_in_the_admin_form(client, staff, market_arena):
+    # A purchase is for at least one unit: a product priced at 0 could be defined,
+    # published and shown for sale, and then never ordered.
+    client.force_login(staff)
+    data = {
+        "slug": "free-prefs",
+        "title": "Free preferences",
+        "card": "Human preference votes.",
+        "licence": "CC-BY-4.0",
+        "model_terms": json.dumps(TERMS),
+        "price_amount": "0",
+        "price_currency": "USD",
+        "categories": "[]",
+        "languages": "[]",
+        "model_slugs": "[]",
+        "min_reliability": "0.0",
+        "include_stored": "on",
+        "include_live": "on",
+    }
+    response = client.post("/admin/market/datasetproduct/add/", data)
+    assert response.status_code == 200
+    assert "The price is at least one minor unit (one cent for USD)." in response.content.decode()
+    assert not DatasetProduct.objects.filter(slug="free-prefs").exists()
+    response = client.post("/admin/market/datasetproduct/add/", {**data, "price_amount": "1"})
+    assert response.status_code == 302
+    assert DatasetProduct.objects.get(slug="free-prefs").price_amount == 1
+
+
 def test_the_version_admin_cannot_edit_or_delete(client, staff, product):
     from datafi.market import services as market
 

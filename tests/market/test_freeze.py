@@ -138,7 +138,7 @@ def test_the_filter_picks_categories_languages_and_models(operator, market_arena
         card="Math votes.",
         licence="CC0-1.0",
         model_terms=dict(TERMS),
-        price_amount=0,
+        price_amount=1,
         categories=["math"],
         languages=["en"],
         model_slugs=["halcyon-9", "marivolt-pro", "tessaract-mini"],
