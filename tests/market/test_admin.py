@@ -8,6 +8,21 @@ import pytest
 from datafi.market.models import DatasetProduct, DatasetVersion
 from tests.market.conftest import TERMS
 
+# The admin's add form for a product, filled in (each test names its own).
+PRODUCT_FORM = {
+    "card": "Human preference votes.",
+    "licence": "CC-BY-4.0",
+    "model_terms": json.dumps(TERMS),
+    "price_amount": "250000",
+    "price_currency": "USD",
+    "categories": "[]",
+    "languages": "[]",
+    "model_slugs": "[]",
+    "min_reliability": "0.0",
+    "include_stored": "on",
+    "include_live": "on",
+}
+
 
 @pytest.fixture
 def staff(operator):
@@ -28,21 +43,7 @@ def test_an_operator_defines_freezes_reviews_and_publishes_in_the_admin(
     client, staff, market_arena, evm
 ):
     client.force_login(staff)
-    data = {
-        "slug": "arena-prefs",
-        "title": "Arena preferences",
-        "card": "Human preference votes.",
-        "licence": "CC-BY-4.0",
-        "model_terms": json.dumps(TERMS),
-        "price_amount": "250000",
-        "price_currency": "USD",
-        "categories": "[]",
-        "languages": "[]",
-        "model_slugs": "[]",
-        "min_reliability": "0.0",
-        "include_stored": "on",
-        "include_live": "on",
-    }
+    data = {**PRODUCT_FORM, "slug": "arena-prefs", "title": "Arena preferences"}
     response = client.post("/admin/market/datasetproduct/add/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     product = DatasetProduct.objects.get(slug="arena-prefs")
@@ -74,21 +75,7 @@ def test_a_price_of_zero_is_refused_in_the_admin_form(client, staff, market_aren
     # A purchase is for at least one unit: a product priced at 0 could be defined,
     # published and shown for sale, and then never ordered.
     client.force_login(staff)
-    data = {
-        "slug": "free-prefs",
-        "title": "Free preferences",
-        "card": "Human preference votes.",
-        "licence": "CC-BY-4.0",
-        "model_terms": json.dumps(TERMS),
-        "price_amount": "0",
-        "price_currency": "USD",
-        "categories": "[]",
-        "languages": "[]",
-        "model_slugs": "[]",
-        "min_reliability": "0.0",
-        "include_stored": "on",
-        "include_live": "on",
-    }
+    data = {**PRODUCT_FORM, "slug": "free-prefs", "title": "Free", "price_amount": "0"}
     response = client.post("/admin/market/datasetproduct/add/", data)
     assert response.status_code == 200
     assert "The price is at least one minor unit (one cent for USD)." in response.content.decode()
