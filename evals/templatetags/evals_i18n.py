@@ -3,9 +3,13 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from datafi.numbers import percent_text
 from evals.models import Category, Vote
 
 register = template.Library()
+
+# A win rate as the page's charts write it (their tooltips use Intl.NumberFormat).
+register.filter("percent", percent_text)
 
 # The optional reasons a voter can tick, as the voter reads them (the stored tags stay
 # stable English identifiers, as the API gives them).

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from datafi.flows import fold
+from datafi.numbers import percent_text
 from tests.browser.conftest import ARTIFACTS, login, wait_until
 from tests.conftest import build_arena
 
@@ -122,7 +123,7 @@ def test_the_charts_tooltips_read_as_sentences_with_plurals(population, live_ser
     for i, r in enumerate(data["opponents"]):
         ties = f"{r['ties']} tie" + ("" if r["ties"] == 1 else "s")
         votes = f"{r['battles']} vote" + ("" if r["battles"] == 1 else "s")
-        rate = f"{math.floor(r['win_rate'] * 100 + 0.5)}%"  # as JS rounds
+        rate = percent_text(r["win_rate"])  # as Intl rounds, and the page's table
         record = f"{r['wins']}–{r['losses']}, {ties}, {r['both_bad']} both bad"
         expected = f"{rate} of {votes} ({record})"
         assert page.evaluate(tooltip, ["plot-opponents", i]) == expected

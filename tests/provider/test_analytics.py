@@ -286,3 +286,33 @@ def test_an_opponent_named_like_a_formula_is_text_in_the_csv(client, bob_key, vo
     text = resp.content.decode()
     cells = [v for r in csv.DictReader(io.StringIO(text)) for v in r.values()]
     assert not any(c.startswith(("=", "+", "@")) for c in cells if c)
+
+
+def test_the_page_writes_each_rate_as_its_charts_tooltip_does(
+    client, bob, votes, halcyon, monkeypatch
+):
+    """The tables rounded with widthratio (half to even on the binary value) and
+    the charts' tooltips with Intl.NumberFormat: 21 of 40 read 52% in the table
+    and 53% in the tooltip of the same page."""
+    import re
+
+    from evals.provider import analytics_views
+
+    real = analytics_views.model_summary
+
+    def at_half_percents(**kwargs):
+        summary = real(**kwargs)
+        for row in [
+            summary["total"],
+            *summary["opponents"],
+            *summary["categories"],
+            *summary["languages"],
+        ]:
+            row["win_rate"], row["both_bad_rate"] = 21 / 40, 17 / 40
+        return summary
+
+    monkeypatch.setattr(analytics_views, "model_summary", at_half_percents)
+    client.force_login(bob)
+    html = client.get(f"/provider/analytics/{halcyon.slug}/").content.decode()
+    cells = re.findall(r"(\d+)%</(?:td|span)>", html)
+    assert cells and set(cells) <= {"53", "43"}, cells
