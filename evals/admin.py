@@ -132,11 +132,14 @@ class EvalModelAdmin(ServedContentAdmin):
             form = ModelReviewForm(request.POST)
             if form.is_valid():
                 reason = form.cleaned_data["reason"]
-                withheld = restored = 0
-                try:
-                    for model in queryset:
-                        # The name this page showed the operator (the review is of it).
-                        shown = request.POST.get(f"shown_name_{model.pk}")
+                withheld = restored = count = 0
+                refused = []
+                # Each model on its own: one refused (renamed since it was shown, a
+                # taken name) is reported by name, and the others are still reviewed.
+                for model in queryset:
+                    # The name this page showed the operator (the review is of it).
+                    shown = request.POST.get(f"shown_name_{model.pk}")
+                    try:
                         if approve:
                             review = provider_services.model_approve(
                                 model=model, by=request.user, reason=reason, shown_name=shown
@@ -145,12 +148,25 @@ class EvalModelAdmin(ServedContentAdmin):
                             review = provider_services.model_reject(
                                 model=model, by=request.user, reason=reason, shown_name=shown
                             )
-                        withheld += review.withheld
-                        restored += review.restored
-                except ApiError as exc:
-                    self.message_user(request, exc.detail, level=messages.ERROR)
+                    except ApiError as exc:
+                        refused.append(f"{shown or model.name}: {exc.detail}")
+                        continue
+                    count += 1
+                    withheld += review.withheld
+                    restored += review.restored
+                if refused:
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "%(n)d model was left as it was: %(why)s",
+                            "%(n)d models were left as they were: %(why)s",
+                            len(refused),
+                        )
+                        % {"n": len(refused), "why": " ".join(refused)},
+                        level=messages.ERROR,
+                    )
+                if not count:
                     return None
-                count = queryset.count()
                 if approve:
                     done = ngettext("%(n)d model: approved.", "%(n)d models: approved.", count)
                     answers = ngettext(

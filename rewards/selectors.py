@@ -3,6 +3,7 @@
 import re
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from evals import selectors as evals_selectors
@@ -20,6 +21,7 @@ from rewards.models import (
 )
 from rewards.services import ledger
 from rewards.services.commitments import commitment_as_dict
+from rewards.services.redemptions import USER_CANCEL_REASON
 
 HISTORY_LIMIT = 50
 
@@ -36,6 +38,28 @@ def _tx_dict(tx: ChainTx | None) -> dict | None:
     }
 
 
+# A failed epoch's cancellations store "epoch N: <why>" (payouts._epoch_failed).
+_EPOCH_FAILED = re.compile(r"epoch \d+: ")
+
+
+def cancel_explained(reason: str) -> str | None:
+    """A cancelled redemption's reason in plain words for its owner (None if none).
+
+    The stored reason stays as it was (the operators' record, e.g. the contract's
+    error); the voter reads what happened and what to do.
+    """
+    if not reason:
+        return None
+    if reason == USER_CANCEL_REASON:
+        return _("You cancelled this redemption; its points are back in your balance.")
+    if _EPOCH_FAILED.match(reason):
+        return _(
+            "The payout list holding this redemption could not be published on the chain, "
+            "so its points are back in your balance. Redeem them again to be paid."
+        )
+    return reason
+
+
 def redemption_dict(r: Redemption) -> dict:
     epoch = r.epoch
     return {
@@ -48,6 +72,7 @@ def redemption_dict(r: Redemption) -> dict:
         "publish_tx": _tx_dict(epoch.chain_tx) if epoch else None,
         "claim_tx": r.claim_tx_hash or None,
         "cancel_reason": r.cancel_reason or None,
+        "cancel_explained": cancel_explained(r.cancel_reason),
         "created_at": r.created_at.isoformat(),
     }
 
@@ -92,17 +117,55 @@ def _vote_of(source_key: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _vote_history(entries: list) -> list[dict]:
-    """History rows; a vote's credit names its prompt and links to the vote."""
+def _history_says(e, addresses: dict) -> str:
+    """A history line that is not a vote's, in plain words for its owner.
+
+    The stored memo stays the operators' record ("redemption <uuid> to 0x..",
+    "epoch 3: publication would revert: ZeroRoot"); the voter reads what happened.
+    ``addresses``: each redemption's wallet, by its ledger source key.
+    """
+    txn = e.transaction
+    if txn.kind == LedgerTransaction.Kind.REDEEM:
+        address = addresses.get(txn.source_key)
+        if address:
+            return _("Set aside for a redemption to %(address)s") % {"address": address}
+        return _("Set aside for a redemption")
+    if txn.kind == LedgerTransaction.Kind.CANCEL:
+        return cancel_explained(txn.memo) or _("A redemption was cancelled; its points are back.")
+    if txn.kind == LedgerTransaction.Kind.SALE:
+        sold = ledger.sale_sold(txn.memo)
+        if sold:
+            return _("Your share of a sale of the dataset %(dataset)s") % {"dataset": sold}
+        return _("Your share of a dataset sale")
+    if txn.kind == LedgerTransaction.Kind.AWARD:
+        # A vote whose battle is gone (its account's data was deleted).
+        return _("Points for a vote")
+    return str(LedgerTransaction.Kind(txn.kind).label)
+
+
+def _history(entries: list) -> list[dict]:
+    """History rows in plain words; a vote's credit names its prompt and links to it."""
     prompts = evals_selectors.battle_prompt_texts(
         battle_ids=[b for b in (_vote_of(e.transaction.source_key)[0] for e in entries) if b]
     )
+    redeem_keys = {
+        e.transaction.source_key.removeprefix("redeem:"): e.transaction.source_key
+        for e in entries
+        if e.transaction.kind == LedgerTransaction.Kind.REDEEM
+    }
+    addresses = {
+        redeem_keys[str(pk)]: address
+        for pk, address in Redemption.objects.filter(pk__in=redeem_keys).values_list(
+            "pk", "address"
+        )
+    }
+    my_data = reverse("market-my-data")
     rows = []
     for e in entries:
         row = {
             "amount": e.amount,
             "kind": e.transaction.kind,
-            "memo": e.transaction.memo,
+            "memo": _history_says(e, addresses),
             "at": e.created_at.isoformat(),
             "battle": None,
             "prompt": None,
@@ -119,6 +182,8 @@ def _vote_history(entries: list) -> list[dict]:
                 }
             else:
                 row["memo"] = _("Vote on “%(prompt)s”") % {"prompt": row["prompt"]}
+        elif e.transaction.kind == LedgerTransaction.Kind.SALE:
+            row["url"] = my_data
         rows.append(row)
     return rows
 
@@ -151,7 +216,7 @@ def rewards_summary(*, user) -> dict:
         if wallet
         else None,
         "redemptions": [redemption_dict(r) for r in redemptions],
-        "history": _vote_history(list(history)),
+        "history": _history(list(history)),
         "today": daily_progress(user=user),
         "claim_pending": _tx_dict(claim_pending),
         "minimum": settings.REDEMPTION_MINIMUM,

@@ -229,7 +229,7 @@ def _book(purchase, result) -> None:
         sale_points=result.sale_points,
         fee_points=result.fee_points,
         shares=result.shares,
-        memo=f"{purchase.version} sold",
+        sold=str(purchase.version),
     )
 
 

@@ -323,17 +323,28 @@ def platform_balance(kind: str) -> int:
     return Entry.objects.filter(account__kind=kind).aggregate(t=Sum("amount"))["t"] or 0
 
 
+_SOLD = " sold"
+
+
+def sale_sold(memo: str) -> str | None:
+    """What a sale's memo says was sold (``sold`` of sale_book), or None."""
+    if memo.endswith(_SOLD) and len(memo) > len(_SOLD):
+        return memo[: -len(_SOLD)]
+    return None
+
+
 def sale_book(
     *,
     source_key: str,
     sale_points: int,
     fee_points: int,
     shares: dict[int, int],
-    memo: str = "",
+    sold: str,
     now=None,
 ) -> LedgerTransaction:
     """Book one dataset sale: points issued against it, the platform's fee, and each
     contributor's share credited to their available points, in one transaction.
+    ``sold`` names what was sold (e.g. "arena-prefs v1"); the memo records it.
 
     Must run inside a transaction. Raises DuplicateSource if the sale was booked.
     """
@@ -350,7 +361,7 @@ def sale_book(
         kind=LedgerTransaction.Kind.SALE,
         user=None,
         lines=lines,
-        memo=memo,
+        memo=f"{sold}{_SOLD}",
         now=now,
         notify=False,
     )

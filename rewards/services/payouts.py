@@ -56,8 +56,15 @@ def _skip_locked(qs):
     return qs.select_for_update(skip_locked=True) if connection.vendor == "postgresql" else qs
 
 
-def _latest_published_leaves() -> dict[str, int]:
-    latest = Epoch.objects.filter(status=Epoch.Status.PUBLISHED).order_by("-number").first()
+def _latest_published_leaves(network: str) -> dict[str, int]:
+    # Each network's distributor keeps its own record of what it paid: the amounts
+    # carried forward are that network's. (Carrying another network's amounts made
+    # a new distributor, which had paid nothing, pay them again.)
+    latest = (
+        Epoch.objects.filter(status=Epoch.Status.PUBLISHED, network=network)
+        .order_by("-number")
+        .first()
+    )
     if latest is None:
         return {}
     return dict(latest.leaves.values_list("address", "cumulative_points"))
@@ -72,10 +79,17 @@ def _notify_users(user_ids) -> None:
 def epoch_build(*, now=None) -> Epoch | None:
     """Gather pending redemptions into a new epoch (or return the one in flight).
 
-    The tree holds every wallet's cumulative payout: the previous published
-    epoch's amounts plus this epoch's redemptions.
+    The tree holds every wallet's cumulative payout on this network: its previous
+    published epoch's amounts plus this epoch's redemptions.
     """
     now = now or timezone.now()
+    network = chain.get().network
+    # One builder at a time (the deployment's row lock): two builders, each with
+    # its own SKIP LOCKED share of the pending redemptions (one that landed while
+    # the first was building), took the same epoch number and the second failed.
+    # Waiting here, the second then finds the first's epoch in flight.
+    ChainDeployment.objects.select_for_update().filter(network=network).first()
+    # One epoch in flight at a time, on any network (a database constraint).
     in_flight = Epoch.objects.filter(status=Epoch.Status.PUBLISHING).first()
     if in_flight is not None:
         return in_flight
@@ -90,14 +104,14 @@ def epoch_build(*, now=None) -> Epoch | None:
     )
     if not pending:
         return None
-    cumulative = defaultdict(int, _latest_published_leaves())
+    cumulative = defaultdict(int, _latest_published_leaves(network))
     for redemption in pending:
         cumulative[redemption.address] += redemption.points
     tree = MerkleTree((address, pts * UNITS_PER_POINT) for address, pts in cumulative.items())
     number = (Epoch.objects.aggregate(n=Max("number"))["n"] or 0) + 1
     epoch = Epoch.objects.create(
         number=number,
-        network=chain.get().network,
+        network=network,
         root=tree.root(),
         dump=tree.dump(),
         created_at=now,
@@ -152,6 +166,8 @@ def epoch_publish(epoch: Epoch) -> Epoch:
     epoch.refresh_from_db()
     if epoch.status != Epoch.Status.PUBLISHING:
         return epoch
+    if epoch.network != chain.get().network:
+        return _epoch_other_network(epoch)
     if epoch.chain_tx_id is not None and epoch.chain_tx.status == ChainTx.Status.DROPPED:
         _epoch_unlink_dropped(epoch)
     if epoch.chain_tx_id is None:
@@ -180,6 +196,25 @@ def epoch_publish(epoch: Epoch) -> Epoch:
             if epoch.status != Epoch.Status.PUBLISHING or epoch.chain_tx_id is None:
                 return epoch
     return _epoch_follow(epoch)
+
+
+def _epoch_other_network(epoch: Epoch) -> Epoch:
+    """An epoch in flight for a network this worker no longer reads (payouts moved).
+
+    Its root is never sent here: this network's distributor would pay the old
+    network's amounts again. Never sent at all, it fails and its redemptions'
+    points go back to their owners, who may redeem them on this network. Sent
+    on its own network, it may be mined there: it stays in flight (and keeps
+    new epochs waiting) until a worker on that network finishes it.
+    """
+    token = _epoch_claim_publication(epoch, now=timezone.now())
+    if token is not None:  # nobody is sending it, and no transaction was ever linked
+        return _epoch_failed(
+            epoch,
+            f"payouts moved to {chain.get().network} before its root was sent to {epoch.network}",
+            owner=token,
+        )
+    return epoch
 
 
 def _epoch_send(epoch: Epoch, *, owner: str) -> None:
@@ -317,9 +352,15 @@ def _epoch_failed(epoch: Epoch, reason: str, *, owner: str = "") -> Epoch:
     return epoch
 
 
-def proof_for(address: str) -> dict | None:
-    """The latest published leaf and proof of ``address`` (None if it has no payout)."""
-    epoch = Epoch.objects.filter(status=Epoch.Status.PUBLISHED).order_by("-number").first()
+def proof_for(address: str, *, network: str | None = None) -> dict | None:
+    """The latest published leaf and proof of ``address`` (None if it has no payout).
+
+    On ``network`` when given (what its distributor pays), else on any network.
+    """
+    published = Epoch.objects.filter(status=Epoch.Status.PUBLISHED)
+    if network is not None:
+        published = published.filter(network=network)
+    epoch = published.order_by("-number").first()
     if epoch is None:
         return None
     leaf = epoch.leaves.filter(address=address).first()
@@ -328,6 +369,7 @@ def proof_for(address: str) -> dict | None:
     tree = MerkleTree.load(epoch.dump)
     return {
         "epoch": epoch.number,
+        "network": epoch.network,
         "root": epoch.root,
         "address": address,
         "cumulative_points": leaf.cumulative_points,
@@ -338,13 +380,12 @@ def proof_for(address: str) -> dict | None:
 
 def claim_call_for(*, address: str) -> dict:
     """The claim a wallet sends itself: (to, data) and its proof. Reads only (a GET serves it)."""
-    proof = proof_for(address)
+    proof = proof_for(address, network=chain.get().network) or proof_for(address)
     if proof is None:
         raise ApiError("nothing_to_claim", _("No published payout for your wallet yet."), 409)
-    network = Epoch.objects.filter(number=proof["epoch"]).values_list("network", flat=True).first()
     try:
-        if network != chain.get().network:
-            raise chain.WrongChain(f"epoch {proof['epoch']} is on {network}")
+        if proof["network"] != chain.get().network:
+            raise chain.WrongChain(f"epoch {proof['epoch']} is on {proof['network']}")
         to, data = chain.claim_call(
             account=address,
             cumulative_points=proof["cumulative_points"],
@@ -371,10 +412,21 @@ def claim_request(*, user) -> ClaimRequest:
         raise ApiError(
             "nothing_to_claim", _("No published redemption is waiting to be claimed."), 409
         )
-    proof = next((p for p in map(proof_for, addresses) if p is not None), None)
-    if proof is None:
-        raise ApiError("nothing_to_claim", _("No published leaf for your redemptions yet."), 409)
     network = chain.get().network
+    proof = next(
+        (p for p in (proof_for(a, network=network) for a in addresses) if p is not None), None
+    )
+    if proof is None:
+        if not claimable.filter(epoch__network=network).exists():
+            raise ApiError(
+                "other_chain",
+                _(
+                    "Your payout was published on a chain this server no longer reads. "
+                    "An operator can help you claim it there."
+                ),
+                409,
+            )
+        raise ApiError("nothing_to_claim", _("No published leaf for your redemptions yet."), 409)
     with transaction.atomic():
         request, _created = ClaimRequest.objects.get_or_create(
             network=network,
@@ -394,7 +446,7 @@ def claim_submit(request: ClaimRequest) -> ClaimRequest:
     if request.chain_tx_id is not None and request.chain_tx.status not in ChainTx.DEAD:
         chain.progress(request.chain_tx)
         return request
-    proof = proof_for(request.address)
+    proof = proof_for(request.address, network=request.network)
     if proof is None or proof["cumulative_points"] != request.cumulative_points:
         # A newer epoch superseded this amount: a fresh request carries the new one.
         return request
@@ -415,18 +467,34 @@ def claim_submit(request: ClaimRequest) -> ClaimRequest:
             # Someone's claim (the wallet's own, or another relayer attempt) already
             # paid this amount: nothing is refunded here, the Claimed event settles it.
             return request
-        latest = proof_for(request.address)
+        latest = proof_for(request.address, network=request.network)
         if exc.error == "InvalidProof" and (latest is None or latest["root"] != proof["root"]):
             return request  # a newer root landed while we were sending; its request follows
-        raise ApiError(
-            "claim_reverted",
-            # Translators: %(error)s is the contract's error name, e.g. "InvalidProof".
-            _("The claim would revert: %(error)s.") % {"error": exc.error},
-            409,
-        ) from None
+        # The contract's error name stays on the cause, for the worker's report.
+        raise ApiError("claim_reverted", _claim_refusal(exc.error), 409) from exc
     ClaimRequest.objects.filter(pk=request.pk).update(chain_tx=tx)
     request.refresh_from_db()
     return request
+
+
+def _claim_refusal(error: str) -> str:
+    """Why the payout contract refused a claim, in plain words (the API's detail)."""
+    kept = _("Nothing was paid and nothing is lost: your redemption stays reserved for you.")
+    if error == "InvalidProof":
+        why = _(
+            "The payout contract does not hold the payout list your claim belongs to yet "
+            "(usually a newer list is being confirmed on the chain). Try again in a few "
+            "minutes; if it keeps failing, contact the operators."
+        )
+    elif error.startswith("ERC20Insufficient"):
+        why = _(
+            "The payout contract does not hold enough tokens to pay this claim right now. "
+            "The operators have to top it up; try again later."
+        )
+    else:
+        # Translators: %(error)s is the contract's error name, e.g. "EpochNotIncreasing".
+        why = _("The chain refused the claim (%(error)s).") % {"error": error}
+    return f"{why} {kept}"
 
 
 def claims_settle() -> int:
@@ -449,7 +517,9 @@ def claims_settle() -> int:
         now = timezone.now()
         for event in events:
             cumulative_points = event.cumulative_units // UNITS_PER_POINT
+            # This distributor's Claimed events pay this network's redemptions only.
             for redemption in Redemption.objects.select_for_update().filter(
+                epoch__network=dep.network,
                 address=event.account,
                 status=Redemption.Status.CLAIMABLE,
                 leaf_cumulative_points__lte=cumulative_points,
@@ -486,8 +556,11 @@ def chain_reconcile() -> int:
     chain.txs_recheck(window=window)
     head = chain.head()
     reopened = 0
+    # Claims on another network are not on this chain and never were: not lost.
     settled = Redemption.objects.filter(
-        status=Redemption.Status.SETTLED, claim_block__gt=head - window
+        status=Redemption.Status.SETTLED,
+        claim_block__gt=head - window,
+        epoch__network=chain.get().network,
     ).exclude(claim_tx_hash="")
     for redemption in settled:
         block = chain.succeeded_in(redemption.claim_tx_hash)  # outside any transaction
@@ -524,6 +597,7 @@ def _epochs_reopen() -> None:
     """
     latest = (
         Epoch.objects.exclude(status=Epoch.Status.FAILED)
+        .filter(network=chain.get().network)
         .select_related("chain_tx")
         .order_by("-number")
         .first()
@@ -586,6 +660,11 @@ def worker_tick() -> TickReport:
             epoch = epoch_publish(epoch)
         if epoch is not None:
             report.epoch, report.epoch_status = epoch.number, epoch.status
+            if epoch.status == Epoch.Status.PUBLISHING and epoch.network != chain.get().network:
+                report.errors.append(
+                    f"epoch {epoch.number} was sent on {epoch.network}, which this worker does "
+                    "not read: a worker on that network finishes it; new epochs wait"
+                )
         waiting = Redemption.objects.filter(status=Redemption.Status.CLAIMABLE)
         for request in ClaimRequest.objects.filter(
             network=chain.get().network,
@@ -598,7 +677,11 @@ def worker_tick() -> TickReport:
             try:
                 claim_submit(request)
             except ApiError as exc:
-                report.errors.append(f"claim for {request.address}: {exc.detail}")
+                reverted = getattr(exc.__cause__, "error", None)
+                report.errors.append(
+                    f"claim for {request.address}: {exc.detail}"
+                    + (f" (contract error {reverted})" if reverted else "")
+                )
                 continue
             report.claims += 1
         report.settled = claims_settle()

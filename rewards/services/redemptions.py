@@ -90,6 +90,10 @@ def redemption_request(*, user, points, idempotency_key, now=None) -> tuple[Rede
     return redemption, True
 
 
+# The stored reason of a redemption its owner cancelled (rewards.selectors words it).
+USER_CANCEL_REASON = "cancelled by the user"
+
+
 def _cancel_locked(redemption: Redemption, *, reason: str, now) -> Redemption:
     available = ledger.account_for(kind=Kind.AVAILABLE, user=redemption.user_id)
     escrow = ledger.account_for(kind=Kind.ESCROW, user=redemption.user_id)
@@ -129,7 +133,7 @@ def redemption_cancel(*, user, redemption_id, now=None) -> Redemption:
             % {"status": redemption.status},
             status_code=409,
         )
-    return _cancel_locked(redemption, reason="cancelled by the user", now=now)
+    return _cancel_locked(redemption, reason=USER_CANCEL_REASON, now=now)
 
 
 def _settle_key(redemption: Redemption) -> str:

@@ -48,6 +48,9 @@ function el(tag, text, cls) {
   return node;
 }
 
+// Both tables date a line the same short way ("12/3/26, 1:30 PM").
+const WHEN = { dateStyle: "short", timeStyle: "short" };
+
 function shortHash(hash) {
   return hash ? `${hash.slice(0, 10)}…${hash.slice(-6)}` : "";
 }
@@ -83,6 +86,7 @@ function renderToday(today) {
 
 function historyWhat(h) {
   const td = el("td");
+  td.className = "what";
   if (h.url) {
     // A vote's credit names its prompt (not a battle id) and opens the vote in My votes.
     const a = el("a", h.memo);
@@ -111,19 +115,25 @@ function render() {
     const tr = el("tr");
     tr.dataset.id = r.id;
     tr.dataset.status = r.status;
-    tr.append(el("td", new Date(r.created_at).toLocaleString(LOCALE)), el("td", NUM.format(r.points), "num"));
+    tr.append(el("td", new Date(r.created_at).toLocaleString(LOCALE, WHEN)), el("td", NUM.format(r.points), "num"));
+    // On a phone the wallet, epoch and publication columns give way to the status and its reason.
     // Translators: "wallet", "publication (...)" and "claim" label a hash in its tooltip.
-    tr.append(hashCell(r.address, gettext("wallet")));
-    const st = el("td");
+    const wallet = hashCell(r.address, gettext("wallet"));
+    wallet.classList.add("hide-sm");
+    tr.append(wallet);
+    const st = el("td", undefined, "state");
     const badge = el("span", r.status_label, `status ${r.status}`);
-    if (r.cancel_reason) badge.title = r.cancel_reason;
     st.append(badge);
-    tr.append(st, el("td", r.epoch ?? "—"));
+    // Why it was cancelled, visible (a tooltip alone never shows on a phone).
+    if (r.cancel_explained) st.append(el("div", r.cancel_explained, "cancel-why"));
+    tr.append(st, el("td", r.epoch ?? "—", "hide-sm"));
     const published = r.publish_tx
       ? interpolate(gettext("publication (%(status)s)"),
         { status: TX_STATUS[r.publish_tx.status] || r.publish_tx.status }, true)
       : "";
-    tr.append(hashCell(r.publish_tx && r.publish_tx.hash, published));
+    const publication = hashCell(r.publish_tx && r.publish_tx.hash, published);
+    publication.classList.add("hide-sm");
+    tr.append(publication);
     const claimTd = hashCell(r.claim_tx, gettext("claim"));
     claimTd.classList.add("claim-tx");
     tr.append(claimTd);
@@ -150,7 +160,7 @@ function render() {
   hist.replaceChildren();
   for (const h of summary.history) {
     const tr = el("tr");
-    tr.append(el("td", new Date(h.at).toLocaleString(LOCALE, { dateStyle: "short", timeStyle: "short" })),
+    tr.append(el("td", new Date(h.at).toLocaleString(LOCALE, WHEN)),
       el("td", SIGNED.format(h.amount), "num"), historyWhat(h));
     hist.append(tr);
   }

@@ -141,6 +141,18 @@ def live_state(browser_page) -> dict:
     )
 
 
+def wait_live_ready(browser_page) -> None:
+    """Wait until both live answers are done: they take about 4 s, but a loaded CI
+    run (xdist workers, PostgreSQL, Redis) once waited past 20 s. On a timeout,
+    say what the page shows."""
+    try:
+        browser_page.wait_for_selector("#live[data-state=ready]", timeout=60_000)
+    except Exception as exc:
+        raise AssertionError(
+            f"the answers never finished; the page said: {live_state(browser_page)}"
+        ) from exc
+
+
 # --- shared by the browser tests ---------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, live_state, login, wait_until
+from tests.browser.conftest import ARTIFACTS, live_state, login, wait_live_ready, wait_until
 from tests.live_support import live_models
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,14 +30,7 @@ def test_a_voter_watches_two_answers_stream_then_votes(asgi_server, page, stub, 
     partial = page.inner_text("#thread-a .turn-answer")
     page.screenshot(path=str(ARTIFACTS / "live-streaming.png"), full_page=True)
 
-    # Both answers take about 4 s; generous for a loaded CI run (two workers, PostgreSQL,
-    # Redis), which once waited past 20 s here. On a timeout, say what the page shows.
-    try:
-        page.wait_for_selector("#live[data-state=ready]", timeout=60_000)
-    except Exception as exc:
-        raise AssertionError(
-            f"the answers never finished; the page said: {live_state(page)}"
-        ) from exc
+    wait_live_ready(page)
     final = page.inner_text("#thread-a .turn-answer")
     assert len(final) > len(partial) and final.startswith(partial.strip()[:10])
     body = page.inner_text("body")

@@ -4,7 +4,7 @@ watches them stream in a live battle."""
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, login, wait_until
+from tests.browser.conftest import ARTIFACTS, login, wait_live_ready, wait_until
 from tests.conftest import build_arena
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,8 +65,9 @@ def test_a_provider_registers_live_models_that_an_operator_approves_and_voters_s
         page,
         """() => document.querySelector('#thread-a .turn-answer')?.textContent.length > 10
               && document.querySelector('#thread-b .turn-answer')?.textContent.length > 10""",
+        timeout_ms=60_000,  # a process's first live battle once took > 20 s on a loaded CI run
     )
-    page.wait_for_selector("#live[data-state=ready]", timeout=20_000)
+    wait_live_ready(page)
     body = page.inner_text("body")
     assert "Nimbus" not in body and "Cirrus" not in body
     battle = Battle.objects.get(voter=alice, mode="live")

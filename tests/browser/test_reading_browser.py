@@ -3,7 +3,7 @@ streams; copy buttons; dark mode; the phone layout. Screenshots go to artifacts/
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, live_state, login, wait_until
+from tests.browser.conftest import ARTIFACTS, live_state, login, wait_live_ready, wait_until
 from tests.conftest import build_arena
 from tests.live_support import live_models
 
@@ -72,14 +72,14 @@ def test_a_live_answer_shows_bold_code_and_a_formula_while_it_streams(
     assert "sorted(words, key=len)" in page.inner_text(f"{answer} pre code")
     # Each render replaces the answer's HTML and then wraps its code blocks:
     # wait for the button rather than sample the page between the two.
-    page.wait_for_selector(f"{answer} .codeblock button.copy", state="visible", timeout=5_000)
+    page.wait_for_selector(f"{answer} .codeblock button.copy", state="visible")
     text = page.inner_text(answer)
     assert "**" not in text and "`" not in text and "$O(" not in text
     # KaTeX's own fonts, from this site (no CSP violation below).
     assert page.evaluate("document.fonts.check('16px KaTeX_Main')")
     page.screenshot(path=str(ARTIFACTS / "live-markdown-streaming.png"), full_page=True)
 
-    page.wait_for_selector("#live[data-state=ready]", timeout=20_000)
+    wait_live_ready(page)
     assert page.locator(f"{answer} .math-display .katex-display").count() == 1
     assert page.locator("#thread-b .turn-answer .katex").count() == 2
     _shoot(page, "live-desktop-light", viewport=DESKTOP, scheme="light")

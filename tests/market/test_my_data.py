@@ -48,6 +48,12 @@ def test_a_contributor_sees_the_version_the_sale_and_their_share(sold, alice):
     assert proof["root"] == version.root and proof["leaf"]
     # The share is in the balance, redeemable like any points.
     assert ledger.balances_for(alice).available >= share.points
+    # The rewards history names the sale and links here.
+    [line] = [
+        h for h in client.get("/api/rewards/summary").json()["history"] if h["kind"] == "sale"
+    ]
+    assert line["amount"] == share.points and line["url"] == "/market/my-data/"
+    assert line["memo"] == f"Your share of a sale of the dataset arena-prefs v{version.number}"
 
 
 def test_a_voter_who_did_not_agree_sees_no_version_and_why(sold, mallory):

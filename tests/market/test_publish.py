@@ -94,6 +94,47 @@ def test_the_registry_refuses_to_overwrite_a_registered_version(published, produ
     assert onchain.root == published.root
 
 
+def test_a_publish_racing_another_one_follows_its_transaction_instead_of_failing(
+    product, operator, evm, monkeypatch
+):
+    """An operator's Publish and the worker's pass both found the version unsent;
+    the other one's registration was signed, sent and mined while this one was
+    still estimating gas, so the registry says AlreadyRegistered. Before, the
+    version went back to approved with "the registry refused it"; now it follows
+    the other one's transaction and is published, with one registration."""
+    from rewards import chain
+
+    version = market.version_freeze(product_id=product.pk, operator=operator)
+    approve(version, operator)
+    version = market.version_registration_start(
+        version_id=version.pk, network=registry.chain_network()
+    )
+    label = registry.registration_label(dataset=product.pk, version=version.number)
+    to, data = chain.register_call(
+        dataset=product.pk,
+        version=version.number,
+        root=version.root,
+        metadata_hash=version.metadata_hash,
+        rows=version.row_count,
+    )
+    other = chain.submit(label=label, purpose="register", to=to, data=data)  # the other process
+    real, looks = chain.live_tx, []
+
+    def read_before_the_other_committed(lbl):
+        looks.append(lbl)
+        return None if len(looks) == 1 else real(lbl)
+
+    monkeypatch.setattr(chain, "live_tx", read_before_the_other_committed)
+    published = market_flow.version_publish(version_id=version.pk)
+    assert len(looks) == 2  # it looked again after the node refused
+    assert (published.status, published.tx_hash, published.last_error) == (
+        "published",
+        other.tx_hash,
+        "",
+    )
+    assert ChainTx.objects.filter(purpose="register").count() == 1
+
+
 @pytest.mark.parametrize(
     "change",
     [

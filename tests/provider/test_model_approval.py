@@ -127,29 +127,39 @@ def test_models_of_operators_and_of_the_demo_data_are_approved(db):
     assert not EvalModel.objects.filter(reviewed_at__isnull=True).exists()
 
 
-def test_an_approval_never_applies_to_a_name_the_operator_was_not_shown(client, bob_key, operator):
-    # The review page showed "Junkbot"; the provider renamed the model before
-    # the operator pressed Approve, and the approval went to the new name,
-    # which no operator saw (a rename sends a model back to review for that).
+def _review_page_fields(client, models) -> dict:
+    """The hidden fields of the admin's Approve page for ``models``, as posted back."""
     import re
 
-    junk = _register_with_answers(client, bob_key)
-    client.force_login(operator)
     page = client.post(
-        "/admin/evals/evalmodel/", {"action": "approve", "_selected_action": [junk.pk]}
+        "/admin/evals/evalmodel/", {"action": "approve", "_selected_action": [m.pk for m in models]}
     )
-    assert page.status_code == 200 and "Junkbot" in page.text
+    assert page.status_code == 200 and all(m.name in page.text for m in models)
     [form] = [f for f in re.findall(r"<form[^>]*>(.*?)</form>", page.text, re.S) if "apply" in f]
     posted = {}
     for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form):
         posted.setdefault(name, []).append(value)
+    return posted
+
+
+def _rename(client, key, model, name):
     resp = client.patch(
-        f"/api/v1/models/{junk.slug}",
-        data={"name": "Zorblax 9"},
+        f"/api/v1/models/{model.slug}",
+        data={"name": name},
         content_type="application/json",
-        **auth(bob_key),
+        **auth(key),
     )
     assert resp.status_code == 200, resp.json()
+
+
+def test_an_approval_never_applies_to_a_name_the_operator_was_not_shown(client, bob_key, operator):
+    # The review page showed "Junkbot"; the provider renamed the model before
+    # the operator pressed Approve, and the approval went to the new name,
+    # which no operator saw (a rename sends a model back to review for that).
+    junk = _register_with_answers(client, bob_key)
+    client.force_login(operator)
+    posted = _review_page_fields(client, [junk])
+    _rename(client, bob_key, junk, "Zorblax 9")
 
     done = client.post("/admin/evals/evalmodel/", {**posted, "reason": "ok"}, follow=True)
     junk.refresh_from_db()
@@ -161,3 +171,26 @@ def test_an_approval_never_applies_to_a_name_the_operator_was_not_shown(client, 
         "/admin/evals/evalmodel/", {"action": "approve", "_selected_action": [junk.pk]}
     )
     assert "Zorblax 9" in page.text
+
+
+def test_one_refused_model_does_not_hide_or_stop_the_others_review(client, bob_key, operator):
+    # Two models reviewed together; one was renamed after the page showed it.
+    # That one is refused, by name; the other is still approved, and the operator
+    # is told both (the first refusal used to end the action with only its error,
+    # whether or not models before it had been approved).
+    junk = _register_with_answers(client, bob_key)
+    spam = _register_with_answers(client, bob_key, name="Spambot")
+    client.force_login(operator)
+    posted = _review_page_fields(client, [junk, spam])
+    _rename(client, bob_key, junk, "Zorblax 9")
+
+    done = client.post("/admin/evals/evalmodel/", {**posted, "reason": "ok"}, follow=True)
+    junk.refresh_from_db()
+    spam.refresh_from_db()
+    assert (junk.approval, spam.approval) == ("pending", "approved")
+    messages = [(m.level_tag, str(m)) for m in done.context["messages"]]
+    assert len(messages) == 2, messages
+    [refusal] = [text for level, text in messages if level == "error"]
+    assert refusal.startswith("1 model was left as it was: Junkbot:") and "Zorblax 9" in refusal
+    [done_message] = [text for level, text in messages if level == "info"]
+    assert done_message.startswith("1 model: approved.")

@@ -1,5 +1,6 @@
 """Rewards fixtures: a fresh in-process EVM per test, wallets with known keys, helpers."""
 
+import os
 import socket
 import uuid
 
@@ -70,15 +71,20 @@ def assert_ledger_sound():
 
 
 def _port_in_range() -> int:
-    # A range of its own, apart from the ports other suites' servers take.
-    for port in range(18450, 18500):
+    # A range of its own, apart from the ports other suites' servers take, and six
+    # ports per xdist worker: two workers setting up at once (or one restarting its
+    # node) never pick the same free port, whose second anvil would exit silently
+    # and leave its test talking to the other worker's chain.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    first = 18450 + (int(worker.removeprefix("gw") or 0) % 8) * 6
+    for port in range(first, first + 6):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 18450-18499")
+    raise RuntimeError(f"no free port in {first}-{first + 5}")
 
 
 @pytest.fixture

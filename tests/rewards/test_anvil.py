@@ -61,12 +61,15 @@ class Anvil:
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:  # e.g. the port was taken: say so
+                raise RuntimeError(f"anvil exited ({self.proc.returncode}) on port {self.port}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                    break
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("anvil did not start")
+        else:
+            raise RuntimeError("anvil did not start")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

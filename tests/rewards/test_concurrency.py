@@ -154,3 +154,69 @@ def test_concurrent_workers_over_several_epochs_publish_each_once_and_never_refu
     for user in users:
         assert ledger.balances_for(user).as_dict() == {"available": 60, "escrow": 40, "redeemed": 0}
     assert_ledger_sound()
+
+
+def test_two_builders_split_by_a_new_redemption_build_one_epoch(alice, bob, evm, monkeypatch):
+    # Builder A locks the pending redemptions; a redemption lands; builder B's
+    # SKIP LOCKED select finds only that one. Both used to take the same next
+    # epoch number: B failed on the unique number with an IntegrityError, which
+    # ended its worker's pass (and the rewards_worker process).
+    import threading
+
+    from rewards.models import Epoch
+    from rewards.services import redemptions
+
+    for user in (alice, bob):
+        award(user, 10)
+        link_wallet(user)
+    evm.deployment()
+    redemptions.redemption_request(user=alice, points=10, idempotency_key="a")
+    real_tree = payouts.MerkleTree
+    main = threading.current_thread()
+    results = {}
+
+    def in_thread(name, fn):
+        def run():
+            try:
+                results[name] = fn()
+            except Exception as exc:  # asserted on below
+                results[name] = exc
+            finally:
+                from django.db import connection
+
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    builder_b = None
+
+    def tree_while_another_builds(*args, **kwargs):
+        nonlocal builder_b
+        if threading.current_thread() is main and builder_b is None:
+            in_thread(
+                "bob",
+                lambda: redemptions.redemption_request(user=bob, points=10, idempotency_key="b"),
+            ).join()
+            builder_b = in_thread("b", payouts.epoch_build)
+            builder_b.join(timeout=1.0)  # B runs until it has to wait for A
+        return real_tree(*args, **kwargs)
+
+    monkeypatch.setattr(payouts, "MerkleTree", tree_while_another_builds)
+    epoch_a = payouts.epoch_build()
+    builder_b.join()
+    assert not isinstance(results["bob"], Exception), results["bob"]
+    assert not isinstance(results["b"], Exception), results["b"]
+    assert results["b"].pk == epoch_a.pk  # B found A's epoch in flight
+    assert Epoch.objects.count() == 1
+    assert Redemption.objects.get(user=bob).status == "pending"  # for the next epoch
+
+    monkeypatch.setattr(payouts, "MerkleTree", real_tree)
+    for _ in range(2):
+        payouts.worker_tick()
+    assert sorted(Epoch.objects.values_list("number", "status")) == [
+        (1, "published"),
+        (2, "published"),
+    ]
+    assert_ledger_sound()

@@ -2,6 +2,8 @@
 
 import pytest
 
+from datafi.api import ApiError
+from rewards import selectors as rewards_selectors
 from rewards.merkle import UNITS_PER_POINT
 from rewards.models import ChainTx, Epoch, Redemption
 from rewards.services import ledger, payouts, redemptions
@@ -104,3 +106,110 @@ def test_a_claim_settles_what_it_covers_and_a_newer_epoch_stays_claimable(evm, a
     assert evm.token_balance(address) == 30 * UNITS_PER_POINT
     assert ledger.balances_for(alice).as_dict() == {"available": 10, "escrow": 0, "redeemed": 30}
     assert_ledger_sound()
+
+
+def _with_points(user, points):
+    """``user`` with a linked wallet and ``points`` awarded, 10 at a time."""
+    link_wallet(user)
+    for _ in range(points // 10):
+        award(user, 10)
+
+
+def _redeem_and_claim(user, points, key):
+    """Redeem, publish, claim gaslessly and settle: two worker passes."""
+    redemptions.redemption_request(user=user, points=points, idempotency_key=key)
+    payouts.worker_tick()
+    payouts.claim_request(user=user)
+    payouts.worker_tick()
+
+
+def test_a_new_network_pays_only_what_was_redeemed_for_it(evm, alice):
+    # The distributor pays cumulative amounts, and each network has its own
+    # distributor with its own record of what was claimed. The first epoch on a
+    # new network used to start from the previous network's published amounts:
+    # its distributor (which had paid nothing) paid them again.
+    _with_points(alice, 40)
+    address = wallet_of("alice").address
+    _redeem_and_claim(alice, 30, "old")
+    assert evm.token_balance(address) == 30 * UNITS_PER_POINT
+    old_network = evm.network()
+
+    evm.reset()  # the operator moves payouts to another chain
+    assert evm.network() != old_network
+    later, _ = redemptions.redemption_request(user=alice, points=10, idempotency_key="new")
+    report = payouts.worker_tick()
+    assert report.errors == []
+    epoch = Epoch.objects.get(number=2)
+    assert epoch.network == evm.network()
+    assert dict(epoch.leaves.values_list("address", "cumulative_points")) == {address: 10}
+    later.refresh_from_db()
+    assert (later.status, later.leaf_cumulative_points) == ("claimable", 10)
+
+    payouts.claim_request(user=alice)
+    payouts.worker_tick()
+    later.refresh_from_db()
+    assert later.status == Redemption.Status.SETTLED
+    assert evm.token_balance(address) == 10 * UNITS_PER_POINT  # on the new chain: once
+    assert ledger.balances_for(alice).as_dict() == {"available": 0, "escrow": 0, "redeemed": 40}
+    assert_ledger_sound()
+
+
+def test_a_root_built_for_one_network_is_never_published_on_another(evm, alice):
+    _with_points(alice, 20)
+    address = wallet_of("alice").address
+    redemption, _ = redemptions.redemption_request(user=alice, points=20, idempotency_key="r")
+    evm.deployment()
+    epoch = payouts.epoch_build()
+    assert epoch.status == Epoch.Status.PUBLISHING
+
+    evm.reset()  # moved to another chain before the root was sent
+    payouts.worker_tick()
+    epoch.refresh_from_db()
+    assert (epoch.status, epoch.chain_tx_id) == (Epoch.Status.FAILED, None)
+    assert evm.onchain_root()[1] == 0  # the new distributor holds nothing of it
+    redemption.refresh_from_db()
+    assert redemption.status == Redemption.Status.CANCELLED
+    assert "payouts moved to" in redemption.cancel_reason
+    # Its owner reads what happened and what to do, not the operators' record.
+    [row] = rewards_selectors.rewards_summary(user=alice)["redemptions"]
+    assert "could not be published" in row["cancel_explained"]
+    assert "Redeem them again" in row["cancel_explained"]
+    history = rewards_selectors.rewards_summary(user=alice)["history"]
+    assert history[0]["memo"] == row["cancel_explained"]
+    assert not any("payouts moved to" in line["memo"] for line in history)
+    assert ledger.balances_for(alice).as_dict() == {"available": 20, "escrow": 0, "redeemed": 0}
+
+    # Redeemed again, on the new network, it is paid there once.
+    _redeem_and_claim(alice, 20, "again")
+    assert evm.token_balance(address) == 20 * UNITS_PER_POINT
+    assert ledger.balances_for(alice).as_dict() == {"available": 0, "escrow": 0, "redeemed": 20}
+    assert_ledger_sound()
+
+
+def test_a_root_sent_on_the_old_network_keeps_new_epochs_waiting(evm, alice, settings):
+    settings.CHAIN_CONFIRMATIONS = 5  # sent and mined, not yet confirmed
+    _with_points(alice, 30)
+    redemptions.redemption_request(user=alice, points=20, idempotency_key="r")
+    payouts.worker_tick()
+    epoch = Epoch.objects.get()
+    assert epoch.status == Epoch.Status.PUBLISHING and epoch.chain_tx_id is not None
+
+    evm.reset()
+    redemptions.redemption_request(user=alice, points=10, idempotency_key="new")
+    report = payouts.worker_tick()
+    assert any("not read" in error for error in report.errors), report.errors
+    epoch.refresh_from_db()
+    assert epoch.status == Epoch.Status.PUBLISHING  # it may be mined there: not refunded
+    assert Epoch.objects.count() == 1
+    assert ledger.balances_for(alice).as_dict() == {"available": 0, "escrow": 30, "redeemed": 0}
+
+
+def test_a_claim_for_a_payout_on_another_network_is_refused_in_plain_words(evm, alice):
+    _with_points(alice, 20)
+    redemptions.redemption_request(user=alice, points=20, idempotency_key="r")
+    payouts.worker_tick()
+    evm.reset()
+    with pytest.raises(ApiError) as refused:
+        payouts.claim_request(user=alice)
+    assert refused.value.code == "other_chain"
+    assert "no longer reads" in str(refused.value.detail)

@@ -152,7 +152,9 @@ def test_a_dump_round_trips_through_json_and_rejects_tampering():
         MerkleTree.load(moved)
 
 
-def test_it_builds_100k_leaves_in_seconds(capsys):
+def test_it_builds_100k_leaves_with_balanced_proofs(capsys):
+    """The time is printed, not asserted (a loaded CI runner is no stopwatch):
+    bench/payout.py holds the speed figures."""
     rng = random.Random(100_000)
     rows = [("0x" + rng.randbytes(20).hex(), rng.randrange(10**24)) for _ in range(100_000)]
     started = time.perf_counter()
@@ -165,7 +167,6 @@ def test_it_builds_100k_leaves_in_seconds(capsys):
     # The heap layout is nearly balanced: floor or ceil of log2(100_000).
     assert {len(p) for p in proofs} <= {16, 17}
     assert all(verify(tree.root(), a, v, p) for (a, v), p in zip(rows, proofs, strict=False))
-    assert built < 10
 
 
 addresses = st.binary(min_size=20, max_size=20).filter(lambda b: b != bytes(20))

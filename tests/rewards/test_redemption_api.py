@@ -104,6 +104,8 @@ def test_a_pending_redemption_can_be_cancelled_by_its_owner_only(client, funded_
     client.force_login(funded_alice)
     resp = post(client, f"/api/rewards/redemptions/{rid}/cancel")
     assert resp.status_code == 200 and resp.json()["redemption"]["status"] == "cancelled"
+    explained = resp.json()["redemption"]["cancel_explained"]
+    assert explained.startswith("You cancelled")
     assert ledger.balances_for(funded_alice).as_dict() == {
         "available": 50,
         "escrow": 0,
@@ -115,6 +117,16 @@ def test_a_pending_redemption_can_be_cancelled_by_its_owner_only(client, funded_
     assert resp.status_code == 404
     assert client.post("/api/rewards/redemptions/not-a-uuid/cancel").status_code == 404
     assert_ledger_sound()
+    # The history says what happened in plain words, not the ledger's memos
+    # ("redemption <uuid> to 0x..", "cancelled by the user").
+    history = client.get("/api/rewards/summary").json()["history"]
+    cancel, redeem = history[:2]
+    address = Redemption.objects.get(pk=rid).address
+    assert (redeem["amount"], redeem["memo"]) == (-20, f"Set aside for a redemption to {address}")
+    assert (cancel["amount"], cancel["memo"]) == (20, explained)
+    assert not any(
+        rid in line["memo"] or "cancelled by the user" in line["memo"] for line in history
+    )
 
 
 def test_a_redemption_in_an_epoch_cannot_be_cancelled(client, funded_alice):

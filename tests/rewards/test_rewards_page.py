@@ -38,13 +38,13 @@ def test_history_lines_name_the_prompt_and_link_to_the_vote_not_a_uuid(client, a
     assert str(battle.id) not in line["memo"] and line["prompt"] in line["memo"]
 
 
-def test_a_history_line_without_a_battle_keeps_its_memo(client, alice):
+def test_a_history_line_without_a_battle_says_it_was_for_a_vote(client, alice):
     from tests.rewards.conftest import award
 
     award(alice, 10)  # a credit whose battle is not in the arena (none found)
     client.force_login(alice)
     [line] = client.get("/api/rewards/summary").json()["history"]
-    assert line["url"] is None and line["memo"].startswith("vote on battle")
+    assert (line["url"], line["memo"]) == (None, "Points for a vote")
 
 
 def test_the_rewards_page_shows_the_days_progress_toward_the_cap(client, arena, alice, settings):
