@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from eth_account import Account as EthAccount
+from eth_utils import ValidationError as EvmRefused  # py-evm's refusal, e.g. a spent nonce
 from eth_utils import keccak, to_checksum_address
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.exceptions import (
@@ -321,6 +322,13 @@ def live_tx(label: str) -> ChainTx | None:
     )
 
 
+def _follow_existing(tx: ChainTx, record: Callable[[ChainTx], None] | None) -> ChainTx:
+    if record is not None:
+        with transaction.atomic():
+            record(tx)
+    return progress(tx)
+
+
 def submit(
     *,
     label: str,
@@ -344,10 +352,7 @@ def submit(
     c = get()
     existing = live_tx(label)
     if existing is not None:
-        if record is not None:
-            with transaction.atomic():
-                record(existing)
-        return progress(existing)
+        return _follow_existing(existing, record)
     fields = {"from": c.address, "data": data, "value": 0}
     if to:
         fields["to"] = to_checksum_address(to)
@@ -358,6 +363,12 @@ def submit(
     except UNREACHABLE as exc:
         raise ChainUnavailable(f"node unreachable: {exc}") from exc
     except REVERTS as exc:
+        # Another process may have signed, sent and mined this very transaction
+        # since we looked (an operator's action racing a worker's pass): the
+        # call then reverts because it is done. Follow that one instead.
+        existing = live_tx(label)
+        if existing is not None:
+            return _follow_existing(existing, record)
         raise ChainReverted(_decode_revert(exc), str(exc)) from exc
     now = timezone.now()
     with transaction.atomic():
@@ -432,7 +443,7 @@ def broadcast(tx: ChainTx) -> ChainTx:
     except UNREACHABLE as exc:
         log.warning("broadcast of %s failed, will retry: %s", tx.tx_hash, exc)
         return _mark(tx, attempts=tx.attempts + 1, last_error=f"unreachable: {exc}"[:300])
-    except (Web3RPCError, ValueError, TesterRefused) as exc:
+    except (Web3RPCError, ValueError, TesterRefused, EvmRefused) as exc:
         # "already known", "nonce too low": the node may hold or have mined it already
         # (two workers can look the same stored tx up and re-send it at once).
         try:
