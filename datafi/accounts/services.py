@@ -222,6 +222,22 @@ def user_lock(*, user_id: int) -> User:
     return User.objects.select_for_update(no_key=True).get(pk=user_id)
 
 
+def users_lock_active(*, user_ids) -> set[int]:
+    """The ids among ``user_ids`` of accounts not deleted, their rows locked as
+    ``user_lock`` locks one, in id order (two callers wait, never deadlock).
+
+    A sale paying contributors takes these: a deletion at the same moment either
+    commits first (the lock's wait re-reads ``is_active``, and the account is left
+    out) or waits for the sale and counts its share in the points it leaves behind.
+    """
+    return set(
+        User.objects.filter(pk__in=list(user_ids), is_active=True)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+
+
 def organizations_left_without_owner_locked(*, user: User) -> list[str]:
     """Names of the organisations ``user`` is the only owner of, read with every
     owner's seat of the organisations ``user`` owns locked until the caller's

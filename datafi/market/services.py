@@ -14,13 +14,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from datafi.accounts import services as accounts
 from datafi.errors import ApiError
 from datafi.market import canonical, scrub, split
 from datafi.market.models import (
@@ -620,11 +620,9 @@ def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float, bool]
         .annotate(n=Count("id"))
         .values_list("voter_id", "n")
     )
-    active = set(
-        get_user_model()
-        .objects.filter(pk__in=list(votes), is_active=True)
-        .values_list("pk", flat=True)
-    )
+    # Locked for the rest of the sale's transaction: a deletion racing the sale
+    # either leaves the account out or counts its share (see users_lock_active).
+    active = accounts.users_lock_active(user_ids=votes)
     scores = quality_selectors.voter_reliability_scores(user_ids=active)
     return {
         uid: (n, 0.0 if scores[uid][1] else float(scores[uid][0]), bool(scores[uid][1]))

@@ -1,0 +1,120 @@
+"""A sale and a contributor's account deletion at the same moment, on PostgreSQL's row
+locks (skipped on SQLite, which runs one writer at a time): whichever commits first,
+the points the deletion says were left behind are all the account holds, and a sale
+that comes second passes the deleted account by."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from datafi.flows import deletion
+from datafi.flows import market as market_flow
+from datafi.market import services as market
+from datafi.market import split
+from datafi.market.models import SaleShare
+from rewards.services import closing, ledger
+from tests.accounts.test_deletion_concurrency import _a_backend_waits_on_a_lock
+from tests.market.conftest import approve
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def published(product, operator, evm, market_arena):
+    version = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
+    version = market_flow.version_publish(version_id=version.pk)
+    org = market_arena["orgs"]["quorvex-ai"]
+
+    def sell(reference):
+        return market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=version.pk,
+            organization_id=org.pk,
+            amount_cents=120_000,
+            reference=reference,
+        )
+
+    return sell
+
+
+def in_thread(outcome, name, fn):
+    def run():
+        try:
+            outcome[name] = fn()
+        except Exception as exc:  # asserted on below
+            outcome[name] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def held(monkeypatch, module, name, *, before: bool):
+    """Make ``module.name`` stop (before or after its real work) until released."""
+    real = getattr(module, name)
+    reached, release = threading.Event(), threading.Event()
+
+    def wrapper(*args, **kwargs):
+        if before:
+            reached.set()
+            release.wait(30)
+        result = real(*args, **kwargs)
+        if not before:
+            reached.set()
+            release.wait(30)
+        return result
+
+    monkeypatch.setattr(module, name, wrapper)
+    return reached, release
+
+
+def test_a_deletion_during_a_sale_waits_and_counts_the_share_it_leaves_behind(
+    published, alice, monkeypatch
+):
+    # The sale has read its contributors and is splitting; alice deletes her account.
+    # Before, the deletion did not wait: it counted her points without this share,
+    # and the sale then credited the share to the anonymised account.
+    split_reached, split_release = held(monkeypatch, split, "split", before=True)
+    outcome = {}
+    sale = in_thread(outcome, "sale", lambda: published("INV-1"))
+    assert split_reached.wait(30)
+    deleting = in_thread(outcome, "deletion", lambda: deletion.account_delete(user_id=alice.pk))
+    try:
+        assert _a_backend_waits_on_a_lock(), "the deletion did not wait for the sale"
+    finally:
+        split_release.set()
+        sale.join(30)
+        deleting.join(30)
+    assert not isinstance(outcome["sale"], Exception), outcome["sale"]
+    assert not isinstance(outcome["deletion"], Exception), outcome["deletion"]
+    share = SaleShare.objects.get(purchase=outcome["sale"], user=alice).points
+    assert share > 0
+    assert outcome["deletion"].points_left == ledger.balances_for(alice).available
+    assert outcome["deletion"].points_left >= share
+
+
+def test_a_sale_during_a_deletion_waits_and_passes_the_deleted_account_by(
+    published, alice, carol, monkeypatch
+):
+    # alice's deletion has counted the points she leaves behind; a sale comes in.
+    # Before, the sale did not see the deletion (not yet committed) and credited
+    # her a share the deletion's count had missed.
+    close_reached, close_release = held(monkeypatch, closing, "rewards_close_locked", before=False)
+    outcome = {}
+    deleting = in_thread(outcome, "deletion", lambda: deletion.account_delete(user_id=alice.pk))
+    assert close_reached.wait(30)
+    sale = in_thread(outcome, "sale", lambda: published("INV-1"))
+    try:
+        assert _a_backend_waits_on_a_lock(), "the sale did not wait for the deletion"
+    finally:
+        close_release.set()
+        deleting.join(30)
+        sale.join(30)
+    assert not isinstance(outcome["deletion"], Exception), outcome["deletion"]
+    assert not isinstance(outcome["sale"], Exception), outcome["sale"]
+    assert not SaleShare.objects.filter(purchase=outcome["sale"], user=alice).exists()
+    assert SaleShare.objects.filter(purchase=outcome["sale"], user=carol, points__gt=0).exists()
+    assert outcome["deletion"].points_left == ledger.balances_for(alice).available
