@@ -134,7 +134,15 @@ def test_reading_battles_needs_the_data_scope(client, orgs, votes):
 # --- sampling fairness ------------------------------------------------------------------
 
 
-def test_fairness_is_public_and_shares_sum_to_one(client, votes):
+@pytest.fixture
+def midday(time_machine):
+    """Today at noon UTC, the clock running: a run that straddled midnight counted the
+    fixture's battles on one day and asked for the next."""
+    noon = dt.datetime.combine(timezone.now().date(), dt.time(12), tzinfo=dt.UTC)
+    time_machine.move_to(noon, tick=True)
+
+
+def test_fairness_is_public_and_shares_sum_to_one(midday, client, votes):
     resp = client.get("/api/v1/fairness?days=3")
     assert resp.status_code == 200
     days = resp.json()["days"]
