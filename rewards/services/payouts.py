@@ -75,6 +75,18 @@ def _notify_users(user_ids) -> None:
         send_on_commit(ledger.user_group(user_id), {"type": "rewards.changed"})
 
 
+def _epochs_lock(network: str) -> None:
+    """One builder or reopener of epochs at a time (the deployment's row lock).
+
+    Two builders, each with its own SKIP LOCKED share of the pending redemptions
+    (one that landed while the first was building), took the same epoch number
+    and the second failed; a reopen committing between a builder's in-flight
+    check and its insert made the insert fail. Waiting here, the second finds
+    the first's epoch in flight.
+    """
+    ChainDeployment.objects.select_for_update().filter(network=network).first()
+
+
 @transaction.atomic(durable=True)
 def epoch_build(*, now=None) -> Epoch | None:
     """Gather pending redemptions into a new epoch (or return the one in flight).
@@ -84,11 +96,7 @@ def epoch_build(*, now=None) -> Epoch | None:
     """
     now = now or timezone.now()
     network = chain.get().network
-    # One builder at a time (the deployment's row lock): two builders, each with
-    # its own SKIP LOCKED share of the pending redemptions (one that landed while
-    # the first was building), took the same epoch number and the second failed.
-    # Waiting here, the second then finds the first's epoch in flight.
-    ChainDeployment.objects.select_for_update().filter(network=network).first()
+    _epochs_lock(network)
     # One epoch in flight at a time, on any network (a database constraint).
     in_flight = Epoch.objects.filter(status=Epoch.Status.PUBLISHING).first()
     if in_flight is not None:
@@ -355,11 +363,15 @@ def _epoch_failed(epoch: Epoch, reason: str, *, owner: str = "") -> Epoch:
 def proof_for(address: str, *, network: str | None = None) -> dict | None:
     """The latest published leaf and proof of ``address`` (None if it has no payout).
 
-    On ``network`` when given (what its distributor pays), else on any network.
+    On ``network`` when given (what its distributor pays), else the newest payout
+    on any network: each network's epochs carry that network's amounts only, so
+    another network's newest epoch may not hold this address at all.
     """
     published = Epoch.objects.filter(status=Epoch.Status.PUBLISHED)
     if network is not None:
         published = published.filter(network=network)
+    else:
+        published = published.filter(leaves__address=address)
     epoch = published.order_by("-number").first()
     if epoch is None:
         return None
@@ -407,25 +419,25 @@ def claim_call_for(*, address: str) -> dict:
 def claim_request(*, user) -> ClaimRequest:
     """Ask the service to submit the claim for the user's wallet (gasless for the user)."""
     claimable = Redemption.objects.filter(user=user, status=Redemption.Status.CLAIMABLE)
-    addresses = sorted(set(claimable.values_list("address", flat=True)))
-    if not addresses:
+    if not claimable.exists():
         raise ApiError(
             "nothing_to_claim", _("No published redemption is waiting to be claimed."), 409
         )
     network = chain.get().network
-    proof = next(
-        (p for p in (proof_for(a, network=network) for a in addresses) if p is not None), None
-    )
+    # The wallets with something to claim on this network: another wallet's leaf
+    # here may be one it has claimed already, while its redemptions wait elsewhere.
+    here = sorted(set(claimable.filter(epoch__network=network).values_list("address", flat=True)))
+    if not here:
+        raise ApiError(
+            "other_chain",
+            _(
+                "Your payout was published on a chain this server no longer reads. "
+                "An operator can help you claim it there."
+            ),
+            409,
+        )
+    proof = next((p for p in (proof_for(a, network=network) for a in here) if p is not None), None)
     if proof is None:
-        if not claimable.filter(epoch__network=network).exists():
-            raise ApiError(
-                "other_chain",
-                _(
-                    "Your payout was published on a chain this server no longer reads. "
-                    "An operator can help you claim it there."
-                ),
-                409,
-            )
         raise ApiError("nothing_to_claim", _("No published leaf for your redemptions yet."), 409)
     with transaction.atomic():
         request, _created = ClaimRequest.objects.get_or_create(
@@ -518,7 +530,9 @@ def claims_settle() -> int:
         for event in events:
             cumulative_points = event.cumulative_units // UNITS_PER_POINT
             # This distributor's Claimed events pay this network's redemptions only.
-            for redemption in Redemption.objects.select_for_update().filter(
+            # OF self: the join would lock the epochs' rows too, and a reopen that
+            # updates an epoch and then its redemptions deadlocked with this.
+            for redemption in Redemption.objects.select_for_update(of=("self",)).filter(
                 epoch__network=dep.network,
                 address=event.account,
                 status=Redemption.Status.CLAIMABLE,
@@ -609,6 +623,11 @@ def _epochs_reopen() -> None:
     if latest.chain_tx.status in (ChainTx.Status.CONFIRMED, ChainTx.Status.REVERTED):
         return
     with transaction.atomic():
+        _epochs_lock(latest.network)
+        if Epoch.objects.filter(status=Epoch.Status.PUBLISHING).exists():
+            # Built since we looked: one epoch in flight at a time. The new epoch
+            # carries this one's amounts; the next pass looks again.
+            return
         dropped = latest.chain_tx.status == ChainTx.Status.DROPPED
         fields = {"status": Epoch.Status.PUBLISHING, "published_at": None}
         if dropped:

@@ -220,3 +220,109 @@ def test_two_builders_split_by_a_new_redemption_build_one_epoch(alice, bob, evm,
         (2, "published"),
     ]
     assert_ledger_sound()
+
+
+def test_settling_a_claim_does_not_wait_for_its_epochs_row(alice, evm):
+    # The settle's row lock joined the epoch and locked its row too: a reopen, which
+    # updates the epoch and then its redemptions, deadlocked with it. Here another
+    # transaction holds the epoch's row; the settle must not need it.
+    import threading
+
+    from django.db import connection, transaction
+
+    from rewards.models import ClaimRequest, Epoch
+    from rewards.services import redemptions
+
+    award(alice, 10)
+    link_wallet(alice)
+    redemptions.redemption_request(user=alice, points=10, idempotency_key="r")
+    payouts.worker_tick()
+    payouts.claim_submit(payouts.claim_request(user=alice))  # mined, not yet settled
+    assert ClaimRequest.objects.get().chain_tx_id is not None
+    assert Redemption.objects.get().status == "claimable"
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_epoch():
+        try:
+            with transaction.atomic():
+                Epoch.objects.select_for_update().get()
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_epoch)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        assert payouts.claims_settle() == 1
+    finally:
+        release.set()
+        holder.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert Redemption.objects.get().status == "settled"
+    assert_ledger_sound()
+
+
+def test_a_reopen_racing_a_builder_leaves_one_epoch_in_flight(alice, bob, evm, monkeypatch):
+    # The reopen read the latest published epoch (its publication lost), then a
+    # builder committed the next epoch, then the reopen flipped the old one back
+    # to publishing: the one-in-flight constraint refused it, and the error ended
+    # the worker's pass.
+    import threading
+
+    from django.db import connection
+
+    from rewards.models import ChainTx, Epoch
+    from rewards.services import redemptions
+
+    for user in (alice, bob):
+        award(user, 10)
+        link_wallet(user)
+    redemptions.redemption_request(user=alice, points=10, idempotency_key="a")
+    payouts.worker_tick()
+    first = Epoch.objects.get()
+    assert first.status == "published"
+    ChainTx.objects.filter(pk=first.chain_tx_id).update(status=ChainTx.Status.DROPPED)  # lost
+    redemptions.redemption_request(user=bob, points=10, idempotency_key="b")
+
+    real_transaction = payouts.transaction  # django.db.transaction
+    built = {}
+
+    def build_elsewhere():
+        try:
+            built["epoch"] = payouts.epoch_build()
+        finally:
+            connection.close()
+
+    class RacingTransaction:
+        """payouts' view of django.db.transaction: a builder commits just before
+        the reopen's transaction opens."""
+
+        def __getattr__(self, name):
+            return getattr(real_transaction, name)
+
+        def atomic(self, *args, **kwargs):
+            if not built and threading.current_thread() is threading.main_thread():
+                builder = threading.Thread(target=build_elsewhere)
+                builder.start()
+                builder.join(30)
+            return real_transaction.atomic(*args, **kwargs)
+
+    monkeypatch.setattr(payouts, "transaction", RacingTransaction())
+    payouts._epochs_reopen()
+    monkeypatch.setattr(payouts, "transaction", real_transaction)
+    assert built["epoch"].number == 2
+    assert sorted(Epoch.objects.values_list("number", "status")) == [
+        (1, "published"),
+        (2, "publishing"),
+    ]
+    payouts.worker_tick()
+    assert sorted(Epoch.objects.values_list("number", "status")) == [
+        (1, "published"),
+        (2, "published"),
+    ]
+    assert_ledger_sound()

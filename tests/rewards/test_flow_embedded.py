@@ -213,3 +213,58 @@ def test_a_claim_for_a_payout_on_another_network_is_refused_in_plain_words(evm, 
         payouts.claim_request(user=alice)
     assert refused.value.code == "other_chain"
     assert "no longer reads" in str(refused.value.detail)
+
+
+def test_a_payout_on_the_old_network_stays_findable_after_the_new_one_publishes(evm, alice, bob):
+    # The newest published epoch was looked up on any network, then the address's
+    # leaf in it: once the new network published bob's payout, alice's payout on
+    # the old one had no proof (the public endpoint said 404) and her claim read
+    # "nothing to claim" instead of where it is.
+    for user in (alice, bob):
+        _with_points(user, 20)
+    redemptions.redemption_request(user=alice, points=20, idempotency_key="a")
+    payouts.worker_tick()
+    old_network = evm.network()
+    address = wallet_of("alice").address
+
+    evm.reset()
+    redemptions.redemption_request(user=bob, points=20, idempotency_key="b")
+    payouts.worker_tick()
+    assert sorted(Epoch.objects.values_list("network", "status")) == sorted(
+        [(old_network, "published"), (evm.network(), "published")]
+    )
+    proof = payouts.proof_for(address)
+    assert (proof["network"], proof["cumulative_points"]) == (old_network, 20)
+    with pytest.raises(ApiError) as refused:
+        payouts.claim_call_for(address=address)
+    assert refused.value.code == "other_chain"
+    with pytest.raises(ApiError) as refused:
+        payouts.claim_request(user=alice)
+    assert refused.value.code == "other_chain"
+
+
+def test_a_claim_asks_for_the_wallet_whose_payout_waits_on_this_network(evm, alice):
+    # Wallet one (first by address) has a payout waiting on the old network and one
+    # claimed on the new; wallet two's payout waits on the new network. The claim
+    # took the first address with a leaf here, asked again for the amount already
+    # claimed, and wallet two was never claimed for.
+    one, two = sorted(["alice", "alice-two"], key=lambda name: wallet_of(name).address)
+    link_wallet(alice, one)
+    for _ in range(4):
+        award(alice, 10)
+    redemptions.redemption_request(user=alice, points=10, idempotency_key="old")
+    payouts.worker_tick()  # published on the old network, never claimed there
+    evm.reset()
+    _redeem_and_claim(alice, 10, "new")
+    assert evm.token_balance(wallet_of(one).address) == 10 * UNITS_PER_POINT
+    link_wallet(alice, two)
+    waiting, _ = redemptions.redemption_request(user=alice, points=10, idempotency_key="two")
+    payouts.worker_tick()
+    waiting.refresh_from_db()
+    assert waiting.status == Redemption.Status.CLAIMABLE
+    assert waiting.address == wallet_of(two).address
+    assert payouts.claim_request(user=alice).address == waiting.address
+    payouts.worker_tick()
+    waiting.refresh_from_db()
+    assert waiting.status == Redemption.Status.SETTLED
+    assert evm.token_balance(waiting.address) == 10 * UNITS_PER_POINT
