@@ -224,7 +224,7 @@ def user_lock(*, user_id: int) -> User:
 
 def users_lock_active(*, user_ids) -> set[int]:
     """The ids among ``user_ids`` of accounts not deleted, their rows locked as
-    ``user_lock`` locks one, in id order (two callers wait, never deadlock).
+    ``user_lock`` locks one, in id order.
 
     A sale paying contributors takes these: a deletion at the same moment either
     commits first (the lock's wait re-reads ``is_active``, and the account is left

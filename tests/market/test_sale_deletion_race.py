@@ -118,3 +118,82 @@ def test_a_sale_during_a_deletion_waits_and_passes_the_deleted_account_by(
     assert not SaleShare.objects.filter(purchase=outcome["sale"], user=alice).exists()
     assert SaleShare.objects.filter(purchase=outcome["sale"], user=carol, points__gt=0).exists()
     assert outcome["deletion"].points_left == ledger.balances_for(alice).available
+
+
+def test_an_operators_sale_during_a_scan_booking_two_sales_waits_without_deadlock(
+    product, operator, evm, market_arena, alice, carol
+):
+    # The chain's purchase scan books each Purchased event in one transaction. Its
+    # first sale (carol's votes only) held carol; an operator's sale of a version
+    # with both then took alice (lower id first) and waited for carol; the scan's
+    # second sale (alice's only) waited for alice: PostgreSQL broke the deadlock by
+    # failing one of them.
+    from django.db import transaction
+
+    from datafi.market.models import Purchase
+    from rewards.chain import PurchasedEvent
+    from tests.market.buying import BUYER
+
+    low, high = sorted((alice, carol), key=lambda user: user.pk)
+    both = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
+    both = market_flow.version_publish(version_id=both.pk)
+    only = {}
+    for user, other in ((high, low), (low, high)):
+        market.consent_set(user=other, agreed=False)
+        market.consent_set(user=user, agreed=True)
+        only[user.pk] = market.version_freeze(product_id=product.pk, operator=operator)
+    market.consent_set(user=low, agreed=True)
+    org = market_arena["orgs"]["quorvex-ai"]
+    events = []
+    for n, user in enumerate((high, low)):
+        version = only[user.pk]
+        order_id = f"0x{n + 1:064x}"
+        market.order_create(
+            version_id=version.pk, organization_id=org.pk, user=operator, order_id=order_id,
+            buyer_address=BUYER.address, amount=2_500_000_000, decimals=6,
+            network=evm.network(), market_address=BUYER.address, token_address=BUYER.address,
+            deadline=2**40, quote="0x00",
+        )  # fmt: skip
+        events.append(
+            PurchasedEvent(
+                order_id=order_id, buyer=BUYER.address, dataset=product.pk,
+                version=version.number, amount=2_500_000_000, tx_hash=f"0x{n + 1:064x}",
+                log_index=0, block_number=1,
+            )
+        )  # fmt: skip
+
+    first_booked, go_on = threading.Event(), threading.Event()
+
+    def scan():  # as market_payments.purchases_scan books them: one transaction
+        with transaction.atomic(durable=True):
+            market_flow._on_purchased(events[0])
+            first_booked.set()
+            go_on.wait(30)
+            market_flow._on_purchased(events[1])
+        return "booked"
+
+    outcome = {}
+    scanning = in_thread(outcome, "scan", scan)
+    assert first_booked.wait(30)
+    selling = in_thread(
+        outcome,
+        "sale",
+        lambda: market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=both.pk,
+            organization_id=org.pk,
+            amount_cents=120_000,
+            reference="INV-1",
+        ),  # fmt: skip
+    )
+    try:
+        assert _a_backend_waits_on_a_lock(), "the operator's sale did not wait for the scan"
+    finally:
+        go_on.set()
+        scanning.join(30)
+        selling.join(30)
+    assert outcome["scan"] == "booked", outcome["scan"]
+    assert not isinstance(outcome["sale"], Exception), outcome["sale"]
+    assert Purchase.objects.filter(status=Purchase.Status.PAID).count() == 3
+    for user in (low, high):
+        assert SaleShare.objects.filter(user=user, points__gt=0).count() == 2
