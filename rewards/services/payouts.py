@@ -165,8 +165,17 @@ def _epoch_claim_publication(epoch: Epoch, *, now) -> str | None:
 
 
 def _epoch_link(epoch: Epoch, tx: ChainTx, *, replacing: int | None = None) -> bool:
-    """Point ``epoch`` at its publication ``tx`` (if it still points at ``replacing``)."""
-    return bool(Epoch.objects.filter(pk=epoch.pk, chain_tx=replacing).update(chain_tx=tx))
+    """Point ``epoch``, still in flight, at its publication ``tx`` (if it still points
+    at ``replacing``)."""
+    return bool(
+        Epoch.objects.filter(
+            pk=epoch.pk, status=Epoch.Status.PUBLISHING, chain_tx=replacing
+        ).update(chain_tx=tx)
+    )
+
+
+class _NotInFlight(Exception):
+    """The epoch a worker was about to send is no longer its to send."""
 
 
 def epoch_publish(epoch: Epoch) -> Epoch:
@@ -225,6 +234,17 @@ def _epoch_other_network(epoch: Epoch) -> Epoch:
     return epoch
 
 
+def _epoch_record(epoch: Epoch, tx: ChainTx) -> None:
+    """Link the signed publication before it is stored, or store and send nothing.
+
+    A sender that stalled past its claim may find the epoch failed by another
+    worker (its points returned) or linked to another transaction: sending its
+    root then would pay those points a second time.
+    """
+    if not _epoch_link(epoch, tx):
+        raise _NotInFlight(epoch.number)
+
+
 def _epoch_send(epoch: Epoch, *, owner: str) -> None:
     to, data = chain.publish_call(root=epoch.root, epoch=epoch.number)
     try:
@@ -233,8 +253,10 @@ def _epoch_send(epoch: Epoch, *, owner: str) -> None:
             purpose=ChainTx.Purpose.PUBLISH,
             to=to,
             data=data,
-            record=lambda tx: _epoch_link(epoch, tx),
+            record=lambda tx: _epoch_record(epoch, tx),
         )
+    except _NotInFlight:
+        return
     except chain.ChainReverted as exc:
         _epoch_reverted(epoch, f"publication would revert: {exc.error}", owner=owner)
 

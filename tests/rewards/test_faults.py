@@ -336,3 +336,44 @@ def test_a_broadcast_racing_another_one_of_the_same_bytes_is_not_an_error(
     payouts.worker_tick()
     assert Epoch.objects.get().status == Epoch.Status.PUBLISHED
     assert ChainTx.objects.filter(purpose="publish").count() == 1
+
+
+def test_a_sender_that_stalled_past_its_claim_sends_nothing_for_a_failed_epoch(
+    alice, ready, monkeypatch
+):
+    # A worker claims the epoch's publication and stalls (here: in its gas estimate)
+    # past PUBLISH_CLAIM. Another worker takes the claim over and fails the epoch
+    # (e.g. payouts moved to another network), returning the points. The first
+    # worker then linked its signed root to the failed epoch and sent it: the root
+    # was live and the points back in the balance, paid twice.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rewards import chain
+
+    redeem(alice, 30, "a")
+    payouts.epoch_build()
+    epoch = Epoch.objects.get()
+    eth = chain.get().w3.eth
+    real_estimate = eth.estimate_gas
+    stalled = []
+
+    def stall_then_estimate(*args, **kwargs):
+        if not stalled:
+            stalled.append(True)
+            late = timezone.now() + payouts.PUBLISH_CLAIM + timedelta(seconds=1)
+            other = payouts._epoch_claim_publication(epoch, now=late)
+            assert other is not None  # the other worker's takeover
+            payouts._epoch_failed(epoch, "taken over and failed", owner=other)
+        return real_estimate(*args, **kwargs)
+
+    monkeypatch.setattr(eth, "estimate_gas", stall_then_estimate)
+    payouts.epoch_publish(epoch)
+    epoch.refresh_from_db()
+    assert (epoch.status, epoch.chain_tx_id) == (Epoch.Status.FAILED, None)
+    assert not ChainTx.objects.filter(label=f"publish:{epoch.number}").exists()
+    assert ready.onchain_root()[1] == 0  # nothing published
+    assert Redemption.objects.get().status == Redemption.Status.CANCELLED
+    assert ledger.balances_for(alice).as_dict() == {"available": 50, "escrow": 0, "redeemed": 0}
+    assert_ledger_sound()
