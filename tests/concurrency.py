@@ -29,3 +29,20 @@ def run_concurrently(n: int, fn) -> list:
     for t in threads:
         t.join()
     return results
+
+
+def in_thread(outcome: dict, name: str, fn) -> threading.Thread:
+    """Start ``fn()`` in a thread of its own; its result, or the exception it raised,
+    goes to ``outcome[name]`` (for the test to assert on). Returns the started thread."""
+
+    def run():
+        try:
+            outcome[name] = fn()
+        except Exception as exc:  # recorded, asserted on by the caller
+            outcome[name] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread

@@ -6,7 +6,6 @@ that comes second passes the deleted account by."""
 import threading
 
 import pytest
-from django.db import connection
 
 from datafi.flows import deletion
 from datafi.flows import market as market_flow
@@ -15,6 +14,7 @@ from datafi.market import split
 from datafi.market.models import SaleShare
 from rewards.services import closing, ledger
 from tests.accounts.test_deletion_concurrency import _a_backend_waits_on_a_lock
+from tests.concurrency import in_thread
 from tests.market.conftest import approve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -36,20 +36,6 @@ def published(product, operator, evm, market_arena):
         )
 
     return sell
-
-
-def in_thread(outcome, name, fn):
-    def run():
-        try:
-            outcome[name] = fn()
-        except Exception as exc:  # asserted on below
-            outcome[name] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def held(monkeypatch, module, name, *, before: bool):

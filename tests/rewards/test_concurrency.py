@@ -7,7 +7,7 @@ from django.test import Client
 
 from rewards.models import LedgerTransaction, Redemption
 from rewards.services import ledger, payouts
-from tests.concurrency import run_concurrently
+from tests.concurrency import in_thread, run_concurrently
 from tests.rewards.conftest import assert_ledger_sound, award, award_one_vote, link_wallet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -174,32 +174,17 @@ def test_two_builders_split_by_a_new_redemption_build_one_epoch(alice, bob, evm,
     real_tree = payouts.MerkleTree
     main = threading.current_thread()
     results = {}
-
-    def in_thread(name, fn):
-        def run():
-            try:
-                results[name] = fn()
-            except Exception as exc:  # asserted on below
-                results[name] = exc
-            finally:
-                from django.db import connection
-
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
-
     builder_b = None
 
     def tree_while_another_builds(*args, **kwargs):
         nonlocal builder_b
         if threading.current_thread() is main and builder_b is None:
             in_thread(
+                results,
                 "bob",
                 lambda: redemptions.redemption_request(user=bob, points=10, idempotency_key="b"),
             ).join()
-            builder_b = in_thread("b", payouts.epoch_build)
+            builder_b = in_thread(results, "b", payouts.epoch_build)
             builder_b.join(timeout=1.0)  # B runs until it has to wait for A
         return real_tree(*args, **kwargs)
 
