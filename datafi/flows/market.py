@@ -234,7 +234,6 @@ def _book(purchase, result) -> None:
 
 
 def _on_purchased(event) -> None:
-    ledger.sale_lock()  # before the sale locks its contributors (the scan books several)
     booked = market.purchase_paid_onchain_locked(
         order_id=event.order_id,
         buyer=event.buyer,
@@ -268,7 +267,6 @@ def payment_record_offchain(
     *, operator, version_id: int, organization_id: int, amount_cents: int, reference: str
 ):
     """An operator records an off-chain payment: the purchase, the sale and the split, once."""
-    ledger.sale_lock()  # before the sale locks its contributors
     purchase, result = market.purchase_record_offchain_locked(
         operator=operator,
         version_id=version_id,

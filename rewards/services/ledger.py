@@ -333,21 +333,6 @@ def sale_sold(memo: str) -> str | None:
     return None
 
 
-def sale_lock() -> None:
-    """Book one sale at a time: the sales account's row, locked until the caller's
-    transaction ends. Take it before anything else a sale locks.
-
-    A sale locks its contributors' user rows and accounts, in id order; but a scan
-    of the chain's purchases books several sales in one transaction, each in its
-    own order. An operator's sale could then hold a contributor the scan's next
-    sale needed while waiting for one the scan held: a deadlock. Waiting here
-    first, the second sale holds nothing. (Sales are rare; votes never touch it.)
-    """
-    if not in_transaction():
-        raise RuntimeError("ledger.sale_lock must run inside a transaction")
-    Account.objects.select_for_update().get(pk=account_for(kind=Kind.SALES).pk)
-
-
 def sale_book(
     *,
     source_key: str,

@@ -74,10 +74,18 @@ def quote_sign(
 
 
 def purchases_scan(on_event: Callable[[PurchasedEvent], None]) -> int:
-    """Read confirmed Purchased events; ``on_event`` books each inside the transaction
-    that moves the cursor. Returns how many events were read (0: another worker had them).
+    """Read confirmed Purchased events; ``on_event`` books each in a transaction of its
+    own, then the cursor moves. Returns how many events were read (0: another worker
+    moved the cursor first).
 
-    ``on_event`` must be idempotent: the reorg window is read again every pass.
+    ``on_event`` must be idempotent: the reorg window is read again every pass, two
+    workers may read the same events, and a pass that stops between an event and
+    the cursor reads it again.
+
+    One transaction per event: a sale locks its contributors' accounts in id order,
+    but two sales in one transaction do not, and the vote fold (which locks a
+    batch's accounts in id order) deadlocked with a scan whose first sale held a
+    higher account and whose second needed a lower one.
     """
     dep = chain.market_deployment()
     cursor = ChainDeployment.objects.get(pk=dep.pk).market_scanned_block
@@ -86,15 +94,13 @@ def purchases_scan(on_event: Callable[[PurchasedEvent], None]) -> int:
         rescan=settings.CHAIN_REORG_WINDOW,
         floor=dep.market_deployed_block,
     )
-    with transaction.atomic():
-        moved = ChainDeployment.objects.filter(pk=dep.pk, market_scanned_block=cursor).update(
-            market_scanned_block=last
-        )
-        if not moved:
-            return 0
-        for event in events:
+    for event in events:
+        with transaction.atomic():
             on_event(event)
-    return len(events)
+    moved = ChainDeployment.objects.filter(pk=dep.pk, market_scanned_block=cursor).update(
+        market_scanned_block=last
+    )
+    return len(events) if moved else 0
 
 
 def test_dollars_mint(*, to: str, amount: int, label: str) -> str:

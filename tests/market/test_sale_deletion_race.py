@@ -1,7 +1,8 @@
-"""A sale and a contributor's account deletion at the same moment, on PostgreSQL's row
-locks (skipped on SQLite, which runs one writer at a time): whichever commits first,
-the points the deletion says were left behind are all the account holds, and a sale
-that comes second passes the deleted account by."""
+"""Sales racing other writers, on PostgreSQL's row locks (skipped on SQLite, which runs
+one writer at a time). A contributor's account deletion: whichever commits first, the
+points the deletion says were left behind are all the account holds, and a sale that
+comes second passes the deleted account by. The chain's purchase scan against an
+operator's sale and against the vote fold: each waits, none deadlocks."""
 
 import threading
 
@@ -106,32 +107,24 @@ def test_a_sale_during_a_deletion_waits_and_passes_the_deleted_account_by(
     assert outcome["deletion"].points_left == ledger.balances_for(alice).available
 
 
-def test_an_operators_sale_during_a_scan_booking_two_sales_waits_without_deadlock(
-    product, operator, evm, market_arena, alice, carol
-):
-    # The chain's purchase scan books each Purchased event in one transaction. Its
-    # first sale (carol's votes only) held carol; an operator's sale of a version
-    # with both then took alice (lower id first) and waited for carol; the scan's
-    # second sale (alice's only) waited for alice: PostgreSQL broke the deadlock by
-    # failing one of them.
-    from django.db import transaction
-
-    from datafi.market.models import Purchase
+def scan_of_two_sales(product, operator, evm, market_arena, monkeypatch, first, second):
+    """Two Purchased events for the next scan: the first pays a version of ``first``'s
+    votes only, the second one of ``second``'s. The scan stops inside the first
+    event's booking until released. Returns (the scan, reached, release)."""
     from rewards.chain import PurchasedEvent
+    from rewards.services import market_payments
     from tests.market.buying import BUYER
 
-    low, high = sorted((alice, carol), key=lambda user: user.pk)
-    both = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
-    both = market_flow.version_publish(version_id=both.pk)
     only = {}
-    for user, other in ((high, low), (low, high)):
+    for user, other in ((first, second), (second, first)):
         market.consent_set(user=other, agreed=False)
         market.consent_set(user=user, agreed=True)
         only[user.pk] = market.version_freeze(product_id=product.pk, operator=operator)
-    market.consent_set(user=low, agreed=True)
+    for user in (first, second):
+        market.consent_set(user=user, agreed=True)
     org = market_arena["orgs"]["quorvex-ai"]
     events = []
-    for n, user in enumerate((high, low)):
+    for n, user in enumerate((first, second)):
         version = only[user.pk]
         order_id = f"0x{n + 1:064x}"
         market.order_create(
@@ -147,35 +140,54 @@ def test_an_operators_sale_during_a_scan_booking_two_sales_waits_without_deadloc
                 log_index=0, block_number=1,
             )
         )  # fmt: skip
+    market_payments.chain.market_deployment()
+    monkeypatch.setattr(
+        market_payments.chain,
+        "purchased_events",
+        lambda *, from_block, **kwargs: (list(events), from_block),
+    )
+    reached, release = held(monkeypatch, market_flow, "_book", before=False)
 
-    first_booked, go_on = threading.Event(), threading.Event()
-
-    def scan():  # as market_payments.purchases_scan books them: one transaction
-        with transaction.atomic(durable=True):
-            market_flow._on_purchased(events[0])
-            first_booked.set()
-            go_on.wait(30)
-            market_flow._on_purchased(events[1])
+    def scan():
+        market_flow.purchases_follow()
         return "booked"
 
+    return scan, reached, release
+
+
+def test_an_operators_sale_during_a_purchase_scan_waits_without_deadlock(
+    product, operator, evm, market_arena, alice, carol, monkeypatch
+):
+    # The scan booked every event in one transaction. Its first sale (carol's votes
+    # only) held carol; an operator's sale of a version with both took alice (lower
+    # id first) and waited for carol; the scan's second sale (alice's only) waited
+    # for alice: PostgreSQL broke the deadlock by failing one of them.
+    from datafi.market.models import Purchase
+
+    low, high = sorted((alice, carol), key=lambda user: user.pk)
+    both = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
+    both = market_flow.version_publish(version_id=both.pk)
+    scan, reached, release = scan_of_two_sales(
+        product, operator, evm, market_arena, monkeypatch, high, low
+    )
     outcome = {}
     scanning = in_thread(outcome, "scan", scan)
-    assert first_booked.wait(30)
+    assert reached.wait(30)
     selling = in_thread(
         outcome,
         "sale",
         lambda: market_flow.payment_record_offchain(
             operator=operator,
             version_id=both.pk,
-            organization_id=org.pk,
+            organization_id=market_arena["orgs"]["quorvex-ai"].pk,
             amount_cents=120_000,
             reference="INV-1",
-        ),  # fmt: skip
+        ),
     )
     try:
         assert _a_backend_waits_on_a_lock(), "the operator's sale did not wait for the scan"
     finally:
-        go_on.set()
+        release.set()
         scanning.join(30)
         selling.join(30)
     assert outcome["scan"] == "booked", outcome["scan"]
@@ -183,3 +195,38 @@ def test_an_operators_sale_during_a_scan_booking_two_sales_waits_without_deadloc
     assert Purchase.objects.filter(status=Purchase.Status.PAID).count() == 3
     for user in (low, high):
         assert SaleShare.objects.filter(user=user, points__gt=0).count() == 2
+
+
+def test_the_vote_fold_during_a_purchase_scan_waits_without_deadlock(
+    product, operator, evm, market_arena, alice, carol, monkeypatch
+):
+    # The fold locks a batch's voters' accounts in id order. The scan's first sale
+    # held the higher account; the fold took the lower and waited; the scan's second
+    # sale needed the lower: a deadlock (found by a review, reproduced here).
+    from django.db import transaction
+
+    from datafi.market.models import Purchase
+
+    account = {user.pk: ledger.account_for(kind="available", user=user) for user in (alice, carol)}
+    low, high = sorted((alice, carol), key=lambda user: account[user.pk].id)
+    scan, reached, release = scan_of_two_sales(
+        product, operator, evm, market_arena, monkeypatch, high, low
+    )
+
+    def fold():  # as points_award_for_votes locks a batch's voters
+        with transaction.atomic():
+            return sorted(ledger._locked_available_accounts([low.pk, high.pk]))
+
+    outcome = {}
+    scanning = in_thread(outcome, "scan", scan)
+    assert reached.wait(30)
+    folding = in_thread(outcome, "fold", fold)
+    try:
+        assert _a_backend_waits_on_a_lock(), "the fold did not wait for the scan"
+    finally:
+        release.set()
+        scanning.join(30)
+        folding.join(30)
+    assert outcome["scan"] == "booked", outcome["scan"]
+    assert outcome["fold"] == sorted([low.pk, high.pk]), outcome["fold"]
+    assert Purchase.objects.filter(status=Purchase.Status.PAID).count() == 2
