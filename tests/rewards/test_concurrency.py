@@ -1,6 +1,7 @@
 """Concurrent redemptions against PostgreSQL's row locks (skipped on SQLite)."""
 
 import json
+import threading
 
 import pytest
 from django.test import Client
@@ -311,3 +312,49 @@ def test_a_reopen_racing_a_builder_leaves_one_epoch_in_flight(alice, bob, evm, m
         (2, "published"),
     ]
     assert_ledger_sound()
+
+
+def test_a_reopen_while_a_builder_inserts_waits_for_it(alice, bob, evm, monkeypatch):
+    # The builder has found no epoch in flight and is building the next one; a reopen
+    # of the latest published epoch (its publication lost) comes in. Without the
+    # builders' lock the reopen flipped it back to publishing first, and the
+    # builder's insert then failed on the one-in-flight constraint.
+    from rewards.models import ChainTx, Epoch
+    from rewards.services import redemptions
+    from tests.accounts.test_deletion_concurrency import _a_backend_waits_on_a_lock
+
+    for user in (alice, bob):
+        award(user, 10)
+        link_wallet(user)
+    redemptions.redemption_request(user=alice, points=10, idempotency_key="a")
+    payouts.worker_tick()
+    first = Epoch.objects.get()
+    ChainTx.objects.filter(pk=first.chain_tx_id).update(status=ChainTx.Status.DROPPED)  # lost
+    redemptions.redemption_request(user=bob, points=10, idempotency_key="b")
+
+    real_tree = payouts.MerkleTree
+    building, release = threading.Event(), threading.Event()
+
+    def tree_held(*args, **kwargs):
+        building.set()
+        release.wait(30)
+        return real_tree(*args, **kwargs)
+
+    monkeypatch.setattr(payouts, "MerkleTree", tree_held)
+    outcome = {}
+    builder = in_thread(outcome, "build", payouts.epoch_build)
+    assert building.wait(30)
+    reopener = in_thread(outcome, "reopen", payouts._epochs_reopen)
+    try:
+        assert _a_backend_waits_on_a_lock(timeout=5), "the reopen did not wait for the builder"
+    finally:
+        release.set()
+        builder.join(30)
+        reopener.join(30)
+    assert not isinstance(outcome["build"], Exception), outcome["build"]
+    assert not isinstance(outcome["reopen"], Exception), outcome["reopen"]
+    monkeypatch.setattr(payouts, "MerkleTree", real_tree)
+    assert sorted(Epoch.objects.values_list("number", "status")) == [
+        (1, "published"),
+        (2, "publishing"),
+    ]
