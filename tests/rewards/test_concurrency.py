@@ -253,15 +253,9 @@ def test_settling_a_claim_does_not_wait_for_its_epochs_row(alice, evm):
     assert_ledger_sound()
 
 
-def test_a_reopen_racing_a_builder_leaves_one_epoch_in_flight(alice, bob, evm, monkeypatch):
-    # The reopen read the latest published epoch (its publication lost), then a
-    # builder committed the next epoch, then the reopen flipped the old one back
-    # to publishing: the one-in-flight constraint refused it, and the error ended
-    # the worker's pass.
-    import threading
-
-    from django.db import connection
-
+def _published_epoch_lost_and_one_pending(alice, bob):
+    """Epoch 1 (alice's) published, its publication lost by the chain; bob's
+    redemption pending for the next epoch."""
     from rewards.models import ChainTx, Epoch
     from rewards.services import redemptions
 
@@ -274,6 +268,20 @@ def test_a_reopen_racing_a_builder_leaves_one_epoch_in_flight(alice, bob, evm, m
     assert first.status == "published"
     ChainTx.objects.filter(pk=first.chain_tx_id).update(status=ChainTx.Status.DROPPED)  # lost
     redemptions.redemption_request(user=bob, points=10, idempotency_key="b")
+
+
+def test_a_reopen_racing_a_builder_leaves_one_epoch_in_flight(alice, bob, evm, monkeypatch):
+    # The reopen read the latest published epoch (its publication lost), then a
+    # builder committed the next epoch, then the reopen flipped the old one back
+    # to publishing: the one-in-flight constraint refused it, and the error ended
+    # the worker's pass.
+    import threading
+
+    from django.db import connection
+
+    from rewards.models import Epoch
+
+    _published_epoch_lost_and_one_pending(alice, bob)
 
     real_transaction = payouts.transaction  # django.db.transaction
     built = {}
@@ -319,18 +327,10 @@ def test_a_reopen_while_a_builder_inserts_waits_for_it(alice, bob, evm, monkeypa
     # of the latest published epoch (its publication lost) comes in. Without the
     # builders' lock the reopen flipped it back to publishing first, and the
     # builder's insert then failed on the one-in-flight constraint.
-    from rewards.models import ChainTx, Epoch
-    from rewards.services import redemptions
+    from rewards.models import Epoch
     from tests.accounts.test_deletion_concurrency import _a_backend_waits_on_a_lock
 
-    for user in (alice, bob):
-        award(user, 10)
-        link_wallet(user)
-    redemptions.redemption_request(user=alice, points=10, idempotency_key="a")
-    payouts.worker_tick()
-    first = Epoch.objects.get()
-    ChainTx.objects.filter(pk=first.chain_tx_id).update(status=ChainTx.Status.DROPPED)  # lost
-    redemptions.redemption_request(user=bob, points=10, idempotency_key="b")
+    _published_epoch_lost_and_one_pending(alice, bob)
 
     real_tree = payouts.MerkleTree
     building, release = threading.Event(), threading.Event()
