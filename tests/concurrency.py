@@ -1,6 +1,7 @@
 """Running one function from many threads at once, for the PostgreSQL race tests."""
 
 import threading
+import time
 
 from django.db import connection
 
@@ -46,3 +47,18 @@ def in_thread(outcome: dict, name: str, fn) -> threading.Thread:
     thread = threading.Thread(target=run)
     thread.start()
     return thread
+
+
+def a_backend_waits_on_a_lock(timeout=10.0) -> bool:
+    """Whether a session of this test database waits on a row lock within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.02)
+    return False

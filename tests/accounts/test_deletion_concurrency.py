@@ -3,7 +3,6 @@ changes nothing, and a redemption racing the deletion never leaves points in esc
 of a deleted account."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -14,7 +13,7 @@ from datafi.errors import ApiError
 from datafi.flows import deletion
 from rewards.models import Redemption, Wallet
 from rewards.services import ledger, redemptions
-from tests.concurrency import run_concurrently
+from tests.concurrency import a_backend_waits_on_a_lock, run_concurrently
 from tests.rewards.conftest import award, link_wallet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -60,20 +59,6 @@ def test_a_redemption_racing_the_deletion_is_either_refused_or_refuses_it(evm):
     print("outcomes seen:", sorted(outcomes))
 
 
-def _a_backend_waits_on_a_lock(timeout=10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.02)
-    return False
-
-
 def test_an_owner_stepping_down_while_the_other_deletes_their_account_leaves_an_owner(alice, bob):
     """Repro: alice and bob own an organisation; bob steps down to member while
     alice deletes her account. Each check saw the other still an owner, both
@@ -105,7 +90,7 @@ def test_an_owner_stepping_down_while_the_other_deletes_their_account_leaves_an_
     alice_thread = threading.Thread(target=delete)
     alice_thread.start()
     try:
-        assert _a_backend_waits_on_a_lock(), "the deletion did not wait for bob's seats"
+        assert a_backend_waits_on_a_lock(), "the deletion did not wait for bob's seats"
     finally:
         release.set()
         bob_thread.join(30)

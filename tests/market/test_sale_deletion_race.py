@@ -14,8 +14,7 @@ from datafi.market import services as market
 from datafi.market import split
 from datafi.market.models import SaleShare
 from rewards.services import closing, ledger
-from tests.accounts.test_deletion_concurrency import _a_backend_waits_on_a_lock
-from tests.concurrency import in_thread
+from tests.concurrency import a_backend_waits_on_a_lock, in_thread
 from tests.market.conftest import approve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -70,7 +69,7 @@ def test_a_deletion_during_a_sale_waits_and_counts_the_share_it_leaves_behind(
     assert split_reached.wait(30)
     deleting = in_thread(outcome, "deletion", lambda: deletion.account_delete(user_id=alice.pk))
     try:
-        assert _a_backend_waits_on_a_lock(), "the deletion did not wait for the sale"
+        assert a_backend_waits_on_a_lock(), "the deletion did not wait for the sale"
     finally:
         split_release.set()
         sale.join(30)
@@ -95,7 +94,7 @@ def test_a_sale_during_a_deletion_waits_and_passes_the_deleted_account_by(
     assert close_reached.wait(30)
     sale = in_thread(outcome, "sale", lambda: published("INV-1"))
     try:
-        assert _a_backend_waits_on_a_lock(), "the sale did not wait for the deletion"
+        assert a_backend_waits_on_a_lock(), "the sale did not wait for the deletion"
     finally:
         close_release.set()
         deleting.join(30)
@@ -185,7 +184,7 @@ def test_an_operators_sale_during_a_purchase_scan_waits_without_deadlock(
         ),
     )
     try:
-        assert _a_backend_waits_on_a_lock(), "the operator's sale did not wait for the scan"
+        assert a_backend_waits_on_a_lock(), "the operator's sale did not wait for the scan"
     finally:
         release.set()
         scanning.join(30)
@@ -222,7 +221,7 @@ def test_the_vote_fold_during_a_purchase_scan_waits_without_deadlock(
     assert reached.wait(30)
     folding = in_thread(outcome, "fold", fold)
     try:
-        assert _a_backend_waits_on_a_lock(), "the fold did not wait for the scan"
+        assert a_backend_waits_on_a_lock(), "the fold did not wait for the scan"
     finally:
         release.set()
         scanning.join(30)

@@ -8,7 +8,7 @@ from django.test import Client
 
 from rewards.models import LedgerTransaction, Redemption
 from rewards.services import ledger, payouts
-from tests.concurrency import in_thread, run_concurrently
+from tests.concurrency import a_backend_waits_on_a_lock, in_thread, run_concurrently
 from tests.rewards.conftest import assert_ledger_sound, award, award_one_vote, link_wallet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -328,7 +328,6 @@ def test_a_reopen_while_a_builder_inserts_waits_for_it(alice, bob, evm, monkeypa
     # builders' lock the reopen flipped it back to publishing first, and the
     # builder's insert then failed on the one-in-flight constraint.
     from rewards.models import Epoch
-    from tests.accounts.test_deletion_concurrency import _a_backend_waits_on_a_lock
 
     _published_epoch_lost_and_one_pending(alice, bob)
 
@@ -346,7 +345,7 @@ def test_a_reopen_while_a_builder_inserts_waits_for_it(alice, bob, evm, monkeypa
     assert building.wait(30)
     reopener = in_thread(outcome, "reopen", payouts._epochs_reopen)
     try:
-        assert _a_backend_waits_on_a_lock(timeout=5), "the reopen did not wait for the builder"
+        assert a_backend_waits_on_a_lock(timeout=5), "the reopen did not wait for the builder"
     finally:
         release.set()
         builder.join(30)
