@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -761,12 +761,10 @@ class FairnessView(APIView):
 # --- dataset export -----------------------------------------------------------------
 
 
-class _FirstRenderer(BaseContentNegotiation):
+class _FirstRenderer(DefaultContentNegotiation):
     """The export answers with its own content type whatever the client accepts;
-    errors are JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
+    errors are JSON. Bodies are matched to parsers as everywhere else (a form
+    body is a 415, not read as JSON by the CSRF check)."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
