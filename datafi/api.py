@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -69,6 +70,16 @@ def exception_handler(exc, context):
         code = "csrf_failed"
     response.data = {"code": code, "detail": detail}
     return response
+
+
+class OwnContentType(DefaultContentNegotiation):
+    """For a view that answers with its own content type (a CSV, an export file)
+    whatever the client accepts; errors are JSON. Request bodies are matched to
+    the view's parsers as everywhere else: a form body is a 415, never read as
+    JSON (Django's CSRF check reads the form of a session's POST)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class ErrorSerializer(serializers.Serializer):

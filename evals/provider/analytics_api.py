@@ -16,7 +16,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,7 +26,7 @@ from datafi.accounts.authentication import (
     HasScope,
     principal_for,
 )
-from datafi.api import ApiError, ErrorSerializer, StrictCursorPagination
+from datafi.api import ApiError, ErrorSerializer, OwnContentType, StrictCursorPagination
 from datafi.input import JSONParser
 from evals.models import Category, EvalModel
 from evals.provider import analytics
@@ -348,16 +347,6 @@ class BattlesView(AnalyticsView):
         return paginator.get_paginated_response(BattleRowSerializer(rows, many=True).data)
 
 
-class _CsvNegotiation(BaseContentNegotiation):
-    """The CSV answers as text/csv whatever the client accepts; errors are JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 CSV_TABLES = {
     "opponents": [
         "opponent",
@@ -407,7 +396,7 @@ class CsvQuerySerializer(SummaryQuerySerializer):
 
 
 class CsvView(AnalyticsView):
-    content_negotiation_class = _CsvNegotiation
+    content_negotiation_class = OwnContentType
 
     @extend_schema(
         operation_id="analytics_model_csv",

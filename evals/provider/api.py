@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -29,7 +28,7 @@ from datafi.accounts.authentication import (
     principal_for,
 )
 from datafi.accounts.models import Organization
-from datafi.api import ApiError, ErrorSerializer, StrictCursorPagination
+from datafi.api import ApiError, ErrorSerializer, OwnContentType, StrictCursorPagination
 from datafi.flows import market as market_flow
 from datafi.input import JSONParser
 from evals.models import Category, EvalModel
@@ -761,15 +760,6 @@ class FairnessView(APIView):
 # --- dataset export -----------------------------------------------------------------
 
 
-class _FirstRenderer(DefaultContentNegotiation):
-    """The export answers with its own content type whatever the client accepts;
-    errors are JSON. Bodies are matched to parsers as everywhere else (a form
-    body is a 415, not read as JSON by the CSRF check)."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 async def _aiter(pieces):
     # Under ASGI, Django would consume a sync iterator whole into memory before
     # sending it. Pull one piece at a time in the request's thread instead
@@ -793,7 +783,7 @@ def _own_organization(principal, slug: str) -> Organization:
 class ExportView(ProviderApiView):
     required_scopes = {"GET": "data:read"}
     throttle_classes = [ApiKeyRateThrottle, ExportRateThrottle]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = OwnContentType
 
     class InputSerializer(serializers.Serializer):
         class Meta:

@@ -173,26 +173,6 @@ def test_bad_export_requests_are_4xx(client, bob_key, votes, query, status, code
     assert resp.json()["code"] == code
 
 
-@pytest.mark.parametrize("body", ["null", "[]", '"x"', "1", "format=arena-jsonl"])
-def test_a_form_post_to_the_export_is_refused_with_a_4xx(client, bob, votes, body):
-    # A logged-in session posting a form body: the CSRF check reads the form,
-    # which the export's negotiation once parsed as JSON (a 500 on "null").
-    from django.test import Client
-
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(bob)
-    client.get("/provider/")  # the CSRF cookie
-    token = client.cookies["csrftoken"].value
-    resp = client.post(
-        "/api/v1/datasets/export",
-        data=body,
-        content_type="application/x-www-form-urlencoded",
-        HTTP_X_CSRFTOKEN=token,
-    )
-    assert resp.status_code in (405, 415), resp.content
-    assert resp.json()["detail"]
-
-
 def test_exports_need_the_data_scope(client, orgs, votes):
     from tests.provider.helpers import make_key
 
