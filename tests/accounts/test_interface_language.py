@@ -106,3 +106,26 @@ def test_an_anonymous_choice_or_an_unknown_language_stores_nothing(db, client):
     assert User.objects.get(pk=user.pk).interface_language == "id"
     assert client.get("/i18n/setlang/").status_code in (302, 405)  # a GET changes nothing
     assert User.objects.get(pk=user.pk).interface_language == "id"
+
+
+def test_switching_language_on_a_page_that_answered_a_form_goes_back_to_the_forms_page(
+    db, client
+):
+    # A refused organisation form is answered at /provider/organizations, which
+    # takes posts only: the switcher sent the reader back there (a blank 405).
+    import re
+
+    user, _password = _person()
+    client.force_login(user)
+    page = client.post(
+        "/provider/organizations", {"name": "   "}, HTTP_REFERER="http://testserver/provider/"
+    )
+    assert page.status_code == 400
+    [next_url] = re.findall(r'name="next" value="([^"]*)"', page.content.decode())
+    assert next_url == "http://testserver/provider/"
+    resp = client.post("/i18n/setlang/", {"language": "id", "next": next_url})
+    assert resp.status_code == 302 and resp["Location"] == "http://testserver/provider/"
+    assert client.get(resp["Location"]).status_code == 200
+    # An ordinary page comes back to itself.
+    page = client.get("/leaderboard/?category=coding").content.decode()
+    assert 'name="next" value="/leaderboard/?category=coding"' in page
