@@ -233,7 +233,7 @@ class AnswerAdmin(ServedContentAdmin):
         obj.html = markdown.render(obj.text)
         # Same identity check as every other way in: an answer that names a
         # model or provider is kept but never served before the vote.
-        obj.withheld_reason = identity.withheld_reason(obj.text)
+        obj.withheld_reason = identity.withheld_reason(obj.text, identity.leak_pattern(obj.model))
         super().save_model(request, obj, form, change)
         if obj.withheld_reason:
             self.message_user(

@@ -39,10 +39,10 @@ from functools import cache, lru_cache
 from html.parser import HTMLParser
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 
-from datafi.accounts.models import Organization
 from evals import markdown
-from evals.models import EvalModel, ModelEndpoint
+from evals.models import Battle, EvalModel, ModelEndpoint
 
 MASK = "[model]"
 
@@ -235,8 +235,15 @@ def _regex(names: list[str]) -> re.Pattern:
     return re.compile(rf"(?<![\w])(?:{body})(?![\w])", re.IGNORECASE)
 
 
+def _distinctive(name: str) -> bool:
+    # A name is looked for only if it has two letters or digits, one of them a
+    # letter: "-1" or "2**31" would match every "1" or "231" in every answer.
+    chars = [c for c in name if c.isalnum()]
+    return len(chars) >= 2 and any(c.isalpha() for c in chars)
+
+
 def build_pattern(names) -> NamePattern:
-    names = sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
+    names = sorted({n.strip() for n in names if n and _distinctive(n)}, key=len, reverse=True)
     folded = {fold(n).strip() for n in names}
     folded = sorted((n for n in folded if len(n) >= 2 and re.search(r"\w", n)), key=len)[::-1]
     if not names or not folded:
@@ -251,22 +258,47 @@ def build_pattern(names) -> NamePattern:
 
 
 def known_names() -> set[str]:
-    """Every registered model, provider and provider model id, plus known vendors."""
+    """Every model an operator approved or voters have met, its provider and
+    its provider model ids, plus known vendors.
+
+    Anyone may register an organisation and a model: a name counted before an
+    operator's review ("The", "-1") would block every provider's uploads and
+    void live battles that happen to use the word. A new model waiting for
+    review is served to nobody, so its name and its provider's tell a voter
+    nothing; approving it withholds every stored answer that shows them
+    (``evals.provider.services.model_approve``). A model back in review after
+    a rename keeps counting: voters know it by its names.
+    """
 
     names = set(settings.LIVE_KNOWN_VENDORS)
-    # A rejected registration names nothing voters could see; leaving it out
-    # keeps a junk name from blocking everyone's answers that happen to use it.
-    models = EvalModel.objects.exclude(approval=EvalModel.Approval.REJECTED)
-    for name, slug in models.values_list("name", "slug"):
-        names |= {name, slug}
-    for name, slug in Organization.objects.values_list("name", "slug"):
-        names |= {name, slug}
-    names |= set(ModelEndpoint.objects.values_list("provider_model_id", flat=True))
+    met = Battle.objects.filter(Q(model_a=OuterRef("pk")) | Q(model_b=OuterRef("pk")))
+    counted = EvalModel.objects.filter(
+        Q(approval=EvalModel.Approval.APPROVED)
+        | Q(approval=EvalModel.Approval.PENDING) & Exists(met)
+    )
+    rows = counted.values_list("name", "slug", "organization__name", "organization__slug")
+    for row in rows:
+        names.update(row)
+    endpoints = ModelEndpoint.objects.filter(model__in=counted)
+    names |= set(endpoints.values_list("provider_model_id", flat=True))
     return names
 
 
-def leak_pattern() -> NamePattern:
-    return build_pattern(known_names())
+def own_names(model: EvalModel) -> set[str]:
+    """The names a model's own answers must not show, counted or not yet: its
+    name and slug, its provider's, its endpoint's model id."""
+    names = {model.name, model.slug, model.organization.name, model.organization.slug}
+    endpoint = ModelEndpoint.objects.filter(model=model).first()
+    if endpoint is not None:
+        names.add(endpoint.provider_model_id)
+    return names
+
+
+def leak_pattern(model: EvalModel | None = None) -> NamePattern:
+    """The names no answer may show; with ``model``, its own ones too (a model
+    waiting for review must not answer with its name either)."""
+    names = known_names()
+    return build_pattern(names | own_names(model) if model is not None else names)
 
 
 # How every reason of ``withheld_reason`` starts; the names it found follow.

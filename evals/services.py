@@ -108,7 +108,7 @@ def answer_upsert(
         defaults={
             "text": text,
             "html": markdown.render(text),
-            "withheld_reason": identity.withheld_reason(text),
+            "withheld_reason": identity.withheld_reason(text, identity.leak_pattern(model)),
             "latency_ms": max(0, int(latency_ms)),
             "token_count": token_count_estimate(text) if token_count is None else token_count,
         },

@@ -354,7 +354,7 @@ def generation_job_run(*, job: GenerationJob) -> GenerationJob:
                 concurrency=min(settings.GENERATION_JOB_CONCURRENCY, endpoint.concurrency_limit),
                 retries=settings.GENERATION_JOB_RETRIES,
                 backoff=1.0,
-                names=identity.leak_pattern(),
+                names=identity.leak_pattern(model),
                 on_outcome=lambda outcome: _note(job.pk, outcome),
             )
         )

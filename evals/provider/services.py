@@ -123,16 +123,17 @@ def answers_recheck_without(names) -> int:
     dropped = identity.build_pattern(names)
     prefix = identity.LEAK_REASON_PREFIX
     candidates = _servable_answers().filter(withheld_reason__startswith=prefix)
-    counted = None
+    counted = {}  # by model: its own names count too
     changed = {}
-    rows = candidates.values_list("pk", "text", "html", "withheld_reason")
-    for pk, text, html, old in rows.iterator(chunk_size=2000):
+    rows = candidates.values_list("pk", "model_id", "text", "html", "withheld_reason")
+    for pk, model_id, text, html, old in rows.iterator(chunk_size=2000):
         # The reason lists the names as the answer showed them ("Zorbl&#97;x 9"
         # as "Zorblax 9"): the dropped names are looked for as in an answer.
         if not dropped.find(old.removeprefix(prefix)):
             continue
-        counted = counted or identity.leak_pattern()
-        reason = identity.withheld_reason(text, counted, html or None)
+        if model_id not in counted:
+            counted[model_id] = identity.leak_pattern(EvalModel.objects.get(pk=model_id))
+        reason = identity.withheld_reason(text, counted[model_id], html or None)
         if reason != old:
             changed[pk] = reason
     for pk, reason in changed.items():
@@ -204,6 +205,10 @@ def _answers_withhold_for_accepted_name(model: EvalModel) -> int:
     names = [model.name]
     if model.slug == slugify(model.name)[:80]:
         names.append(model.slug)
+    # Its provider's names count from now on too (identity.known_names counts
+    # the providers of approved models only): the first approval sweeps them.
+    org = model.organization
+    names += [org.name, org.slug]
     withheld = answers_withhold_naming(names)
     if model.slug not in names:
         # Its own answers that show that slug are, though: they name the model
@@ -519,7 +524,7 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
     seen: set[tuple[int, int]] = set()
     valid: list[tuple[_Line, EvalModel, Prompt, str]] = []
     known = identity.known_names()
-    names = identity.build_pattern(known)
+    patterns: dict[int, identity.NamePattern] = {}  # by model: its own names count too
     for line in parsed:
         model = models.get(line.model)
         if model is None or not principal.can_see_org(model.organization_id):
@@ -557,7 +562,9 @@ def answers_upload(*, principal, body: bytes) -> UploadReport:
         # name is looked for as the voter would see it too (rendered: entities,
         # emphasis, invisible characters), so the rendering is checked and kept.
         html = markdown.render(line.text)
-        named = names.find(line.text, html)
+        if model.pk not in patterns:
+            patterns[model.pk] = identity.build_pattern(known | identity.own_names(model))
+        named = patterns[model.pk].find(line.text, html)
         if named:
             report.errors.append(_identity_leak(line, named))
             continue

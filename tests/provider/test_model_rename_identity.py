@@ -255,13 +255,14 @@ def test_rejecting_a_name_serves_again_the_answers_withheld_for_it_alone(
     rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax 9, I answer briefly.")
     model = _renamed_pending_model(client, bob_key)
     orbisque = EvalModel.objects.get(slug="orbisque-xl")
-    # Stored after the rename (a pending name counts): it also names an approved model.
+    # Stored after the rename: the pending name of a model no voter has met does
+    # not count yet (identity.known_names), the approved model's name does.
     both = services.answer_upsert(
         prompt=Prompt.objects.get(key="p4"),
         model=orbisque,
         text="Zorblax 9 and Tessaract Mini agree.",
     )
-    assert both.withheld_reason == "identity leak: the answer names Tessaract Mini, Zorblax 9"
+    assert both.withheld_reason == "identity leak: the answer names Tessaract Mini"
     unrelated = services.answer_upsert(
         prompt=Prompt.objects.get(key="p5"), model=orbisque, text="Tessaract Mini is my sibling."
     )
@@ -327,7 +328,10 @@ def test_a_reject_then_approve_never_serves_the_models_own_answers_that_show_its
 
     own.refresh_from_db()
     assert own.withheld_reason == "identity leak: the answer names Halcyon 9"
-    assert review.withheld == 1
+    # The rejection never served it again: a model's own names count for its own
+    # answers, reviewed or not (identity.leak_pattern), so there was nothing
+    # left for the approval to withhold.
+    assert review.withheld == 0
     assert own.pk not in _served(alice)
     # As an upload of the same line would be: the slug still counts as a name.
     resp = _upload(

@@ -77,7 +77,7 @@ class Command(BaseCommand):
                 concurrency=opts["concurrency"],
                 retries=opts["retries"],
                 backoff=opts["backoff"],
-                names=identity.leak_pattern(),
+                names=identity.leak_pattern(model),
                 on_outcome=on_outcome,
                 on_retry=on_retry,
             )
