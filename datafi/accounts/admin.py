@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from datafi.accounts.models import ApiKey, DeletionRequest, Membership, Organization, User
+from datafi.accounts.models import (
+    ApiKey,
+    DeletionRequest,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+)
 
 
 @admin.register(User)
@@ -23,6 +30,15 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "organization", "role", "created_at")
     list_filter = ("role", "organization")
     raw_id_fields = ("user",)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Seats offered and not yet answered; the person accepts on their provider page."""
+
+    list_display = ("user", "organization", "role", "invited_by", "created_at")
+    list_filter = ("role", "organization")
+    raw_id_fields = ("user", "invited_by")
 
 
 @admin.register(ApiKey)

@@ -68,6 +68,40 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.role})"
 
 
+class Invitation(models.Model):
+    """A seat in an organisation offered to a person, theirs once they accept it.
+
+    Nobody is put into an organisation, or made one of its owners, without
+    saying yes: an owner's seat is a duty (an organisation's only owner cannot
+    delete their account), and a stranger could otherwise hand it to anyone.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_invitation"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="accounts_invitation_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "member"]),
+                name="accounts_invitation_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited to {self.organization} ({self.role})"
+
+
 class ApiKey(models.Model):
     """An organisation's API key: ``dfk_<prefix>_<secret>``.
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from datafi.accounts.models import DeletionRequest, Membership, User
+from datafi.accounts.models import DeletionRequest, Invitation, Membership, User
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,37 @@ def seats_of(*, user: User) -> list[Seat]:
         Seat(organization=m.organization.name, role=m.get_role_display(), keys_created=m.keys)
         for m in memberships
     ]
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    organization: str  # its name
+    slug: str
+    role: str  # the role's label
+    invited_by: str  # a username, "" if unknown
+
+
+def invitations_of(*, user: User) -> list[InvitationView]:
+    """The seats offered to ``user`` that wait for their answer, oldest first."""
+    rows = Invitation.objects.filter(user=user).select_related("organization", "invited_by")
+    return [
+        InvitationView(
+            organization=i.organization.name,
+            slug=i.organization.slug,
+            role=i.get_role_display(),
+            invited_by=i.invited_by.username if i.invited_by else "",
+        )
+        for i in rows.order_by("created_at", "pk")
+    ]
+
+
+def invitations_sent(*, organization_ids) -> dict[int, list[tuple[str, str]]]:
+    """By organisation: (username, role label) of each invitation still waiting."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    rows = Invitation.objects.filter(organization_id__in=organization_ids).select_related("user")
+    for i in rows.order_by("user__username"):
+        out.setdefault(i.organization_id, []).append((i.user.username, i.get_role_display()))
+    return out
 
 
 def organizations_left_without_owner(*, user: User) -> list[str]:

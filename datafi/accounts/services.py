@@ -14,7 +14,14 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from datafi.accounts.models import ApiKey, DeletionRequest, Membership, Organization, User
+from datafi.accounts.models import (
+    ApiKey,
+    DeletionRequest,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+)
 from datafi.api import ApiError
 
 API_KEY_PREFIX = "dfk"
@@ -103,12 +110,7 @@ def membership_add(*, organization: Organization, user: User, role: str = "membe
     to manage its keys and members. The owners' seats are locked while this
     checks, so that two owners stepping down at once cannot both succeed.
     """
-    if role not in Membership.Role.values:
-        raise ApiError(
-            "invalid_role",
-            # Translators: "role" is the API field's name; the roles are API values.
-            _("role must be one of %(roles)s.") % {"roles": ", ".join(Membership.Role.values)},
-        )
+    _role_check(role)
     if role != Membership.Role.OWNER:
         owners = set(
             Membership.objects.select_for_update()
@@ -131,6 +133,73 @@ def membership_add(*, organization: Organization, user: User, role: str = "membe
         user=user, organization=organization, defaults={"role": role}
     )
     return membership
+
+
+def _role_check(role: str) -> None:
+    if role not in Membership.Role.values:
+        raise ApiError(
+            "invalid_role",
+            # Translators: "role" is the API field's name; the roles are API values.
+            _("role must be one of %(roles)s.") % {"roles": ", ".join(Membership.Role.values)},
+        )
+
+
+@transaction.atomic
+def membership_invite(
+    *, organization: Organization, user: User, role: str, invited_by: User
+) -> bool:
+    """An owner's request to give ``user`` a seat in ``organization`` with ``role``.
+
+    A new seat, or an owner's seat for someone else, is an invitation that
+    waits for ``user`` to accept it (``invitation_accept``): nobody is put in an
+    organisation, or made an owner, without saying yes (an organisation's only
+    owner cannot delete their account). A seat taken down to member, and an
+    owner's own change of role, are made at once (``membership_add``, which
+    refuses to leave the organisation without an owner). True if an
+    invitation now waits, False if the change was made.
+    """
+    _role_check(role)
+    seat = Membership.objects.filter(organization=organization, user=user).first()
+    if user.pk == invited_by.pk or (seat is not None and role == Membership.Role.MEMBER):
+        membership_add(organization=organization, user=user, role=role)
+        return False
+    if seat is not None and seat.role == role:
+        return False  # already an owner: nothing to offer
+    Invitation.objects.update_or_create(
+        organization=organization,
+        user=user,
+        defaults={"role": role, "invited_by": invited_by},
+    )
+    return True
+
+
+def _no_invitation(organization: Organization) -> ApiError:
+    return ApiError(
+        "no_invitation",
+        _("No invitation to %(organization)s is waiting for you.")
+        % {"organization": organization.name},
+        404,
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, organization: Organization) -> Membership:
+    """Take the seat ``organization`` offered ``user``; the invitation is used up."""
+    invitation = (
+        Invitation.objects.select_for_update().filter(user=user, organization=organization).first()
+    )
+    if invitation is None:
+        raise _no_invitation(organization)
+    membership = membership_add(organization=organization, user=user, role=invitation.role)
+    invitation.delete()
+    return membership
+
+
+def invitation_decline(*, user: User, organization: Organization) -> None:
+    """Turn down the seat ``organization`` offered ``user``."""
+    deleted, _rows = Invitation.objects.filter(user=user, organization=organization).delete()
+    if not deleted:
+        raise _no_invitation(organization)
 
 
 def _hash_secret(secret: str) -> str:
@@ -281,6 +350,7 @@ def account_anonymise_locked(*, user: User, requested_at, now) -> DeletionReques
     old_username = user.username
     ApiKey.objects.filter(created_by=user, revoked_at__isnull=True).update(revoked_at=now)
     Membership.objects.filter(user=user).delete()
+    Invitation.objects.filter(user=user).delete()
     user.username = f"{DELETED_USERNAME_PREFIX}{uuid.uuid4().hex}"
     user.email = user.first_name = user.last_name = ""
     user.set_unusable_password()

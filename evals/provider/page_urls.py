@@ -13,6 +13,16 @@ urlpatterns = [
         name="provider-key-revoke",
     ),
     path("provider/<slug:slug>/members", views.member_add, name="provider-member-add"),
+    path(
+        "provider/invitations/<slug:slug>/accept",
+        views.invitation_accept,
+        name="provider-invitation-accept",
+    ),
+    path(
+        "provider/invitations/<slug:slug>/decline",
+        views.invitation_decline,
+        name="provider-invitation-decline",
+    ),
     path("provider/<slug:slug>/live", views.live_model_register, name="provider-live-register"),
     path(
         "provider/<slug:slug>/live/<slug:model_slug>/probe",

@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from datafi.accounts import selectors as account_selectors
 from datafi.accounts import services as account_services
-from datafi.accounts.models import ApiKey, Membership, User
+from datafi.accounts.models import ApiKey, Membership, Organization, User
 from datafi.api import ApiError
 from datafi.input import InputError, json_loads
 from evals.provider import exports, live, selectors
@@ -19,6 +20,9 @@ def _page(request, *, status=200, new_key=None, errors=None):
         Membership.objects.filter(user=request.user)
         .select_related("organization")
         .order_by("organization__name")
+    )
+    invited = account_selectors.invitations_sent(
+        organization_ids=[m.organization_id for m in memberships if m.role == Membership.Role.OWNER]
     )
     orgs = []
     for m in memberships:
@@ -31,6 +35,7 @@ def _page(request, *, status=200, new_key=None, errors=None):
                 "is_owner": m.role == Membership.Role.OWNER,
                 "keys": list(org.api_keys.all()),
                 "members": list(org.memberships.select_related("user").order_by("user__username")),
+                "invited": invited.get(org.pk, []),
                 "models": list(org.models.order_by("name")),
                 "live": selectors.live_models_of_organization(organization=org),
             }
@@ -40,6 +45,7 @@ def _page(request, *, status=200, new_key=None, errors=None):
         "evals/provider.html",
         {
             "orgs": orgs,
+            "invitations": account_selectors.invitations_of(user=request.user),
             "new_key": new_key,
             "errors": errors or {},
             "scopes": ApiKey.Scope.choices,
@@ -131,18 +137,54 @@ def member_add(request, slug):
     user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
     if user is None:
         return _page(request, status=400, errors={f"member:{slug}": _("No user with that name.")})
+    role = request.POST.get("role", "member")
     try:
-        account_services.membership_add(
-            organization=m.organization, user=user, role=request.POST.get("role", "member")
+        invited = account_services.membership_invite(
+            organization=m.organization, user=user, role=role, invited_by=request.user
         )
     except ApiError as exc:  # a bad role (400), or the only owner stepping down (409)
         return _page(request, status=exc.status_code, errors={f"member:{slug}": exc.detail})
-    messages.success(
-        request,
-        _("%(user)s is now in %(organization)s.")
-        % {"user": user.username, "organization": m.organization.name},
-    )
+    names = {"user": user.username, "organization": m.organization.name}
+    if invited:
+        text = _(
+            "%(user)s is invited to %(organization)s: they join once they accept it on "
+            "their provider page."
+        )
+    else:
+        text = _("%(user)s is now in %(organization)s.")
+    messages.success(request, text % names)
     return redirect("provider")
+
+
+def _invitation_answer(request, slug, *, accept: bool):
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None:
+        raise Http404("No such organisation.")
+    try:
+        if accept:
+            account_services.invitation_accept(user=request.user, organization=organization)
+        else:
+            account_services.invitation_decline(user=request.user, organization=organization)
+    except ApiError as exc:
+        return _page(request, status=exc.status_code, errors={"invitations": exc.detail})
+    names = {"organization": organization.name}
+    if accept:
+        messages.success(request, _("You are now in %(organization)s.") % names)
+    else:
+        messages.success(request, _("You declined the invitation to %(organization)s.") % names)
+    return redirect("provider")
+
+
+@login_required
+@require_POST
+def invitation_accept(request, slug):
+    return _invitation_answer(request, slug, accept=True)
+
+
+@login_required
+@require_POST
+def invitation_decline(request, slug):
+    return _invitation_answer(request, slug, accept=False)
 
 
 # --- live models (the same services as the API's, with the page's session) -------------

@@ -194,6 +194,10 @@ def test_the_provider_page_needs_a_login(client, db):
 def test_an_owner_adds_a_member(client, orgs, bob, carol):
     client.force_login(bob)
     assert client.post("/provider/zephyrine-labs/members", {"username": "carol"}).status_code == 302
+    assert not carol.memberships.exists()  # invited: a seat once carol accepts
+    client.force_login(carol)
+    assert client.post("/provider/invitations/zephyrine-labs/accept").status_code == 302
     assert carol.memberships.get().role == "member"
+    client.force_login(bob)
     bad = client.post("/provider/zephyrine-labs/members", {"username": "nobody"})
     assert bad.status_code == 400

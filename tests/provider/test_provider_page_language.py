@@ -82,7 +82,7 @@ def test_the_page_with_an_organisation_is_in_indonesian(client, alice):
         "Buat kunci",
         "Unduh data Anda",
         "Anggota",
-        "Tambah anggota",
+        "Undang atau ubah peran",
         "Organisasi lain",
         '<span class="tag">Pemilik</span>',
     ]:
@@ -110,7 +110,8 @@ def test_the_key_table_and_messages_are_in_indonesian(client, alice, bob, db):
         "/provider/nimbus-works/members", {"username": bob.username}, HTTP_ACCEPT_LANGUAGE="id"
     )
     assert [str(m) for m in get_messages(added.wsgi_request)] == [
-        f"{bob.username} sekarang menjadi anggota Nimbus Works."
+        f"{bob.username} diundang ke Nimbus Works: mereka bergabung setelah menerimanya "
+        "di halaman penyedia mereka."
     ]
 
 

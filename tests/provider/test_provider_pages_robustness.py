@@ -144,6 +144,9 @@ def test_an_owner_steps_down_once_another_owner_exists(client, bob, carol, orgs)
     org = orgs["zephyrine"]
     client.force_login(bob)
     assert _set_role(client, "carol", "owner").status_code == 302
+    # An owner's seat is offered: until carol takes it, bob stays the only owner.
+    assert _set_role(client, "bob", "member").status_code == 409
+    account_services.invitation_accept(user=carol, organization=org)
     assert _set_role(client, "bob", "member").status_code == 302
     assert _role(org, bob) == "member" and _role(org, carol) == "owner"
     # Now carol is the only owner: the service refuses her stepping down.
