@@ -80,3 +80,17 @@ def test_it_links_to_the_password_change_for_an_account_with_a_password(arena, a
     alice.save()
     client.force_login(alice)
     assert 'href="/accounts/password_change/"' not in client.get("/votes/").content.decode()
+
+
+def test_the_arena_says_the_count_beside_the_prompt_is_the_voters_own(arena, alice, client):
+    # It read "3 votes so far" beside the prompt's tags: a new voter took it
+    # for this prompt's votes (a walk-through as a new user).
+    c = clock()
+    for _ in range(3):
+        cast(alice, c, seconds=20)
+    client.force_login(alice)
+    page = client.get("/arena/").content.decode()
+    assert '<a class="muted votes-count" href="/votes/">You have cast 3 votes</a>' in page
+    assert "votes so far" not in page
+    page = client.get("/arena/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Anda telah memberikan 3 suara" in page
