@@ -134,7 +134,8 @@ def api_key_revoke(request, slug, prefix):
 @require_POST
 def member_add(request, slug):
     m = _membership_or_404(request.user, slug)
-    user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+    username = request.POST.get("username", "").strip()
+    user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         return _page(request, status=400, errors={f"member:{slug}": _("No user with that name.")})
     role = request.POST.get("role", "member")

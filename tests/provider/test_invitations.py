@@ -95,3 +95,11 @@ def test_the_invitation_pages_speak_indonesian(client, trap, carol):
     client.force_login(carol)
     page = client.get("/provider/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Undangan" in page and "Invitations" not in page
+
+
+def test_an_inactive_account_cannot_be_invited(client, trap, carol):
+    carol.is_active = False
+    carol.save(update_fields=["is_active"])
+    resp = client.post("/provider/trap-labs/members", {"username": "carol", "role": "member"})
+    assert resp.status_code == 400 and "No user with that name." in resp.content.decode()
+    assert not Invitation.objects.exists()
