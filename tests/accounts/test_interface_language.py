@@ -108,9 +108,7 @@ def test_an_anonymous_choice_or_an_unknown_language_stores_nothing(db, client):
     assert User.objects.get(pk=user.pk).interface_language == "id"
 
 
-def test_switching_language_on_a_page_that_answered_a_form_goes_back_to_the_forms_page(
-    db, client
-):
+def test_switching_language_on_a_page_that_answered_a_form_goes_back_to_the_forms_page(db, client):
     # A refused organisation form is answered at /provider/organizations, which
     # takes posts only: the switcher sent the reader back there (a blank 405).
     import re

@@ -37,9 +37,7 @@ def register(client, key, name):
     return EvalModel.objects.get(slug=resp.json()["slug"])
 
 
-def test_a_new_organisation_and_its_pending_models_block_no_ones_answers(
-    client, bob_key, mallory
-):
+def test_a_new_organisation_and_its_pending_models_block_no_ones_answers(client, bob_key, mallory):
     the = account_services.organization_create(name="The", owner=mallory)
     key = make_key(the, user=mallory)
     register(client, key, "-1")
@@ -81,4 +79,3 @@ def test_a_name_without_two_letters_or_digits_is_never_looked_for():
     pattern = identity.build_pattern(["-1", "2**31", "__", "o1", "R2"])
     text = "Step 1 costs 231 or 2**31; o1 and R2 are names."
     assert pattern.find(text) == ["R2", "o1"]
-
