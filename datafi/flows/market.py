@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from eth_utils import is_address, to_checksum_address
 
 from datafi.errors import ApiError
@@ -181,11 +182,43 @@ def order_place(
     before the buyer's wallet can pay it. The buyer then sends ``calls`` in order."""
     buyer = _address(buyer_address)
     version = market.sellable_version(product_slug=product_slug, number=number)
+    names = {"number": version.number, "dataset": version.product.title}
+    if market_selectors.version_buyer(organization_ids=[organization_id], version=version):
+        # Paying twice for the same download right helps nobody (a red-team finding).
+        raise ApiError(
+            "already_bought",
+            _(
+                "Your organisation has already bought version %(number)s of %(dataset)s: "
+                "download it from the dataset's page. Nothing was ordered."
+            )
+            % names,
+            status_code=409,
+        )
     try:
         info = market_payments.payment_info()
         amount = market.price_in_units(version=version, decimals=info.decimals)
         order_id = "0x" + secrets.token_hex(32)
-        deadline = market_payments.chain_now() + settings.MARKET_QUOTE_MINUTES * 60
+        now = market_payments.chain_now()
+        waiting = market_selectors.order_waiting(
+            organization_id=organization_id, version=version, chain_now=now
+        )
+        if waiting is not None:
+            minutes = max(1, -(-(waiting.deadline - now) // 60))
+            raise ApiError(
+                "order_waiting",
+                ngettext(
+                    "Order %(order)s for version %(number)s of %(dataset)s waits for its "
+                    "payment: pay that one, or order again once its quote expires, in about "
+                    "%(minutes)s minute. Two orders could both be paid. Nothing was ordered.",
+                    "Order %(order)s for version %(number)s of %(dataset)s waits for its "
+                    "payment: pay that one, or order again once its quote expires, in about "
+                    "%(minutes)s minutes. Two orders could both be paid. Nothing was ordered.",
+                    minutes,
+                )
+                % {**names, "order": waiting.pk, "minutes": minutes},
+                status_code=409,
+            )
+        deadline = now + settings.MARKET_QUOTE_MINUTES * 60
         quote = market_payments.quote_sign(
             order_id=order_id,
             buyer=buyer,

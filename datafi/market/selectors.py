@@ -230,6 +230,21 @@ def version_buyer(*, organization_ids, version: DatasetVersion) -> int | None:
     )
 
 
+def order_waiting(*, organization_id: int, version: DatasetVersion, chain_now: int):
+    """The organisation's order of ``version`` that can still be paid (its quote
+    not past ``chain_now``), else None."""
+    return (
+        Purchase.objects.filter(
+            organization_id=organization_id,
+            version=version,
+            status=Purchase.Status.AWAITING,
+            deadline__gte=chain_now,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 def purchase_get(*, purchase_id: int, organization_ids=None):
     """A purchase by id; None when not found or not of these organisations (None: any)."""
     qs = Purchase.objects.select_related("version__product").filter(pk=purchase_id)

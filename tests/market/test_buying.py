@@ -105,6 +105,11 @@ def test_an_organisation_buys_a_version_and_its_contributors_are_paid_once(
     send(approve_call)
     with pytest.raises(Exception, match="OrderAlreadyPaid|revert|execution"):
         send(purchase_call)
+    # Nor can the organisation order what it has bought (it could pay twice).
+    again = _order(client, key)
+    assert again.status_code == 409 and again.json()["code"] == "already_bought"
+    assert "already bought version 1 of" in again.json()["detail"]
+    assert Purchase.objects.count() == 1
 
 
 def test_a_quote_is_for_its_buyer_only(published, key):
@@ -119,6 +124,17 @@ def test_a_quote_is_for_its_buyer_only(published, key):
         send(order["calls"][1], key=other)
     market_flow.market_tick()
     assert Purchase.objects.get(pk=order["id"]).status == "awaiting"
+
+
+def test_a_second_order_waits_for_the_first_to_be_paid_or_expire(published, key):
+    first = _order(Client(), key).json()
+    second = _order(Client(), key)
+    assert second.status_code == 409 and second.json()["code"] == "order_waiting"
+    assert f"Order {first['id']} for version 1 of" in second.json()["detail"]
+    assert "in about 60 minutes" in second.json()["detail"]
+    assert Purchase.objects.count() == 1
+    market.orders_expire(chain_now=first["deadline"] + 1)
+    assert _order(Client(), key).status_code == 201
 
 
 def test_an_unpaid_quote_expires_on_the_chains_clock(published, key):
