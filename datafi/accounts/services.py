@@ -162,6 +162,8 @@ def membership_invite(
     seat = Membership.objects.filter(organization=organization, user=user).first()
     if user.pk == invited_by.pk or (seat is not None and role == Membership.Role.MEMBER):
         membership_add(organization=organization, user=user, role=role)
+        # The owner's latest word: an owner's seat offered earlier is withdrawn.
+        Invitation.objects.filter(organization=organization, user=user).delete()
         return False
     if seat is not None and seat.role == role:
         return False  # already an owner: nothing to offer
@@ -182,17 +184,50 @@ def _no_invitation(organization: Organization) -> ApiError:
     )
 
 
-@transaction.atomic
 def invitation_accept(*, user: User, organization: Organization) -> Membership:
     """Take the seat ``organization`` offered ``user``; the invitation is used up."""
-    invitation = (
-        Invitation.objects.select_for_update().filter(user=user, organization=organization).first()
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(user=user, organization=organization)
+            .first()
+        )
+        if invitation is None:
+            raise _no_invitation(organization)
+        # Only an offer an owner still stands behind: whoever made it may have
+        # lost the seat since (stepped down, removed, account deleted). The
+        # owners' seats are locked in the order membership_add and account
+        # deletion lock them.
+        owners = (
+            Membership.objects.select_for_update()
+            .filter(organization=organization, role=Membership.Role.OWNER)
+            .order_by("pk")
+            .values_list("user_id", flat=True)
+        )
+        invitation.delete()  # used up, or lapsed
+        if invitation.invited_by_id in set(owners):
+            return membership_add(organization=organization, user=user, role=invitation.role)
+    raise ApiError(
+        "invitation_lapsed",
+        _(
+            "This invitation to %(organization)s lapsed: whoever sent it is no longer one "
+            "of its owners. Ask an owner to invite you again."
+        )
+        % {"organization": organization.name},
+        409,
     )
-    if invitation is None:
-        raise _no_invitation(organization)
-    membership = membership_add(organization=organization, user=user, role=invitation.role)
-    invitation.delete()
-    return membership
+
+
+def invitation_withdraw(*, organization: Organization, user: User) -> None:
+    """An owner takes back the seat offered to ``user``."""
+    deleted, _rows = Invitation.objects.filter(user=user, organization=organization).delete()
+    if not deleted:
+        raise ApiError(
+            "no_invitation",
+            _("No invitation to %(organization)s waits for %(user)s.")
+            % {"organization": organization.name, "user": user.username},
+            404,
+        )
 
 
 def invitation_decline(*, user: User, organization: Organization) -> None:

@@ -14,6 +14,11 @@ urlpatterns = [
     ),
     path("provider/<slug:slug>/members", views.member_add, name="provider-member-add"),
     path(
+        "provider/<slug:slug>/invitations/withdraw",
+        views.invitation_withdraw,
+        name="provider-invitation-withdraw",
+    ),
+    path(
         "provider/invitations/<slug:slug>/accept",
         views.invitation_accept,
         name="provider-invitation-accept",

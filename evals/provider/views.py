@@ -157,6 +157,25 @@ def member_add(request, slug):
     return redirect("provider")
 
 
+@login_required
+@require_POST
+def invitation_withdraw(request, slug):
+    m = _membership_or_404(request.user, slug)
+    user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+    try:
+        if user is None:
+            raise ApiError("not_found", _("No user with that name."), 404)
+        account_services.invitation_withdraw(organization=m.organization, user=user)
+    except ApiError as exc:
+        return _page(request, status=exc.status_code, errors={f"member:{slug}": exc.detail})
+    messages.success(
+        request,
+        _("The invitation of %(user)s to %(organization)s is withdrawn.")
+        % {"user": user.username, "organization": m.organization.name},
+    )
+    return redirect("provider")
+
+
 def _invitation_answer(request, slug, *, accept: bool):
     organization = Organization.objects.filter(slug=slug).first()
     if organization is None:

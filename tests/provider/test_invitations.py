@@ -103,3 +103,48 @@ def test_an_inactive_account_cannot_be_invited(client, trap, carol):
     resp = client.post("/provider/trap-labs/members", {"username": "carol", "role": "member"})
     assert resp.status_code == 400 and "No user with that name." in resp.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_setting_someone_to_member_withdraws_the_owners_seat_offered_earlier(trap, mallory, carol):
+    account_services.membership_add(organization=trap, user=carol, role="member")
+    account_services.membership_invite(
+        organization=trap, user=carol, role="owner", invited_by=mallory
+    )
+    account_services.membership_invite(
+        organization=trap, user=carol, role="member", invited_by=mallory
+    )
+    assert not Invitation.objects.exists()
+    with pytest.raises(ApiError) as exc:
+        account_services.invitation_accept(user=carol, organization=trap)
+    assert exc.value.status_code == 404 and list(seat(trap, carol)) == ["member"]
+
+
+def test_an_invitation_lapses_when_its_sender_is_no_longer_an_owner(
+    client, trap, mallory, carol, alice
+):
+    # Carol, an owner, invites alice as an owner; mallory then takes carol's
+    # owner rights away. Alice's accept must not make her an owner.
+    account_services.membership_add(organization=trap, user=carol, role="owner")
+    account_services.membership_invite(
+        organization=trap, user=alice, role="owner", invited_by=carol
+    )
+    account_services.membership_invite(
+        organization=trap, user=carol, role="member", invited_by=mallory
+    )
+    client.force_login(alice)
+    resp = client.post("/provider/invitations/trap-labs/accept")
+    assert resp.status_code == 409
+    assert "This invitation to Trap Labs lapsed" in resp.content.decode()
+    assert not seat(trap, alice).exists() and not Invitation.objects.exists()
+
+
+def test_an_owner_withdraws_an_invitation_from_the_page(client, trap, carol):
+    client.post("/provider/trap-labs/members", {"username": "carol", "role": "owner"})
+    page = client.get("/provider/").content.decode()
+    assert 'action="/provider/trap-labs/invitations/withdraw"' in page
+    resp = client.post("/provider/trap-labs/invitations/withdraw", {"username": "carol"})
+    assert resp.status_code == 302 and not Invitation.objects.exists()
+    again = client.post("/provider/trap-labs/invitations/withdraw", {"username": "carol"})
+    assert again.status_code == 404
+    client.force_login(carol)
+    assert client.post("/provider/invitations/trap-labs/accept").status_code == 404
