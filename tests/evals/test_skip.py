@@ -105,3 +105,19 @@ def test_it_caps_skips_per_day_and_shows_the_skip_rate_to_operators(arena, alice
     client.force_login(carol)
     page = client.get("/quality/").content.decode()
     assert "Skip rates" in page and "83%" in page
+
+
+@override_settings(ARENA_SKIPS_PER_DAY=1)
+def test_the_skip_limit_page_has_a_heading_in_words(arena, alice, client):
+    # A person's form post past the limit got a page headed "429" (a walk-through).
+    client.force_login(alice)
+    client.post(f"/arena/battles/{services.battle_serve(user=alice).pk}/skip")
+    page = client.post(f"/arena/battles/{services.battle_serve(user=alice).pk}/skip")
+    assert page.status_code == 429
+    text = page.content.decode()
+    assert "<h1>Limit reached</h1>" in text and "<h1>429</h1>" not in text
+    assert "Error code 429" in text
+    page = client.post(
+        f"/arena/battles/{services.battle_serve(user=alice).pk}/skip", HTTP_ACCEPT_LANGUAGE="id"
+    )
+    assert "<h1>Batas tercapai</h1>" in page.content.decode()
