@@ -187,7 +187,7 @@ APPEAL_HINT = gettext_lazy(
     "evidence and can clear it, and your votes then count again."
 )
 FLAG_TITLES = {
-    "gold_accuracy": gettext_lazy("Misses on calibration battles"),
+    "gold_accuracy": gettext_lazy("Misses on check battles"),
     "disagreement": gettext_lazy("Votes often against a clear favourite"),
     "too_fast": gettext_lazy("Votes faster than anyone can look at two answers"),
     "outlier": gettext_lazy("Votes unlike everyone else's on the same pairs"),
@@ -385,8 +385,8 @@ def voter_standing(*, user) -> dict:
         summary = _(
             "Your votes count, and earn %(percent)d%% of the usual points "
             "because your reliability score is %(score)s (full points from "
-            "%(full)s). Agreeing with clear-cut "
-            "calibration battles raises it."
+            "%(full)s). Careful votes on the check battles (each has a known "
+            "better answer) raise it."
         ) % {
             "percent": round(100 * multiplier),
             "score": floatformat(rel.score, 2),
@@ -444,7 +444,7 @@ def vote_weight_explained(*, battle) -> dict:
     elif battle.excluded and reason.startswith("gold"):
         code = "calibration"
         text = _(
-            "A calibration battle: one answer is known to be better. It measures how "
+            "A check battle: one answer is known to be better. It measures how "
             "reliable votes are and is left out of the leaderboard; it earns points as usual."
         )
     elif battle.excluded:
