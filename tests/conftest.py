@@ -180,6 +180,18 @@ def _fresh_model_identities():
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """Each test starts in the default language. Django keeps the language a
+    request activated on its thread after the response (the test client's
+    requests run on the test's thread), so a test that asked for a page in
+    Indonesian left the next test's service messages in Indonesian."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets its own channel layer instance.
 
