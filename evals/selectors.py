@@ -445,6 +445,7 @@ def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -
             {
                 "battle_id": str(battle.id),
                 "prompt": battle.prompt.text,
+                "prompt_html": _prompt_html(battle.prompt.text),  # shown as text, no Markdown
                 "category": battle.prompt.category,
                 "model_a": ModelIdentity.of(battle.model_a),
                 "model_b": ModelIdentity.of(battle.model_b),

@@ -94,3 +94,16 @@ def test_the_arena_says_the_count_beside_the_prompt_is_the_voters_own(arena, ali
     assert "votes so far" not in page
     page = client.get("/arena/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Anda telah memberikan 3 suara" in page
+
+
+def test_the_prompt_column_shows_the_prompt_as_text_not_its_markdown(arena, alice, client):
+    from evals.models import Prompt
+
+    reveal = cast(alice, clock(), seconds=20)
+    text = "Sort the objects by their `date` property, **newest** first?"
+    prompt = Prompt.objects.filter(battles__id=reveal.battle_id)
+    prompt.update(text=text)
+    client.force_login(alice)
+    page = client.get("/votes/").content.decode()
+    assert "Sort the objects by their date property, newest first?" in page
+    assert "`date`" not in page and "**newest**" not in page
