@@ -58,7 +58,8 @@ async function copyText(text) {
 }
 
 function addCopyButtons(root) {
-  for (const pre of root.querySelectorAll(".md pre")) {
+  // Code in answers, and any block a page marks data-copy (a new API key).
+  for (const pre of root.querySelectorAll(".md pre, pre[data-copy]")) {
     if (pre.parentElement.classList.contains("codeblock")) continue;
     const wrap = document.createElement("div");
     wrap.className = "codeblock";
@@ -66,7 +67,7 @@ function addCopyButtons(root) {
     button.type = "button";
     button.className = "copy";
     button.textContent = gettext("Copy");
-    button.setAttribute("aria-label", gettext("Copy this code"));
+    button.setAttribute("aria-label", pre.dataset.copyLabel || gettext("Copy this code"));
     button.addEventListener("click", async () => {
       try {
         await copyText(pre.textContent);

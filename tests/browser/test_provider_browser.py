@@ -40,6 +40,11 @@ def test_a_new_provider_creates_a_key_in_the_browser_and_revokes_it(live_server,
     page.click("#org-nimbus-works .key-form button")
     secret = page.inner_text("#new-key-secret").strip()
     assert secret.startswith("dfk_")
+    # Shown once: a Copy button beside it puts it on the clipboard.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("button[aria-label='Copy the key']")
+    page.wait_for_selector("button[aria-label='Copy the key']:has-text('Copied')")
+    assert page.evaluate("navigator.clipboard.readText()").strip() == secret
     page.screenshot(path=str(ARTIFACTS / "provider-new-key.png"), full_page=True)
 
     key = ApiKey.objects.get(name="upload bot")
