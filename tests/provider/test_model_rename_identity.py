@@ -22,7 +22,7 @@ from django.db import transaction
 from evals import sampler, services
 from evals.models import Answer, EvalModel, Prompt
 from evals.provider import services as provider_services
-from tests.provider.helpers import auth
+from tests.provider.helpers import auth, register_model
 
 
 def _upload(client, key, lines):
@@ -159,17 +159,6 @@ def operator(carol):
     return carol
 
 
-def _register(client, key, name):
-    resp = client.post(
-        "/api/v1/models",
-        data=json.dumps({"name": name}),
-        content_type="application/json",
-        **auth(key),
-    )
-    assert resp.status_code == 201, resp.json()
-    return EvalModel.objects.get(slug=resp.json()["slug"])
-
-
 def _rival_answer(client, mallory_key, prompt, text):
     """Another provider's answer, uploaded (and checked) before the name existed."""
     resp = _upload(client, mallory_key, [{"model": "orbisque-xl", "prompt": prompt, "text": text}])
@@ -180,7 +169,7 @@ def _rival_answer(client, mallory_key, prompt, text):
 
 
 def _renamed_pending_model(client, bob_key, name="Zorblax 9"):
-    model = _register(client, bob_key, "Placeholder One")
+    model = register_model(client, bob_key, "Placeholder One")
     resp = _rename(client, bob_key, model.slug, name)
     assert resp.status_code == 200, resp.json()
     assert (resp.json()["name"], resp.json()["approval"]) == (name, "pending")
@@ -199,7 +188,7 @@ def test_a_providers_rename_never_withholds_another_providers_answer(
 
 
 def test_a_rename_withholds_at_once_only_the_models_own_answers_that_show_the_name(client, bob_key):
-    model = _register(client, bob_key, "Placeholder One")
+    model = register_model(client, bob_key, "Placeholder One")
     resp = _upload(
         client,
         bob_key,

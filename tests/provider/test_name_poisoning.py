@@ -14,7 +14,7 @@ from datafi.accounts import services as account_services
 from evals import identity
 from evals.models import Answer, EvalModel
 from evals.provider import services as provider_services
-from tests.provider.helpers import auth, make_key
+from tests.provider.helpers import auth, make_key, register_model
 
 PLAIN = "Start with the basics and practise every day: 1 hour, then 2."
 
@@ -26,22 +26,11 @@ def upload(client, key, text, model="halcyon-9", prompt="p0"):
     )
 
 
-def register(client, key, name):
-    resp = client.post(
-        "/api/v1/models",
-        data=json.dumps({"name": name}),
-        content_type="application/json",
-        **auth(key),
-    )
-    assert resp.status_code == 201, resp.json()
-    return EvalModel.objects.get(slug=resp.json()["slug"])
-
-
 def test_a_new_organisation_and_its_pending_models_block_no_ones_answers(client, bob_key, mallory):
     the = account_services.organization_create(name="The", owner=mallory)
     key = make_key(the, user=mallory)
-    register(client, key, "-1")
-    register(client, key, "Every Day")
+    register_model(client, key, "-1")
+    register_model(client, key, "Every Day")
     assert {"The", "-1", "Every Day"}.isdisjoint(identity.known_names())
     resp = upload(client, bob_key, PLAIN)
     assert resp.status_code == 200, resp.json()
@@ -51,7 +40,7 @@ def test_approving_a_model_counts_its_providers_names_and_withholds_answers_show
     client, bob_key, mallory
 ):
     org = account_services.organization_create(name="Wordsmith Labs", owner=mallory)
-    model = register(client, make_key(org, user=mallory), "Quill One")
+    model = register_model(client, make_key(org, user=mallory), "Quill One")
     assert upload(client, bob_key, "Wordsmith Labs would say this.").status_code == 200
     stored = Answer.objects.get(model__slug="halcyon-9", prompt__key="p0")
     assert stored.withheld_reason == ""
