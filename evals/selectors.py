@@ -453,6 +453,8 @@ def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -
                 "choice_label": str(Vote.Choice(vote.choice).label),
                 "at": vote.created_at,
                 "outcome": vote_outcome(vote=vote, battle=battle),
+                # A check battle stays out of the leaderboard but pays as usual.
+                "check": battle.excluded and battle.exclusion_reason == GOLD_REASON,
             }
         )
     return {"rows": rows, "page": page, "pages": pages, "total": total}

@@ -191,3 +191,18 @@ def test_gold_is_drawn_only_in_a_language_the_voter_reads(arena, alice, settings
     voter_languages_set(user=alice, languages=["id"])
     battle = services.battle_serve(user=alice)
     assert battle.sampling.gold_pair_id == gold.pk
+
+
+def test_my_votes_calls_a_check_battle_so_and_does_not_grey_it_out(arena, alice, client, settings):
+    # It read "Counted: no" in a greyed row beside "+10" (a walk-through as a new
+    # user took the vote for lost).
+    settings.QUALITY_GOLD_RATE = 1.0
+    gold = _gold(arena["prompts"][0], arena["models"])
+    battle = services.battle_serve(user=alice)
+    better = "model_a" if battle.answer_a_id == gold.answer_better_id else "model_b"
+    fold.vote_cast(user=alice, battle_id=battle.id, choice=better)
+    client.force_login(alice)
+    page = client.get("/votes/").content.decode()
+    row = page[page.index(f'<tr id="battle-{battle.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "not-counted" not in row and ">check battle</td>" in row
