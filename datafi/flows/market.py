@@ -175,6 +175,26 @@ def _chain_down(exc) -> ApiError:
     )
 
 
+def _order_waiting(waiting, *, names: dict, chain_now: int) -> ApiError:
+    # Past its deadline but not yet marked expired (the market's pass does that,
+    # after reading whether it was paid in time): about a minute more.
+    minutes = max(1, -(-((waiting.deadline or 0) - chain_now) // 60))
+    return ApiError(
+        "order_waiting",
+        ngettext(
+            "Order %(order)s for version %(number)s of %(dataset)s waits for its "
+            "payment: pay that one, or order again once its quote expires, in about "
+            "%(minutes)s minute. Two orders could both be paid. Nothing was ordered.",
+            "Order %(order)s for version %(number)s of %(dataset)s waits for its "
+            "payment: pay that one, or order again once its quote expires, in about "
+            "%(minutes)s minutes. Two orders could both be paid. Nothing was ordered.",
+            minutes,
+        )
+        % {**names, "order": waiting.pk, "minutes": minutes},
+        status_code=409,
+    )
+
+
 def order_place(
     *, organization_id: int, user, product_slug: str, number: int, buyer_address: str
 ) -> Order:
@@ -199,25 +219,9 @@ def order_place(
         amount = market.price_in_units(version=version, decimals=info.decimals)
         order_id = "0x" + secrets.token_hex(32)
         now = market_payments.chain_now()
-        waiting = market_selectors.order_waiting(
-            organization_id=organization_id, version=version, chain_now=now
-        )
+        waiting = market_selectors.order_waiting(organization_id=organization_id, version=version)
         if waiting is not None:
-            minutes = max(1, -(-(waiting.deadline - now) // 60))
-            raise ApiError(
-                "order_waiting",
-                ngettext(
-                    "Order %(order)s for version %(number)s of %(dataset)s waits for its "
-                    "payment: pay that one, or order again once its quote expires, in about "
-                    "%(minutes)s minute. Two orders could both be paid. Nothing was ordered.",
-                    "Order %(order)s for version %(number)s of %(dataset)s waits for its "
-                    "payment: pay that one, or order again once its quote expires, in about "
-                    "%(minutes)s minutes. Two orders could both be paid. Nothing was ordered.",
-                    minutes,
-                )
-                % {**names, "order": waiting.pk, "minutes": minutes},
-                status_code=409,
-            )
+            raise _order_waiting(waiting, names=names, chain_now=now)
         deadline = now + settings.MARKET_QUOTE_MINUTES * 60
         quote = market_payments.quote_sign(
             order_id=order_id,
@@ -237,20 +241,24 @@ def order_place(
             % {"error": exc.error},
             status_code=409,
         ) from None
-    purchase = market.order_create(
-        version_id=version.pk,
-        organization_id=organization_id,
-        user=user,
-        order_id=order_id,
-        buyer_address=buyer,
-        amount=amount,
-        decimals=info.decimals,
-        network=quote.network,
-        market_address=quote.market,
-        token_address=quote.token,
-        deadline=deadline,
-        quote=quote.signature,
-    )
+    try:
+        purchase = market.order_create(
+            version_id=version.pk,
+            organization_id=organization_id,
+            user=user,
+            order_id=order_id,
+            buyer_address=buyer,
+            amount=amount,
+            decimals=info.decimals,
+            network=quote.network,
+            market_address=quote.market,
+            token_address=quote.token,
+            deadline=deadline,
+            quote=quote.signature,
+        )
+    except market.OrderWaiting as exc:
+        # Another order slipped in between the check above and this one.
+        raise _order_waiting(exc.purchase, names=names, chain_now=now) from None
     return Order(
         purchase=purchase, calls=quote.calls, token_symbol=info.symbol, decimals=info.decimals
     )

@@ -374,6 +374,13 @@ class Purchase(models.Model):
                 condition=~Q(tx_hash=""),
                 name="market_purchase_one_event",
             ),
+            # One order of a version per organisation waits for its payment at a
+            # time: two could both be paid (two clicks, two members at once).
+            models.UniqueConstraint(
+                fields=["organization", "version"],
+                condition=Q(status="awaiting"),
+                name="market_purchase_one_awaiting",
+            ),
             # Off chain, one payment per reference whatever its case.
             models.UniqueConstraint(
                 Upper("reference"),

@@ -230,15 +230,12 @@ def version_buyer(*, organization_ids, version: DatasetVersion) -> int | None:
     )
 
 
-def order_waiting(*, organization_id: int, version: DatasetVersion, chain_now: int):
-    """The organisation's order of ``version`` that can still be paid (its quote
-    not past ``chain_now``), else None."""
+def order_waiting(*, organization_id: int, version: DatasetVersion):
+    """The organisation's order of ``version`` that waits for its payment (until
+    the market's pass marks it paid or expired), else None."""
     return (
         Purchase.objects.filter(
-            organization_id=organization_id,
-            version=version,
-            status=Purchase.Status.AWAITING,
-            deadline__gte=chain_now,
+            organization_id=organization_id, version=version, status=Purchase.Status.AWAITING
         )
         .order_by("pk")
         .first()

@@ -585,25 +585,45 @@ def order_create(
     quote: str,
     now=None,
 ) -> Purchase:
-    """Store a signed on-chain order (before the buyer's wallet can pay it)."""
-    return Purchase.objects.create(
-        version_id=version_id,
-        organization_id=organization_id,
-        method=Purchase.Method.CHAIN,
-        status=Purchase.Status.AWAITING,
-        amount=amount,
-        decimals=decimals,
-        currency="USD",
-        order_id=order_id,
-        buyer_address=buyer_address,
-        network=network,
-        market_address=market_address,
-        token_address=token_address,
-        deadline=deadline,
-        quote=quote,
-        created_by=user if getattr(user, "pk", None) else None,
-        created_at=now or timezone.now(),
-    )
+    """Store a signed on-chain order (before the buyer's wallet can pay it).
+
+    Raises ``OrderWaiting`` when another order of the organisation for the same
+    version still waits for its payment (the database's one-awaiting rule)."""
+    try:
+        with transaction.atomic():
+            return Purchase.objects.create(
+                version_id=version_id,
+                organization_id=organization_id,
+                method=Purchase.Method.CHAIN,
+                status=Purchase.Status.AWAITING,
+                amount=amount,
+                decimals=decimals,
+                currency="USD",
+                order_id=order_id,
+                buyer_address=buyer_address,
+                network=network,
+                market_address=market_address,
+                token_address=token_address,
+                deadline=deadline,
+                quote=quote,
+                created_by=user if getattr(user, "pk", None) else None,
+                created_at=now or timezone.now(),
+            )
+    except IntegrityError as exc:
+        waiting = Purchase.objects.filter(
+            organization_id=organization_id, version_id=version_id, status=Purchase.Status.AWAITING
+        ).first()
+        if waiting is None:
+            raise
+        raise OrderWaiting(waiting) from exc
+
+
+class OrderWaiting(Exception):
+    """Another order of the organisation for the version waits for its payment."""
+
+    def __init__(self, purchase):
+        super().__init__(f"order {purchase.pk} waits for its payment")
+        self.purchase = purchase
 
 
 def contributor_weights(*, version_id: int) -> dict[int, tuple[int, float, bool]]:

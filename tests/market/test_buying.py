@@ -137,6 +137,20 @@ def test_a_second_order_waits_for_the_first_to_be_paid_or_expire(published, key)
     assert _order(Client(), key).status_code == 201
 
 
+def test_two_orders_placed_at_once_leave_one_waiting(published, key, monkeypatch):
+    # Two clicks at once both pass the check before either stores its order: the
+    # database keeps one awaiting order per organisation and version.
+    from datafi.market import selectors as market_selectors
+
+    monkeypatch.setattr(market_selectors, "order_waiting", lambda **kwargs: None)
+    first = _order(Client(), key)
+    assert first.status_code == 201
+    second = _order(Client(), key)
+    assert second.status_code == 409 and second.json()["code"] == "order_waiting"
+    assert f"Order {first.json()['id']} for version 1" in second.json()["detail"]
+    assert Purchase.objects.count() == 1
+
+
 def test_an_unpaid_quote_expires_on_the_chains_clock(published, key):
     order = _order(Client(), key).json()
     market.orders_expire(chain_now=order["deadline"])
