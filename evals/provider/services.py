@@ -123,6 +123,7 @@ def answers_recheck_without(names) -> int:
     dropped = identity.build_pattern(names)
     prefix = identity.LEAK_REASON_PREFIX
     candidates = _servable_answers().filter(withheld_reason__startswith=prefix)
+    known = None
     counted = {}  # by model: its own names count too
     changed = {}
     rows = candidates.values_list("pk", "model_id", "text", "html", "withheld_reason")
@@ -132,7 +133,9 @@ def answers_recheck_without(names) -> int:
         if not dropped.find(old.removeprefix(prefix)):
             continue
         if model_id not in counted:
-            counted[model_id] = identity.leak_pattern(EvalModel.objects.get(pk=model_id))
+            known = identity.known_names() if known is None else known
+            own = identity.own_names(EvalModel.objects.get(pk=model_id))
+            counted[model_id] = identity.build_pattern(known | own)
         reason = identity.withheld_reason(text, counted[model_id], html or None)
         if reason != old:
             changed[pk] = reason
@@ -205,10 +208,9 @@ def _answers_withhold_for_accepted_name(model: EvalModel) -> int:
     names = [model.name]
     if model.slug == slugify(model.name)[:80]:
         names.append(model.slug)
-    # Its provider's names count from now on too (identity.known_names counts
-    # the providers of approved models only): the first approval sweeps them.
-    org = model.organization
-    names += [org.name, org.slug]
+    # Its provider's names and its endpoint's model id count from now on too
+    # (identity.known_names counts those of approved models only).
+    names += sorted(identity.own_names(model) - {model.slug})
     withheld = answers_withhold_naming(names)
     if model.slug not in names:
         # Its own answers that show that slug are, though: they name the model

@@ -68,3 +68,19 @@ def test_a_name_without_two_letters_or_digits_is_never_looked_for():
     pattern = identity.build_pattern(["-1", "2**31", "__", "o1", "R2"])
     text = "Step 1 costs 231 or 2**31; o1 and R2 are names."
     assert pattern.find(text) == ["R2", "o1"]
+
+
+def test_approving_a_live_model_sweeps_its_endpoints_model_id(client, bob_key, mallory):
+    # Its endpoint's model id counts only once the model is approved: answers
+    # stored meanwhile that show it must be withheld by the approval (a review).
+    from evals.models import ModelEndpoint
+
+    org = account_services.organization_create(name="Wordsmith Labs", owner=mallory)
+    model = register_model(client, make_key(org, user=mallory), "Quill One")
+    ModelEndpoint.objects.create(
+        model=model, base_url="https://api.example.com/v1", provider_model_id="zq-instruct-7"
+    )
+    assert upload(client, bob_key, "Unlike zq-instruct-7, I am brief.").status_code == 200
+    provider_services.model_approve(model=model, by=None)
+    stored = Answer.objects.get(model__slug="halcyon-9", prompt__key="p0")
+    assert stored.withheld_reason == "identity leak: the answer names zq-instruct-7"
