@@ -187,6 +187,15 @@ def _no_invitation(organization: Organization) -> ApiError:
 def invitation_accept(*, user: User, organization: Organization) -> Membership:
     """Take the seat ``organization`` offered ``user``; the invitation is used up."""
     with transaction.atomic():
+        # Lock order: the owners' seats (by pk, as membership_add and account
+        # deletion take them), then the invitation (as membership_invite, which
+        # deletes it after membership_add): no cycle with either.
+        owners = set(
+            Membership.objects.select_for_update()
+            .filter(organization=organization, role=Membership.Role.OWNER)
+            .order_by("pk")
+            .values_list("user_id", flat=True)
+        )
         invitation = (
             Invitation.objects.select_for_update()
             .filter(user=user, organization=organization)
@@ -195,17 +204,9 @@ def invitation_accept(*, user: User, organization: Organization) -> Membership:
         if invitation is None:
             raise _no_invitation(organization)
         # Only an offer an owner still stands behind: whoever made it may have
-        # lost the seat since (stepped down, removed, account deleted). The
-        # owners' seats are locked in the order membership_add and account
-        # deletion lock them.
-        owners = (
-            Membership.objects.select_for_update()
-            .filter(organization=organization, role=Membership.Role.OWNER)
-            .order_by("pk")
-            .values_list("user_id", flat=True)
-        )
+        # lost the seat since (stepped down, removed, account deleted).
         invitation.delete()  # used up, or lapsed
-        if invitation.invited_by_id in set(owners):
+        if invitation.invited_by_id in owners:
             return membership_add(organization=organization, user=user, role=invitation.role)
     raise ApiError(
         "invitation_lapsed",

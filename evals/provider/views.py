@@ -152,7 +152,8 @@ def member_add(request, slug):
             "their provider page."
         )
     else:
-        text = _("%(user)s is now in %(organization)s.")
+        names["role"] = Membership.Role(role).label
+        text = _("%(user)s is in %(organization)s as %(role)s.")
     messages.success(request, text % names)
     return redirect("provider")
 
