@@ -1,6 +1,7 @@
 """Reads for evals that span relations."""
 
 import functools
+import html as html_lib
 import threading
 import time
 import uuid
@@ -12,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -122,6 +124,11 @@ def _prompt_html(text: str) -> str:
     # A pure function of the text, rendered on every serve: a per-process memo
     # spares the Markdown parser and the sanitiser on the hot path.
     return render(text)
+
+
+def _prompt_plain(text: str) -> str:
+    # The prompt as a reader sees it, without its Markdown (a table's column).
+    return html_lib.unescape(strip_tags(_prompt_html(text)))
 
 
 def voter_stats(*, user) -> dict:
@@ -445,7 +452,7 @@ def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -
             {
                 "battle_id": str(battle.id),
                 "prompt": battle.prompt.text,
-                "prompt_html": _prompt_html(battle.prompt.text),  # shown as text, no Markdown
+                "prompt_plain": _prompt_plain(battle.prompt.text),
                 "category": battle.prompt.category,
                 "model_a": ModelIdentity.of(battle.model_a),
                 "model_b": ModelIdentity.of(battle.model_b),

@@ -100,10 +100,10 @@ def test_the_prompt_column_shows_the_prompt_as_text_not_its_markdown(arena, alic
     from evals.models import Prompt
 
     reveal = cast(alice, clock(), seconds=20)
-    text = "Sort the objects by their `date` property, **newest** first?"
+    text = "Sort the objects by their `date` property, **newest** first? A & B < C"
     prompt = Prompt.objects.filter(battles__id=reveal.battle_id)
     prompt.update(text=text)
     client.force_login(alice)
     page = client.get("/votes/").content.decode()
-    assert "Sort the objects by their date property, newest first?" in page
+    assert "Sort the objects by their date property, newest first? A &amp; B &lt; C" in page
     assert "`date`" not in page and "**newest**" not in page
