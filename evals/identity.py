@@ -276,11 +276,13 @@ def known_names() -> set[str]:
         Q(approval=EvalModel.Approval.APPROVED)
         | Q(approval=EvalModel.Approval.PENDING) & Exists(met)
     )
-    rows = counted.values_list("name", "slug", "organization__name", "organization__slug")
+    # One query: the endpoint's model id is None for a model without one.
+    rows = counted.values_list(
+        "name", "slug", "organization__name", "organization__slug", "endpoint__provider_model_id"
+    )
     for row in rows:
         names.update(row)
-    endpoints = ModelEndpoint.objects.filter(model__in=counted)
-    names |= set(endpoints.values_list("provider_model_id", flat=True))
+    names.discard(None)
     return names
 
 
