@@ -163,9 +163,9 @@ def member_add(request, slug):
 def invitation_withdraw(request, slug):
     m = _membership_or_404(request.user, slug)
     user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+    if user is None:
+        return _page(request, status=404, errors={f"member:{slug}": _("No user with that name.")})
     try:
-        if user is None:
-            raise ApiError("not_found", _("No user with that name."), 404)
         account_services.invitation_withdraw(organization=m.organization, user=user)
     except ApiError as exc:
         return _page(request, status=exc.status_code, errors={f"member:{slug}": exc.detail})
