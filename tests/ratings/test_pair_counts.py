@@ -185,3 +185,21 @@ def test_rebuild_matches_the_incremental_counts_and_leaves_out_excluded_battles(
     assert ratings_services.pair_counts_rebuild() == 29
     assert [r for r in snapshot()[0] if sum(r[4:])] == [r for r in after_retract[0] if sum(r[4:])]
     assert snapshot()[1] == after_retract[1]
+
+
+def test_an_answer_edited_after_a_vote_is_measured_afresh_by_the_next_count(arena, alice):
+    # The fold keeps each answer's style features by its id and its text: an
+    # edited text is measured again, never read from what the old one gave.
+    from evals.models import Answer
+
+    battle = services.battle_serve(user=alice)
+    fold.vote_cast(user=alice, battle_id=battle.id, choice="tie")
+    first = BattleOutcome.objects.get(battle_id=battle.id)
+    assert (first.headers_a, first.bold_a) == (0, 0)
+    Answer.objects.filter(pk=battle.answer_a_id).update(
+        text="# One\n\n## Two\n\n**a** and **b** and **c**"
+    )
+    assert ratings_services.pair_counts_rebuild() == 1
+    again = BattleOutcome.objects.get(battle_id=battle.id)
+    assert (again.headers_a, again.bold_a) == (2, 3)
+    assert (again.length_b, again.bold_b) == (first.length_b, first.bold_b)
