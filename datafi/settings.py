@@ -427,6 +427,10 @@ ARENA_SAMPLER_PROMPT_POOL = env_int("ARENA_SAMPLER_PROMPT_POOL", 24)
 # Each process keeps a copy of what can be served (evals.catalogue), reloaded when a
 # write replaces the shared version token, or after this many seconds at most.
 ARENA_CATALOGUE_TTL = env_float("ARENA_CATALOGUE_TTL", 60.0)
+# ... and it reads that shared token at most this often (seconds): another
+# process's change reaches the copy up to this much later (the serve still
+# re-reads its two answers' conditions in the database).
+ARENA_CATALOGUE_CHECK_S = env_float("ARENA_CATALOGUE_CHECK_S", 1.0)
 # The sampler's per-pair vote counts (new-model boost, staleness of the fit) are
 # read at most this often per process (seconds; 0: on every serve).
 ARENA_SAMPLER_STATS_TTL = env_float("ARENA_SAMPLER_STATS_TTL", 5.0)

@@ -60,7 +60,7 @@ class Catalogue:
         return tuple(sorted(p for lang in set(languages) for p in self.by_language.get(lang, ())))
 
 
-_copy: dict = {"catalogue": None}
+_copy: dict = {"catalogue": None, "checked_at": float("-inf")}
 _lock = threading.Lock()
 
 
@@ -175,26 +175,36 @@ def _load(version) -> Catalogue:
 
 
 def catalogue_current() -> Catalogue:
-    """This process's copy, reloaded when the shared version moved or it is too old."""
-    version = _shared_version()
+    """This process's copy, reloaded when the shared version moved or it is too old.
+
+    The shared version is read at most every ARENA_CATALOGUE_CHECK_S seconds
+    (a cache read per serve was 2% of a web worker's CPU): another process's
+    change reaches this copy that much later. Nothing unservable gets out in
+    between: the serve re-reads its two answers' conditions in the database
+    (answers_servable_pair), and this process's own writes drop the copy at once.
+    """
+    now = time.monotonic()
     with _lock:
         current = _copy["catalogue"]
-    if (
-        current is not None
-        and current.version == version
-        and time.monotonic() - current.loaded_at < settings.ARENA_CATALOGUE_TTL
-    ):
+        checked_at = _copy["checked_at"]
+    fresh_enough = current is not None and now - current.loaded_at < settings.ARENA_CATALOGUE_TTL
+    if fresh_enough and now - checked_at < settings.ARENA_CATALOGUE_CHECK_S:
+        return current
+    version = _shared_version()
+    if fresh_enough and current.version == version:
+        with _lock:
+            _copy["checked_at"] = now
         return current
     fresh = _load(version)
     with _lock:
-        _copy["catalogue"] = fresh
+        _copy.update(catalogue=fresh, checked_at=now)
     return fresh
 
 
 def catalogue_forget() -> None:
     """Drop this process's copy (the next serve reloads it)."""
     with _lock:
-        _copy["catalogue"] = None
+        _copy.update(catalogue=None, checked_at=float("-inf"))
 
 
 def _version_bump() -> None:

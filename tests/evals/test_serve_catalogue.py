@@ -119,3 +119,27 @@ def test_the_serves_raw_re_read_keeps_every_condition_of_the_orm_query(arena):
                 stored.model_id,
             )
             assert answer.created_at == stored.created_at  # a field not read loads on access
+
+
+def test_another_processs_change_is_read_within_the_check_interval(warm, settings, monkeypatch):
+    # Another process's write moves only the shared token (this process's copy
+    # is not told): the copy is re-read once ARENA_CATALOGUE_CHECK_S has passed,
+    # and the cache is not read on every serve in between.
+    settings.ARENA_CATALOGUE_CHECK_S = 5.0
+    clock = [1000.0]
+    monkeypatch.setattr(catalogue.time, "monotonic", lambda: clock[0])
+    catalogue.catalogue_forget()
+    first = catalogue.catalogue_current()
+    reads = []
+    real_get = catalogue.cache.get
+    monkeypatch.setattr(
+        catalogue.cache, "get", lambda *a, **k: reads.append(a) or real_get(*a, **k)
+    )
+    catalogue._version_bump()  # as the other process's commit does
+    clock[0] += 4.0
+    assert catalogue.catalogue_current() is first
+    assert reads == []
+    clock[0] += 1.5
+    second = catalogue.catalogue_current()
+    assert second is not first and second.version != first.version
+    assert len(reads) == 1
