@@ -264,6 +264,38 @@ def order_place(
     )
 
 
+def order_calls(*, purchase) -> list[dict] | None:
+    """The wallet's calls that pay ``purchase``, the same as when it was placed, while it
+    awaits its payment and its quote can still be paid on the chain's clock; ``[]``
+    once it cannot (paid, expired, past its deadline); None when the chain this order
+    is on cannot be read just now (the order is still answered: a buyer polling it
+    should not see an error)."""
+    if (
+        purchase.method != market.Purchase.Method.CHAIN
+        or purchase.status != market.Purchase.Status.AWAITING
+    ):
+        return []
+    try:
+        calls = market_payments.purchase_calls(
+            network=purchase.network,
+            order_id=purchase.order_id,
+            dataset=purchase.version.product_id,
+            version=purchase.version.number,
+            amount=purchase.amount,
+            deadline=purchase.deadline,
+            quote=purchase.quote,
+        )
+        if calls is None:
+            return None  # another chain: neither its clock nor its contracts are read here
+        # The same rule as ``orders_expire``: payable up to and including the deadline.
+        if purchase.deadline < market_payments.chain_now():
+            return []
+    except market_payments.ChainUnavailable as exc:
+        log.warning("the calls of order %s not given: %s", purchase.pk, exc)
+        return None
+    return calls
+
+
 def _book(purchase, result) -> None:
     ledger.sale_book(
         source_key=f"market.sale.{purchase.pk}",

@@ -67,6 +67,20 @@ class PlacedOrderSerializer(OrderSerializer):
     token_symbol = serializers.CharField()
 
 
+class OrderDetailSerializer(OrderSerializer):
+    calls = CallSerializer(
+        many=True,
+        allow_null=True,
+        help_text=(
+            "The same two calls as when the order was placed (approve, then purchase), to "
+            "send in order from the buyer address, while the order is `awaiting` and its "
+            "quote can still be paid on the chain's clock (up to `deadline`). An empty "
+            "list once it cannot: paid, expired, or past its deadline. Null when the "
+            "chain cannot be read just now: ask again shortly."
+        ),
+    )
+
+
 def _order(purchase, **extra) -> dict:
     data = dict(OrderSerializer(purchase).data)
     data["amount"] = str(purchase.amount)
@@ -146,12 +160,21 @@ class OrderDetailView(ProviderApiView):
 
     @extend_schema(
         operation_id="market_orders_read",
-        description="One order: `awaiting` its payment, `paid`, or `expired` unpaid.",
-        responses={200: OrderSerializer, **errors(404, *AUTH_ERRORS)},
+        description=(
+            "One order: `awaiting` its payment, `paid`, or `expired` unpaid. While it "
+            "awaits its payment and its quote is valid, `calls` gives again the two calls "
+            "its wallet sends (as when it was placed): a buyer who lost them need not wait "
+            "for the quote to expire to pay."
+        ),
+        responses={200: OrderDetailSerializer, **errors(404, *AUTH_ERRORS)},
         tags=["market"],
     )
     def get(self, request, order_id: int):
-        return Response(_order(self._get(request, order_id)))
+        return Response(self._detail(self._get(request, order_id)))
+
+    @staticmethod
+    def _detail(purchase) -> dict:
+        return _order(purchase, calls=market_flow.order_calls(purchase=purchase))
 
     @extend_schema(
         operation_id="market_orders_check",
@@ -161,14 +184,14 @@ class OrderDetailView(ProviderApiView):
             "few seconds. Then answer as GET does."
         ),
         request=None,
-        responses={200: OrderSerializer, **errors(404, 503, *AUTH_ERRORS)},
+        responses={200: OrderDetailSerializer, **errors(404, 503, *AUTH_ERRORS)},
         tags=["market"],
     )
     def post(self, request, order_id: int):
         self._get(request, order_id)
         if settings.REWARD_WORKER_ON_DEMAND:
             market_flow.market_tick()
-        return Response(_order(self._get(request, order_id)))
+        return Response(self._detail(self._get(request, order_id)))
 
 
 class TestDollarsView(ProviderApiView):

@@ -782,7 +782,9 @@ def purchase_record_offchain_locked(
             _("The amount is a whole number of cents, from 1 to %(max)s.")
             % {"max": f"{OFFCHAIN_MAX_CENTS:,}"},
         )
-    version = DatasetVersion.objects.filter(pk=version_id).first()
+    # Locked for the rest of the transaction: two operators recording a sale of the
+    # version at once (two references) would both find it unbought and book it twice.
+    version = DatasetVersion.objects.select_for_update().filter(pk=version_id).first()
     if version is None or version.status != DatasetVersion.Status.PUBLISHED:
         raise ApiError("not_found", _("No such published dataset version."), status_code=404)
     duplicate = ApiError(
@@ -794,6 +796,30 @@ def purchase_record_offchain_locked(
         method=Purchase.Method.OFFCHAIN, reference__iexact=reference
     ).exists():
         raise duplicate
+    bought = (
+        Purchase.objects.select_related("organization")
+        .filter(organization_id=organization_id, version=version, status=Purchase.Status.PAID)
+        .order_by("paid_at", "pk")
+        .first()
+    )
+    if bought is not None:
+        # The rule of ``order_place``: paying twice for the same download right helps
+        # nobody, and the contributors would be paid twice for one sale.
+        raise ApiError(
+            "already_bought",
+            _(
+                "%(organization)s has already bought version %(number)s of %(dataset)s "
+                "(purchase %(purchase)s): a second sale would pay its contributors twice. Nothing "
+                "was recorded."
+            )
+            % {
+                "organization": bought.organization.name,
+                "number": version.number,
+                "dataset": version.product.title,
+                "purchase": bought.pk,
+            },
+            status_code=409,
+        )
     now = now or timezone.now()
     # Inserted paid and complete: the database refuses to change a paid purchase.
     result, contributors = _sale_split(

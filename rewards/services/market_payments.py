@@ -73,6 +73,30 @@ def quote_sign(
     )
 
 
+def purchase_calls(
+    *,
+    network: str,
+    order_id: str,
+    dataset: int,
+    version: int,
+    amount: int,
+    deadline: int,
+    quote: str,
+) -> list[dict] | None:
+    """The buyer wallet's calls for a stored quote, as ``quote_sign`` gave them (nothing
+    is signed or sent); None when this process reads another chain than ``network``."""
+    if chain.get().network != network:
+        return None
+    return chain.purchase_calls(
+        order_id=order_id,
+        dataset=dataset,
+        version=version,
+        amount=amount,
+        deadline=deadline,
+        quote=quote,
+    )
+
+
 def purchases_scan(on_event: Callable[[PurchasedEvent], None]) -> int:
     """Read confirmed Purchased events; ``on_event`` books each in a transaction of its
     own, then the cursor moves. Returns how many events were read (0: another worker

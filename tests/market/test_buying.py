@@ -159,6 +159,82 @@ def test_an_unpaid_quote_expires_on_the_chains_clock(published, key):
     assert Purchase.objects.get(pk=order["id"]).status == "expired"
 
 
+def _get(client, path, key):
+    return client.get(path, **auth(key))
+
+
+def test_a_buyer_who_lost_the_calls_gets_them_again_from_the_order_and_pays_with_them(
+    published, key, settings
+):
+    client = Client()
+    placed = _order(client, key).json()
+    path = f"/api/v1/market/orders/{placed['id']}"
+    read = _get(client, path, key)
+    assert read.status_code == 200, read.content
+    assert read.json()["status"] == "awaiting"
+    assert read.json()["calls"] == placed["calls"] and len(placed["calls"]) == 2
+    # Asking the chain now answers the same while nothing is paid.
+    checked = _post(client, path, {}, key)
+    assert checked.status_code == 200 and checked.json()["calls"] == placed["calls"]
+
+    # The calls read back pay the order.
+    fund_gas()
+    for _ in range(3):
+        _post(client, "/api/v1/market/test-dollars", {"address": BUYER.address}, key)
+    approve_call, purchase_call = read.json()["calls"]
+    send(approve_call)
+    assert send(purchase_call)["status"] == 1
+    settings.REWARD_WORKER_ON_DEMAND = True
+    paid = _post(client, path, {}, key)
+    assert paid.json()["status"] == "paid" and paid.json()["calls"] == []
+    assert _get(client, path, key).json()["calls"] == []
+
+
+def test_an_order_gives_no_calls_once_its_quote_has_lapsed_or_expired(published, key, evm):
+    client = Client()
+    placed = _order(client, key).json()
+    path = f"/api/v1/market/orders/{placed['id']}"
+    tester = evm.get().w3.provider.ethereum_tester
+    tester.time_travel(placed["deadline"])
+    tester.mine_blocks(1)
+    # Payable up to and including its deadline (the contract's rule).
+    assert _get(client, path, key).json()["calls"] == placed["calls"]
+    tester.time_travel(placed["deadline"] + 60)
+    tester.mine_blocks(1)
+    # Past its deadline on the chain's clock, before the market's pass marks it expired.
+    lapsed = _get(client, path, key).json()
+    assert (lapsed["status"], lapsed["calls"]) == ("awaiting", [])
+    market.orders_expire(chain_now=placed["deadline"] + 1)
+    expired = _get(client, path, key).json()
+    assert (expired["status"], expired["calls"]) == ("expired", [])
+    listed = _get(client, "/api/v1/market/orders", key).json()
+    assert "calls" not in listed[0]
+
+
+def test_an_awaiting_order_is_still_read_when_the_chain_cannot_be_reached(
+    published, key, evm, settings
+):
+    client = Client()
+    placed = _order(client, key).json()
+    # A node that refuses connections (the discard port): the order answers, calls null.
+    settings.CHAIN_RPC_URL = "http://127.0.0.1:9"
+    settings.CHAIN_PRIVATE_KEY = "0x" + "11" * 32
+    settings.CHAIN_TIMEOUT = 2
+    evm.reset()
+    read = _get(client, f"/api/v1/market/orders/{placed['id']}", key)
+    assert read.status_code == 200, read.content
+    assert (read.json()["status"], read.json()["calls"]) == ("awaiting", None)
+
+
+def test_the_schema_documents_the_calls_of_an_order(published, key):
+    schema = Client().get("/api/v1/schema?format=json").json()
+    read = schema["paths"]["/api/v1/market/orders/{order_id}"]["get"]
+    ref = read["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    calls = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]["calls"]
+    assert calls["type"] == "array" and calls["items"]["$ref"].endswith("/Call")
+    assert calls["nullable"] is True and "awaiting" in calls["description"]
+
+
 @pytest.mark.parametrize(
     "overrides, status, code",
     [
@@ -342,6 +418,53 @@ def test_an_operator_records_an_off_chain_payment_in_the_admin(published, buyer_
     assert Purchase.objects.filter(method="offchain").count() == 1
     bad = client.post(url, {**body, "amount_cents": "0", "reference": "X"})
     assert bad.status_code == 200 and Purchase.objects.count() == 1
+
+
+def test_the_admin_refuses_a_second_sale_of_a_version_the_organisation_bought(
+    published, buyer_org, operator, market_arena
+):
+    client = Client()
+    operator.is_superuser = True
+    operator.save(update_fields=["is_superuser"])
+    client.force_login(operator)
+    url = "/admin/market/purchase/record-offchain/"
+    body = {
+        "version": published.pk,
+        "organization": buyer_org.pk,
+        "amount_cents": "250000",
+        "reference": "BANK-7781",
+    }
+    assert client.post(url, body).status_code == 302
+    first = Purchase.objects.get()
+    shares = list(SaleShare.objects.values_list("pk", "points"))
+
+    # Another payment (another reference) for the same version and organisation.
+    again = client.post(url, {**body, "reference": "BANK-7782"})
+    assert again.status_code == 200
+    page = again.content.decode()
+    assert (
+        f"Zephyrine Labs has already bought version 1 of Arena preferences (purchase "
+        f"{first.pk}): a second sale would pay its contributors twice. Nothing was recorded."
+    ) in page
+    assert list(Purchase.objects.all()) == [first]
+    assert list(SaleShare.objects.values_list("pk", "points")) == shares
+    assert LedgerTransaction.objects.filter(kind="sale").count() == 1
+
+    # The flow says so with the order's code; another organisation can still buy.
+    with pytest.raises(ApiError) as twice:
+        market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=published.pk,
+            organization_id=buyer_org.pk,
+            amount_cents=1,
+            reference="BANK-7783",
+        )
+    assert (twice.value.status_code, twice.value.code) == (409, "already_bought")
+    other = market_arena["orgs"]["quorvex-ai"]
+    assert (
+        client.post(url, {**body, "organization": other.pk, "reference": "Q-1"}).status_code == 302
+    )
+    assert Purchase.objects.count() == 2
 
 
 def _export(client, key, **params):

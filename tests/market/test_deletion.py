@@ -77,9 +77,9 @@ def test_a_version_sold_before_stays_sold_and_later_sales_pass_the_deleted_contr
 ):
     version = approve(market.version_freeze(product_id=product.pk, operator=operator), operator)
     version = market_flow.version_publish(version_id=version.pk)
-    org = market_arena["orgs"]["quorvex-ai"]
+    orgs = market_arena["orgs"]
 
-    def sell(reference):
+    def sell(reference, org):
         return market_flow.payment_record_offchain(
             operator=operator,
             version_id=version.pk,
@@ -88,7 +88,7 @@ def test_a_version_sold_before_stays_sold_and_later_sales_pass_the_deleted_contr
             reference=reference,
         )
 
-    first = sell("INV-1")
+    first = sell("INV-1", orgs["quorvex-ai"])
     share = SaleShare.objects.get(purchase=first, user=alice)
     client.force_login(alice)
     page = client.get("/accounts/delete/").content.decode()
@@ -98,7 +98,7 @@ def test_a_version_sold_before_stays_sold_and_later_sales_pass_the_deleted_contr
 
     deletion.account_delete(user_id=alice.pk)
     balance = ledger.balances_for(alice).available
-    second = sell("INV-2")
+    second = sell("INV-2", orgs["zephyrine-labs"])  # one sale per organisation
 
     first.refresh_from_db()
     assert first.status == Purchase.Status.PAID

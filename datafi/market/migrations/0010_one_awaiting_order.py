@@ -2,19 +2,54 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Count
+
+
+def expire_older_awaiting_orders(apps, schema_editor):
+    """Keep the newest awaiting order of each organisation and version and mark the older
+    ones expired, as the market's pass marks an order whose quote lapsed, so that the
+    one-awaiting constraint below can be added where two orders already wait.
+
+    Nothing is lost: an expired order that is paid all the same is still booked when
+    its Purchased event is read (``purchase_paid_onchain_locked`` takes expired orders).
+    """
+    Purchase = apps.get_model("market", "Purchase")
+    purchases = Purchase.objects.using(schema_editor.connection.alias)
+    groups = (
+        purchases.filter(status="awaiting")
+        .order_by()
+        .values_list("organization_id", "version_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    for organization_id, version_id, _n in list(groups):
+        older = list(
+            purchases.filter(
+                status="awaiting", organization_id=organization_id, version_id=version_id
+            )
+            .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)[1:]
+        )
+        # Only the status changes: the guard of 0005 lets an awaiting order expire.
+        purchases.filter(pk__in=older, status="awaiting").update(status="expired")
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_invitation'),
-        ('market', '0009_product_price_at_least_one'),
+        ("accounts", "0005_invitation"),
+        ("market", "0009_product_price_at_least_one"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        # Expired orders never go back to awaiting (0005's guard): nothing to undo.
+        migrations.RunPython(expire_older_awaiting_orders, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='purchase',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'awaiting')), fields=('organization', 'version'), name='market_purchase_one_awaiting'),
+            model_name="purchase",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "awaiting")),
+                fields=("organization", "version"),
+                name="market_purchase_one_awaiting",
+            ),
         ),
     ]
