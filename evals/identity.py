@@ -267,7 +267,11 @@ def known_names() -> set[str]:
     review is served to nobody, so its name and its provider's tell a voter
     nothing; approving it withholds every stored answer that shows them
     (``evals.provider.services.model_approve``). A model back in review after
-    a rename keeps counting: voters know it by its names.
+    a rename keeps counting: voters know it by its names. Answers withheld
+    for names that count no more (a rejection, older rules, a vendor dropped
+    from the setting) are checked again by
+    ``evals.provider.services.answers_recheck`` (``manage.py answers_recheck``;
+    a rejection runs it).
     """
 
     names = set(settings.LIVE_KNOWN_VENDORS)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 
 from datafi.api import ApiError
 from evals import catalogue, identity, markdown
-from evals.models import Answer, Battle, EvalModel, Prompt, PromptSet
+from evals.models import Answer, Battle, EvalModel, GenerationJob, Prompt, PromptSet
 from evals.services import token_count_estimate
 
 
@@ -113,35 +113,133 @@ def answers_withhold_naming(names, *, model_id: int | None = None) -> int:
     return len(found)
 
 
-def answers_recheck_without(names) -> int:
-    """Check again the answers withheld for showing one of ``names`` (a
-    rejected model's: no longer names that count) against the names that still
-    count, as an upload is checked (``identity.known_names``, which leaves out
-    rejected models): those that show none are served again, the others keep a
-    reason naming only what they still show. In the caller's transaction, after
-    the rejection is written; returns how many were restored."""
-    dropped = identity.build_pattern(names)
+@dataclass(frozen=True)
+class AnswerRecheck:
+    """One withheld answer whose reason the current names change: ``new`` is
+    "" when it is served again."""
+
+    answer_id: int
+    model: str
+    prompt: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class AnswersRecheck:
+    """What ``answers_recheck`` found: how many withheld answers it checked,
+    restored (served again) and re-worded (still withheld, naming other names),
+    and each change."""
+
+    checked: int = 0
+    restored: int = 0
+    reworded: int = 0
+    changes: tuple[AnswerRecheck, ...] = ()
+
+    @property
+    def kept(self) -> int:
+        return self.checked - self.restored
+
+
+def answers_recheck_locked(*, dry_run: bool = False) -> AnswersRecheck:
+    """Check every answer withheld as an identity leak again against the names
+    that count now, as an upload is checked (``identity.known_names`` and the
+    model's own names): those that show none are served again, the others
+    keep a reason naming what they show now. ``dry_run``: write nothing.
+
+    Reasons are written when the answer is stored or a sweep withholds it, and
+    nothing checked them again when the names changed: answers withheld under
+    older rules (an organisation or a pending model nobody approved, a name
+    of one character), or for a name that counts no more (a rejected model, a
+    vendor dropped from ``LIVE_KNOWN_VENDORS``), stayed out of battles for
+    good. In the caller's transaction, which took the names lock (exclusive)
+    unless ``dry_run``: an upload or a review cannot change the names between
+    the check and the write. Never withholds an answer that is served."""
     prefix = identity.LEAK_REASON_PREFIX
     candidates = _servable_answers().filter(withheld_reason__startswith=prefix)
+    rows = candidates.order_by("pk").values_list(
+        "pk",
+        "model_id",
+        "model__slug",
+        "prompt_id",
+        "prompt__key",
+        "text",
+        "html",
+        "withheld_reason",
+    )
     known = None
-    counted = {}  # by model: its own names count too
-    changed = {}
-    rows = candidates.values_list("pk", "model_id", "text", "html", "withheld_reason")
-    for pk, model_id, text, html, old in rows.iterator(chunk_size=2000):
-        # The reason lists the names as the answer showed them ("Zorbl&#97;x 9"
-        # as "Zorblax 9"): the dropped names are looked for as in an answer.
-        if not dropped.find(old.removeprefix(prefix)):
-            continue
-        if model_id not in counted:
+    patterns = {}  # by model: its own names count too
+    checked = 0
+    changes = []
+    notes = {}  # (model id, prompt key or id) -> the new reason, for the jobs' notes
+    for pk, model_id, slug, prompt_id, key, text, html, old in rows.iterator(chunk_size=2000):
+        checked += 1
+        if model_id not in patterns:
             known = identity.known_names() if known is None else known
             own = identity.own_names(EvalModel.objects.get(pk=model_id))
-            counted[model_id] = identity.build_pattern(known | own)
-        reason = identity.withheld_reason(text, counted[model_id], html or None)
-        if reason != old:
-            changed[pk] = reason
-    for pk, reason in changed.items():
-        Answer.objects.filter(pk=pk).update(withheld_reason=reason)
-    return sum(1 for reason in changed.values() if not reason)
+            patterns[model_id] = identity.build_pattern(known | own)
+        new = identity.withheld_reason(text, patterns[model_id], html or None)
+        if new == old:
+            continue
+        changes.append(AnswerRecheck(answer_id=pk, model=slug, prompt=key, old=old, new=new))
+        # A job's note names the prompt by its key (its id if it had none).
+        notes[(model_id, key or str(prompt_id))] = new
+    restored = sum(1 for change in changes if not change.new)
+    result = AnswersRecheck(
+        checked=checked,
+        restored=restored,
+        reworded=len(changes) - restored,
+        changes=tuple(changes),
+    )
+    if dry_run or not changes:
+        return result
+    for change in changes:
+        # Only if the reason is still the one checked: an answer stored again
+        # since (answer_upsert takes no names lock) was checked as it was stored.
+        Answer.objects.filter(pk=change.answer_id, withheld_reason=change.old).update(
+            withheld_reason=change.new
+        )
+    _generation_notes_recheck(notes)
+    catalogue.catalogue_changed()
+    return result
+
+
+def _generation_notes_recheck(notes: dict) -> None:
+    # The provider page and the jobs API list a job's withheld answers with
+    # their reason (GenerationJob.notes): a restored answer is no longer listed
+    # (nor counted as withheld), a re-worded one shows its new reason. The
+    # notes keep the first few prompts of a job only: a job with more withheld
+    # answers than notes keeps counting those it has no note of.
+    model_ids = sorted({model_id for model_id, _ in notes})
+    # Row locks, as a running job's writer takes them to append a note.
+    jobs = GenerationJob.objects.select_for_update().filter(model_id__in=model_ids).order_by("pk")
+    for job in jobs:
+        kept, dropped, changed = [], 0, False
+        for note in job.notes:
+            reason = None
+            if isinstance(note, dict) and note.get("kind") == "withheld":
+                reason = notes.get((job.model_id, note.get("prompt")))
+            if reason is None:
+                kept.append(note)
+            elif not reason:
+                dropped += 1
+                changed = True
+            else:
+                kept.append({**note, "reason": reason})
+                changed = changed or reason != note.get("reason")
+        if changed:
+            GenerationJob.objects.filter(pk=job.pk).update(
+                notes=kept, withheld=max(0, job.withheld - dropped)
+            )
+
+
+@transaction.atomic(durable=True)
+def answers_recheck(*, dry_run: bool = False) -> AnswersRecheck:
+    """``answers_recheck_locked`` under the names lock (operators: ``manage.py
+    answers_recheck`` after the names' inputs changed, e.g. LIVE_KNOWN_VENDORS)."""
+    if not dry_run:
+        _names_lock(shared=False)
+    return answers_recheck_locked(dry_run=dry_run)
 
 
 @transaction.atomic(durable=True)
@@ -292,9 +390,11 @@ def _model_review(
     if approval == EvalModel.Approval.APPROVED:
         withheld = _answers_withhold_for_accepted_name(current)
     else:
-        # A rejected model's names count no more (identity.known_names): the
-        # answers withheld for them alone are served again.
-        restored = answers_recheck_without([current.name, current.slug])
+        # A rejected model's names count no more (identity.known_names), nor
+        # its organisation's and endpoint's if no other model makes them count:
+        # the answers withheld for them alone are served again (and any left
+        # withheld under older rules, which nothing checked again before).
+        restored = answers_recheck_locked().restored
     catalogue.catalogue_changed()
     return ModelReview(model=model, withheld=withheld, restored=restored)
 
@@ -318,7 +418,8 @@ def model_reject(
     *, model: EvalModel, by, reason: str, shown_name: str | None = None
 ) -> ModelReview:
     """Keep a model out of the arena, with the reason the provider will read;
-    answers withheld only for showing its name are served again.
+    answers withheld only for showing its names (or names that no longer count
+    for any other reason) are served again (``answers_recheck_locked``).
     ``shown_name``: as for ``model_approve``."""
     return _model_review(
         model=model,
