@@ -44,9 +44,23 @@ class InvitationView:
     invited_by: str  # a username, "" if unknown
 
 
+def _standing_invitations():
+    """Invitations that can still be accepted: whoever sent one is still an owner
+    of its organisation. The others lapsed (their sender stepped down, was
+    removed or deleted their account); ``invitation_accept`` refuses them, so
+    they are listed to nobody, and a new invitation from an owner replaces one."""
+    sender_is_owner = Membership.objects.filter(
+        organization=OuterRef("organization"),
+        user=OuterRef("invited_by"),
+        role=Membership.Role.OWNER,
+    )
+    return Invitation.objects.filter(Exists(sender_is_owner))
+
+
 def invitations_of(*, user: User) -> list[InvitationView]:
-    """The seats offered to ``user`` that wait for their answer, oldest first."""
-    rows = Invitation.objects.filter(user=user).select_related("organization", "invited_by")
+    """The seats offered to ``user`` that wait for their answer and can still be
+    accepted, oldest first."""
+    rows = _standing_invitations().filter(user=user).select_related("organization", "invited_by")
     return [
         InvitationView(
             organization=i.organization.name,
@@ -59,9 +73,12 @@ def invitations_of(*, user: User) -> list[InvitationView]:
 
 
 def invitations_sent(*, organization_ids) -> dict[int, list[tuple[str, str]]]:
-    """By organisation: (username, role label) of each invitation still waiting."""
+    """By organisation: (username, role label) of each invitation still waiting
+    that can still be accepted (lapsed ones are not listed)."""
     out: dict[int, list[tuple[str, str]]] = {}
-    rows = Invitation.objects.filter(organization_id__in=organization_ids).select_related("user")
+    rows = (
+        _standing_invitations().filter(organization_id__in=organization_ids).select_related("user")
+    )
     for i in rows.order_by("user__username"):
         out.setdefault(i.organization_id, []).append((i.user.username, i.get_role_display()))
     return out

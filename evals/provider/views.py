@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,6 +14,31 @@ from datafi.accounts.models import ApiKey, Membership, Organization, User
 from datafi.api import ApiError
 from datafi.input import InputError, json_loads
 from evals.provider import exports, live, selectors
+
+# Where a new key's secret waits for the one page that shows it (post/redirect/get).
+# The session row holds it for that one redirect only: the page that shows it
+# takes it out, so it is never stored past the first look.
+NEW_KEY_SESSION = "provider_new_key"
+
+
+def _new_key_to_show(request):
+    """The key made by the last POST and its secret, taken out of the session."""
+    waiting = request.session.pop(NEW_KEY_SESSION, None)
+    if not isinstance(waiting, dict):
+        return None
+    key = (
+        ApiKey.objects.select_related("organization")
+        # Only while its maker still has an owner's seat in that organisation.
+        .filter(
+            pk=waiting.get("key"),
+            organization__memberships__user=request.user,
+            organization__memberships__role=Membership.Role.OWNER,
+        )
+        .first()
+    )
+    if key is None:
+        return None
+    return {"org": key.organization, "key": key, "secret": waiting.get("secret", "")}
 
 
 def _page(request, *, status=200, new_key=None, errors=None):
@@ -76,7 +102,11 @@ def _membership_or_404(user, slug: str, *, owner: bool = True) -> Membership:
 @login_required
 @require_GET
 def provider_home(request):
-    return _page(request)
+    new_key = _new_key_to_show(request)
+    response = _page(request, new_key=new_key)
+    if new_key is not None:
+        response["Cache-Control"] = "no-store"  # the secret stays out of every cache
+    return response
 
 
 @login_required
@@ -107,12 +137,10 @@ def api_key_create(request, slug):
         )
     except ApiError as exc:
         return _page(request, status=400, errors={f"key:{slug}": exc.detail})
-    # Rendered, not redirected: the secret exists only in this response.
-    response = _page(
-        request, new_key={"org": m.organization, "key": new.key, "secret": new.plaintext}
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    # Post/redirect/get: a reload of the answer must not create a second key.
+    # The secret waits in the session for the next page, which shows it once.
+    request.session[NEW_KEY_SESSION] = {"key": new.key.pk, "secret": new.plaintext}
+    return redirect(reverse("provider") + "#new-key")
 
 
 @login_required

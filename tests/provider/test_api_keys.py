@@ -127,9 +127,11 @@ def test_requests_are_throttled_per_key(client, settings, orgs, bob_key, mallory
 def test_an_owner_creates_a_key_and_sees_its_secret_only_once(client, orgs, bob):
     client.force_login(bob)
     resp = client.post(
-        "/provider/zephyrine-labs/keys", {"name": "uploads", "scopes": ["answers:write"]}
+        "/provider/zephyrine-labs/keys",
+        {"name": "uploads", "scopes": ["answers:write"]},
+        follow=True,  # post/redirect/get: the page after the redirect shows it
     )
-    assert resp.status_code == 200
+    assert resp.status_code == 200 and resp.redirect_chain[0][1] == 302
     html = resp.content.decode()
     key = ApiKey.objects.get(name="uploads")
     assert key.scopes == ["answers:write"] and key.created_by == bob

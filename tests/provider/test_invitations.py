@@ -4,6 +4,7 @@ organisation's only owner, unable to delete their account."""
 
 import pytest
 
+from datafi.accounts import selectors as account_selectors
 from datafi.accounts import services as account_services
 from datafi.accounts.models import Invitation, Membership
 from datafi.api import ApiError
@@ -148,3 +149,51 @@ def test_an_owner_withdraws_an_invitation_from_the_page(client, trap, carol):
     assert again.status_code == 404
     client.force_login(carol)
     assert client.post("/provider/invitations/trap-labs/accept").status_code == 404
+
+
+def test_a_lapsed_invitation_is_listed_neither_to_the_invited_person_nor_to_the_owners(
+    client, trap, mallory, carol, alice
+):
+    # Carol, an owner, invites alice; mallory then takes carol's owner rights
+    # away. Alice's invitation can no longer be accepted: nobody is shown it.
+    account_services.membership_add(organization=trap, user=carol, role="owner")
+    account_services.membership_invite(
+        organization=trap, user=alice, role="owner", invited_by=carol
+    )
+    client.force_login(alice)
+    assert "carol invites you to Trap Labs as Owner." in client.get("/provider/").content.decode()
+    client.force_login(mallory)
+    assert "alice, invited as Owner" in client.get("/provider/").content.decode()
+
+    account_services.membership_invite(
+        organization=trap, user=carol, role="member", invited_by=mallory
+    )
+    client.force_login(alice)
+    page = client.get("/provider/").content.decode()
+    assert 'id="invitations"' not in page and "invites you to Trap Labs" not in page
+    assert account_selectors.invitations_of(user=alice) == []
+    client.force_login(mallory)
+    assert "alice, invited as" not in client.get("/provider/").content.decode()
+    assert account_selectors.invitations_sent(organization_ids=[trap.pk]) == {}
+
+    # An owner who invites alice again makes the offer stand: listed again.
+    account_services.membership_invite(
+        organization=trap, user=alice, role="member", invited_by=mallory
+    )
+    assert [i.invited_by for i in account_selectors.invitations_of(user=alice)] == ["mallory"]
+    assert account_selectors.invitations_sent(organization_ids=[trap.pk]) == {
+        trap.pk: [("alice", "Member")]
+    }
+
+
+def test_an_invitation_whose_sender_deleted_their_account_is_not_listed(
+    trap, mallory, carol, alice
+):
+    account_services.membership_add(organization=trap, user=carol, role="owner")
+    account_services.membership_invite(
+        organization=trap, user=alice, role="member", invited_by=carol
+    )
+    deletion.account_delete(user_id=carol.pk)
+    assert Invitation.objects.filter(user=alice).exists()  # kept, but it lapsed
+    assert account_selectors.invitations_of(user=alice) == []
+    assert account_selectors.invitations_sent(organization_ids=[trap.pk]) == {}

@@ -96,6 +96,7 @@ def test_the_key_table_and_messages_are_in_indonesian(client, alice, bob, db):
         "/provider/nimbus-works/keys",
         {"name": "ci", "scopes": ["data:read"]},
         HTTP_ACCEPT_LANGUAGE="id",
+        follow=True,
     )
     page = _visible_text(resp.content.decode())
     assert "Salin sekarang" in page and "belum pernah" in page and ">aktif<" in page

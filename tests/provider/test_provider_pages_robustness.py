@@ -132,7 +132,9 @@ def test_the_only_owner_cannot_step_down(client, bob, orgs):
     assert "bob is the only owner of Zephyrine Labs." in page
     assert _role(orgs["zephyrine"], bob) == "owner"
     # Still an owner: the owner pages answer.
-    resp = client.post("/provider/zephyrine-labs/keys", {"name": "k", "scopes": ["data:read"]})
+    resp = client.post(
+        "/provider/zephyrine-labs/keys", {"name": "k", "scopes": ["data:read"]}, follow=True
+    )
     assert resp.status_code == 200 and "dfk_" in resp.content.decode()
     assert client.get("/provider/").status_code == 200
 

@@ -1,0 +1,58 @@
+"""A key made on the /provider/ page: post/redirect/get, so a reload of the page
+creates nothing, and the secret is shown exactly once."""
+
+from datafi.accounts import services as account_services
+from datafi.accounts.models import ApiKey
+from tests.provider.helpers import auth
+
+
+def _secret(html: str) -> str:
+    start = html.index('id="new-key-secret">') + len('id="new-key-secret">')
+    return html[start : html.index("</pre>", start)]
+
+
+def test_a_new_key_redirects_and_a_reload_creates_no_second_key(client, orgs, bob):
+    client.force_login(bob)
+    resp = client.post(
+        "/provider/zephyrine-labs/keys", {"name": "uploads", "scopes": ["answers:write"]}
+    )
+    assert resp.status_code == 302 and resp["Location"].startswith("/provider/")
+    key = ApiKey.objects.get()
+    assert key.name == "uploads" and key.scopes == ["answers:write"] and key.created_by == bob
+
+    shown = client.get(resp["Location"])
+    assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
+    html = shown.content.decode()
+    assert "this is the only time the secret is shown" in html
+    assert "data-copy" in html  # the Copy button's hook
+    secret = _secret(html)
+    assert secret.startswith(f"dfk_{key.prefix}_")
+    assert client.get("/api/v1/me", **auth(secret)).status_code == 200
+
+    # A reload is a GET now: nothing new, and the secret is gone.
+    again = client.get("/provider/").content.decode()
+    assert ApiKey.objects.count() == 1
+    assert key.prefix in again and secret not in again and 'id="new-key"' not in again
+    assert not any(secret in str(v) for v in client.session.values())
+
+
+def test_a_refused_key_form_still_answers_with_its_error_and_keeps_nothing(client, orgs, bob):
+    client.force_login(bob)
+    resp = client.post("/provider/zephyrine-labs/keys", {"name": "x"})
+    assert resp.status_code == 400 and 'id="new-key"' not in resp.content.decode()
+    assert not ApiKey.objects.exists()
+    assert 'id="new-key"' not in client.get("/provider/").content.decode()
+
+
+def test_a_secret_waiting_in_the_session_is_not_shown_after_leaving_the_organisation(
+    client, orgs, bob, carol
+):
+    # Bob makes a key, then loses his seat before the page that shows it loads:
+    # the page then shows no secret of an organisation he is no longer in.
+    account_services.membership_add(organization=orgs["zephyrine"], user=carol, role="owner")
+    client.force_login(bob)
+    resp = client.post("/provider/zephyrine-labs/keys", {"name": "k", "scopes": ["data:read"]})
+    assert resp.status_code == 302
+    orgs["zephyrine"].memberships.filter(user=bob).delete()
+    html = client.get("/provider/").content.decode()
+    assert 'id="new-key"' not in html and "dfk_" not in html
