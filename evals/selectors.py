@@ -6,9 +6,22 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Func, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -474,24 +487,34 @@ VOTE_DISCOUNTED = Q(weight__lt=1) & (
     Q(battle__excluded=False) | Q(battle__exclusion_reason=GOLD_REASON)
 )
 VOTE_TOO_FAST = Q(battle__excluded=True, battle__exclusion_reason__startswith=IMPOSSIBLE_REASON)
+# The prefix of the reason of a battle left out because its voter was excluded
+# as unreliable (``evals.quality.services.voter_exclude`` and the fold).
+UNRELIABLE_PREFIX = "unreliable voter"
+# A vote left out because its voter was excluded. While the voter still is, it
+# is part of their flag; after an appeal that covered only the votes before it
+# was sent (see ``appeal_scope``), it is a judgement of its own to appeal.
+VOTE_LEFT_OUT = Q(battle__excluded=True, battle__exclusion_reason__startswith=UNRELIABLE_PREFIX)
+NO_DISCOUNTS = {"discounted": 0, "too_fast": 0, "left_out": 0}
 
 
 def vote_discounts(*, user_ids) -> dict[int, dict]:
-    """Per voter, how many folded votes are ``discounted`` and ``too_fast`` (see
-    ``VOTE_DISCOUNTED``, ``VOTE_TOO_FAST``). Voters with neither are left out."""
+    """Per voter, how many folded votes are ``discounted``, ``too_fast`` and
+    ``left_out`` (see ``VOTE_DISCOUNTED``, ``VOTE_TOO_FAST``, ``VOTE_LEFT_OUT``).
+    Voters with none are left out."""
     rows = (
         Vote.objects.filter(battle__voter_id__in=list(user_ids), folded_at__isnull=False)
         .values("battle__voter_id")
         .annotate(
             discounted=Count("pk", filter=VOTE_DISCOUNTED),
             too_fast=Count("pk", filter=VOTE_TOO_FAST),
+            left_out=Count("pk", filter=VOTE_LEFT_OUT),
         )
         .order_by()
     )
     return {
-        r["battle__voter_id"]: {"discounted": r["discounted"], "too_fast": r["too_fast"]}
+        r["battle__voter_id"]: {k: r[k] for k in NO_DISCOUNTS}
         for r in rows
-        if r["discounted"] or r["too_fast"]
+        if r["discounted"] or r["too_fast"] or r["left_out"]
     }
 
 
@@ -512,8 +535,8 @@ def voter_flag_status(*, user) -> dict | None:
     standing["live_flags"] = live
     appeal = VoterAppeal.objects.filter(user=user).order_by("-created_at", "-id").first()
     flagged = standing["status"] == "excluded" or bool(live)
-    votes = vote_discounts(user_ids=[user.pk]).get(user.pk, {"discounted": 0, "too_fast": 0})
-    discounted = not flagged and bool(votes["discounted"] or votes["too_fast"])
+    votes = vote_discounts(user_ids=[user.pk]).get(user.pk, NO_DISCOUNTS)
+    discounted = not flagged and bool(votes["discounted"] or votes["too_fast"] or votes["left_out"])
     if not (flagged or discounted) and (appeal is None or appeal.status == VoterAppeal.Status.OPEN):
         return None
     return {
@@ -523,6 +546,7 @@ def voter_flag_status(*, user) -> dict | None:
         "summary": standing["summary"] if flagged else discount_words(standing, votes),
         "flags": standing["live_flags"] if flagged else [],
         "appeal": appeal,
+        "appeal_covers": _appeal_covers_words(appeal),
         "can_appeal": (flagged or discounted)
         and (appeal is None or appeal.status != VoterAppeal.Status.OPEN),
     }
@@ -555,6 +579,19 @@ def discount_words(standing: dict, votes: dict) -> str:
             )
             % {"n": votes["too_fast"]}
         )
+    if votes.get("left_out"):
+        parts.append(
+            ngettext(
+                "%(n)d vote is still not counted: you cast it while your votes were excluded, "
+                "after you had sent your appeal, and the decision on the appeal covered only "
+                "the votes cast before it was sent.",
+                "%(n)d votes are still not counted: you cast them while your votes were "
+                "excluded, after you had sent your appeal, and the decision on the appeal "
+                "covered only the votes cast before it was sent.",
+                votes["left_out"],
+            )
+            % {"n": votes["left_out"]}
+        )
     parts.append(
         _(
             "If you think a judgement was wrong, ask for a review: an operator reads the "
@@ -562,6 +599,239 @@ def discount_words(standing: dict, votes: dict) -> str:
         )
     )
     return " ".join(parts)
+
+
+def _when(at) -> str:
+    return date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+
+
+def _appeal_covers_words(appeal) -> str:
+    """What the voter's latest appeal covers (open) or covered (cleared), in plain words."""
+    if appeal is None or appeal.status == VoterAppeal.Status.UPHELD:
+        return ""
+    if appeal.status == VoterAppeal.Status.OPEN:
+        return _(
+            "The review covers your votes up to then; votes you cast later are not part of it."
+        )
+    words = _(
+        "The decision covered your votes up to %(when)s, when you sent the appeal; votes you "
+        "cast after that were not part of it."
+    ) % {"when": _when(appeal.created_at)}
+    if appeal.votes_restored:
+        words += " " + ngettext(
+            "%(n)d vote that was left out counts again.",
+            "%(n)d votes that were left out count again.",
+            appeal.votes_restored,
+        ) % {"n": appeal.votes_restored}
+    return words
+
+
+# --- what a decision on an appeal covers --------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealScope:
+    """What an operator's decision on an appeal covers: the judgements on the
+    voter's votes as they stood when the appeal was sent, that is the votes
+    cast at or before ``until``. Later judgements are not part of it (the
+    operator never saw them): they stay, and the voter can appeal them in turn."""
+
+    user_id: int
+    until: datetime
+    # When the voter was excluded, if that came after the appeal was sent: the
+    # exclusion stays, with the votes it leaves out (None: none such).
+    exclusion_stays: datetime | None
+
+
+def appeal_scope(*, appeal, rel=None) -> AppealScope:
+    """The scope of a decision on ``appeal``; ``rel`` is the voter's reliability row
+    when the caller holds it (locked, in the decision), else it is read."""
+    if rel is None:
+        rel = VoterReliability.objects.filter(user_id=appeal.user_id).first()
+    later = (
+        rel is not None
+        and rel.excluded
+        and rel.excluded_at is not None
+        and rel.excluded_at > appeal.created_at
+    )
+    return AppealScope(
+        user_id=appeal.user_id,
+        until=appeal.created_at,
+        exclusion_stays=rel.excluded_at if later else None,
+    )
+
+
+def appeal_left_out(*, scope: AppealScope):
+    """The voter's battles left out by an automatic judgement that clearing the
+    appeal undoes: voted at or before ``scope.until``, left out for an impossible
+    speed or because the voter was excluded (unless an exclusion that came later
+    stays: then every vote of theirs stays out of the leaderboard)."""
+    reasons = Q(exclusion_reason__startswith=IMPOSSIBLE_REASON)
+    if scope.exclusion_stays is None:
+        reasons |= Q(exclusion_reason__startswith=UNRELIABLE_PREFIX)
+    return Battle.objects.filter(
+        reasons,
+        voter_id=scope.user_id,
+        status=Battle.Status.REVEALED,
+        excluded=True,
+        vote__created_at__lte=scope.until,
+    )
+
+
+def appeal_discounted(*, scope: AppealScope):
+    """The voter's folded votes cast at or before ``scope.until`` that earned less
+    than full points (``VOTE_DISCOUNTED``): clearing the appeal tops them up."""
+    return Vote.objects.filter(
+        VOTE_DISCOUNTED,
+        battle__voter_id=scope.user_id,
+        folded_at__isnull=False,
+        created_at__lte=scope.until,
+    )
+
+
+@dataclass(frozen=True)
+class AppealCoverage:
+    """What a decision on an appeal covers, counted now (see ``appeals_coverage``)."""
+
+    scope: AppealScope
+    left_out: int  # votes left out because the voter was excluded
+    too_fast: int  # votes left out for an impossible speed
+    discounted: int  # counted votes that earned less than full points
+    later: int  # votes cast after the appeal was sent, left out or discounted: not covered
+
+
+def appeals_coverage(*, appeals, rels: dict | None = None) -> dict[int, AppealCoverage]:
+    """By appeal id, what a decision on each appeal covers: two queries whatever
+    the number of appeals (one when the voters' reliability rows are given)."""
+    appeals = list(appeals)
+    if not appeals:
+        return {}
+    if rels is None:
+        rels = {
+            r.user_id: r
+            for r in VoterReliability.objects.filter(user_id__in={a.user_id for a in appeals})
+        }
+    out = {}
+    by_user: dict[int, list] = {}
+    for a in appeals:
+        by_user.setdefault(a.user_id, []).append(a)
+    # One grouped read per distinct cut-off a voter has (nearly always one: the
+    # admin page reads one appeal, the dashboard one open appeal per voter).
+    while by_user:
+        batch = {u: items.pop() for u, items in by_user.items()}
+        by_user = {u: items for u, items in by_user.items() if items}
+        scopes = {u: appeal_scope(appeal=a, rel=rels.get(u)) for u, a in batch.items()}
+        until = Case(
+            *[When(battle__voter_id=u, then=Value(sc.until)) for u, sc in scopes.items()],
+            output_field=DateTimeField(),
+        )
+        covered = Q(created_at__lte=F("until"))
+        rows = (
+            Vote.objects.filter(battle__voter_id__in=list(scopes), folded_at__isnull=False)
+            .annotate(until=until)
+            .values("battle__voter_id")
+            .annotate(
+                left_out=Count("pk", filter=VOTE_LEFT_OUT & covered),
+                too_fast=Count("pk", filter=VOTE_TOO_FAST & covered),
+                discounted=Count("pk", filter=VOTE_DISCOUNTED & covered),
+                later=Count(
+                    "pk",
+                    filter=(VOTE_LEFT_OUT | VOTE_TOO_FAST | VOTE_DISCOUNTED)
+                    & Q(created_at__gt=F("until")),
+                ),
+            )
+            .order_by()
+        )
+        counts = {r["battle__voter_id"]: r for r in rows}
+        for u, a in batch.items():
+            r = counts.get(u, {})
+            out[a.pk] = AppealCoverage(
+                scope=scopes[u],
+                left_out=r.get("left_out", 0),
+                too_fast=r.get("too_fast", 0),
+                discounted=r.get("discounted", 0),
+                later=r.get("later", 0),
+            )
+    return out
+
+
+def appeal_coverage_words(*, appeal, coverage: AppealCoverage) -> list[str]:
+    """For the operator: which votes a decision on ``appeal`` covers, sentence by sentence."""
+    until = _when(coverage.scope.until)
+    if appeal.status != VoterAppeal.Status.OPEN:
+        lines = [
+            _(
+                "The decision covered the votes cast up to %(until)s, when the voter sent "
+                "the appeal."
+            )
+            % {"until": until}
+        ]
+        if appeal.status == VoterAppeal.Status.CLEARED:
+            lines.append(
+                ngettext(
+                    "%(n)d vote counted again, %(points)d points credited.",
+                    "%(n)d votes counted again, %(points)d points credited.",
+                    appeal.votes_restored,
+                )
+                % {"n": appeal.votes_restored, "points": appeal.points_credited}
+            )
+        return lines
+    stays = coverage.scope.exclusion_stays
+    lines = [
+        _(
+            "A decision covers the votes cast up to %(until)s, when the voter sent the "
+            "appeal; judgements on later votes are not part of it."
+        )
+        % {"until": until}
+    ]
+    if coverage.left_out and stays is None:
+        lines.append(
+            ngettext(
+                "Clearing counts again %(n)d vote left out because the voter was excluded.",
+                "Clearing counts again %(n)d votes left out because the voter was excluded.",
+                coverage.left_out,
+            )
+            % {"n": coverage.left_out}
+        )
+    if coverage.too_fast:
+        lines.append(
+            ngettext(
+                "Clearing restores %(n)d vote left out for an impossible speed.",
+                "Clearing restores %(n)d votes left out for an impossible speed.",
+                coverage.too_fast,
+            )
+            % {"n": coverage.too_fast}
+        )
+    if coverage.discounted:
+        lines.append(
+            ngettext(
+                "Clearing tops up %(n)d vote that earned less than full points.",
+                "Clearing tops up %(n)d votes that earned less than full points.",
+                coverage.discounted,
+            )
+            % {"n": coverage.discounted}
+        )
+    if stays is not None:
+        lines.append(
+            _(
+                "The voter was excluded on %(when)s, after sending the appeal: clearing "
+                "does not lift that exclusion, and their votes stay out of the leaderboard "
+                "while it stands (the voter can appeal it)."
+            )
+            % {"when": _when(stays)}
+        )
+    if coverage.later:
+        lines.append(
+            ngettext(
+                "Not covered: %(n)d vote cast after the appeal was sent that is left out or "
+                "earned less stays as it is.",
+                "Not covered: %(n)d votes cast after the appeal was sent that are left out or "
+                "earned less stay as they are.",
+                coverage.later,
+            )
+            % {"n": coverage.later}
+        )
+    return lines
 
 
 def skips_since(*, user, since) -> int:
@@ -615,10 +885,12 @@ def appeals_for_review(*, limit: int = 50) -> dict:
     for f in VoterFlag.objects.filter(user_id__in=users).order_by("created_at", "id"):
         flags.setdefault(f.user_id, []).append(f)
     discounts = vote_discounts(user_ids=users)
+    coverage = appeals_coverage(appeals=open_, rels=rels)
     for a in open_:
         a.reliability = rels.get(a.user_id)
         a.flag_rows = flags.get(a.user_id, [])
         a.discounts = discounts.get(a.user_id, {})
+        a.coverage_words = appeal_coverage_words(appeal=a, coverage=coverage[a.pk])
     decided = list(
         VoterAppeal.objects.exclude(status=VoterAppeal.Status.OPEN)
         .select_related("user", "decided_by")

@@ -33,7 +33,7 @@ from evals.models import (
 )
 from evals.quality import limits as quality_limits
 from evals.quality import services as quality
-from evals.quality.models import VoterAppeal, VoterReliability
+from evals.quality.models import VoterAppeal, VoterFlag, VoterReliability
 
 log = logging.getLogger(__name__)
 
@@ -469,7 +469,11 @@ def appeal_create(*, user, message: str):
 
 
 APPEAL_DECISIONS = ("clear", "uphold")
-UNRELIABLE_PREFIX = "unreliable voter"
+UNRELIABLE_PREFIX = selectors.UNRELIABLE_PREFIX
+# Where a vote an appeal cleared of an impossible speed goes while an exclusion
+# of its voter that came after the appeal stays (the fold's words for a vote of
+# an excluded voter).
+EXCLUDED_EARLIER = f"{UNRELIABLE_PREFIX}: excluded earlier"
 
 
 @dataclass(frozen=True)
@@ -487,12 +491,17 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
     """Record an operator's decision on an appeal; clearing restores the votes.
 
     Run inside the appeal flow's transaction. Of two operators (or two clicks)
-    only one claims the appeal. Clearing starts the voter's evidence afresh (the
-    operator judged it a false alarm; the kept flags remain as the record),
-    counts the votes the quality rules left out (the voter's flag, an
-    impossible speed) again, except gold checks, which stay out of the ratings
-    whoever cast them, and lists the counted votes that earned less than full
-    points for the flow to top up.
+    only one claims the appeal. A decision covers the judgements as they stood
+    when the voter sent the appeal, that is the votes cast at or before then
+    (``selectors.appeal_scope``): the operator saw nothing later. Clearing
+    starts the voter's evidence afresh (the operator judged it a false alarm;
+    the kept flags remain as the record, and flags raised after the appeal was
+    sent stay on), counts the covered votes the quality rules left out (the
+    voter's exclusion, an impossible speed) again, except gold checks, which
+    stay out of the ratings whoever cast them, and lists the covered votes that
+    earned less than full points for the flow to top up. Votes cast later stay
+    as they are, and so does an exclusion that came later, with the votes it
+    leaves out: the voter can appeal them in turn.
     """
     if decision not in APPEAL_DECISIONS:
         raise ApiError("invalid_decision", _("decision must be clear or uphold."))
@@ -514,33 +523,35 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
         return AppealDecision(appeal=appeal, restored=[], unpaid=[])
     # Lock order as in the fold: reliability row, pair counts, accounts.
     rel = VoterReliability.objects.select_for_update().filter(user_id=appeal.user_id).first()
-    if rel is not None:
+    scope = selectors.appeal_scope(appeal=appeal, rel=rel)
+    if rel is not None and scope.exclusion_stays is None:
+        # A flag raised after the appeal was sent is a judgement the operator
+        # did not see: it stays on (a ring flag keeps halving the score).
+        later = set(
+            VoterFlag.objects.filter(user_id=rel.user_id, created_at__gt=scope.until).values_list(
+                "reason", flat=True
+            )
+        )
+        kept = [f for f in rel.flags if f in later]
         fresh = VoterReliability(user_id=rel.user_id)
         for field in (
             "gold_correct", "gold_total", "agree_weight", "agree_total", "fast_votes",
-            "fisher_sum", "fisher_n", "fisher_min_p", "model_bias", "flags", "score",
+            "fisher_sum", "fisher_n", "fisher_min_p", "model_bias", "score",
         ):  # fmt: skip
             setattr(rel, field, getattr(fresh, field))
+        rel.flags = kept
+        rel.score *= 0.5 ** sum(f in quality.STICKY_FLAGS for f in kept)
         rel.excluded, rel.excluded_at = False, None
         rel.save()
     battles = list(
-        Battle.objects.select_for_update(of=("self",))
+        selectors.appeal_left_out(scope=scope)
+        .select_for_update(of=("self",))
         .select_related("prompt", "answer_a", "answer_b", "vote")
-        .filter(
-            voter_id=appeal.user_id,
-            status=Battle.Status.REVEALED,
-            excluded=True,
-        )
-        .filter(
-            Q(exclusion_reason__startswith=UNRELIABLE_PREFIX)
-            | Q(exclusion_reason__startswith=quality.IMPOSSIBLE_REASON)  # selectors.VOTE_TOO_FAST
-        )
         .order_by("voted_at", "id")
     )
     discounted = list(
-        Vote.objects.select_for_update(of=("self",))
-        .filter(battle__voter_id=appeal.user_id, folded_at__isnull=False)
-        .filter(selectors.VOTE_DISCOUNTED)
+        selectors.appeal_discounted(scope=scope)
+        .select_for_update(of=("self",))
         .order_by("created_at", "battle_id")
     )
     gold = set(
@@ -549,13 +560,24 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
         ).values_list("battle_id", flat=True)
     )
     Battle.objects.filter(pk__in=gold).update(exclusion_reason=quality.GOLD_REASON)
-    Battle.objects.filter(pk__in=[b.pk for b in battles if b.pk not in gold]).update(
-        excluded=False, exclusion_reason=""
-    )
-    VoterAppeal.objects.filter(pk=appeal.pk).update(votes_restored=len(battles))
+    others = [b for b in battles if b.pk not in gold]
+    if scope.exclusion_stays is None:
+        restored = others
+        Battle.objects.filter(pk__in=[b.pk for b in others]).update(
+            excluded=False, exclusion_reason=""
+        )
+    else:
+        # Cleared of its speed, the vote is paid, but the voter's later exclusion
+        # keeps it out of the leaderboard, as it does all their votes.
+        restored = []
+        Battle.objects.filter(pk__in=[b.pk for b in others]).update(
+            exclusion_reason=EXCLUDED_EARLIER
+        )
+    VoterAppeal.objects.filter(pk=appeal.pk).update(votes_restored=len(gold) + len(restored))
+    appeal.votes_restored = len(gold) + len(restored)
     return AppealDecision(
         appeal=appeal,
-        restored=[b for b in battles if b.pk not in gold],
+        restored=restored,
         unpaid=[b for b in battles if b.vote.folded_at is not None and not b.vote.points],
         topped=discounted,
     )

@@ -1,9 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from datafi.api import ApiError
 from evals import catalogue
+from evals import selectors as evals_selectors
 from evals.quality import services
 from evals.quality.models import GoldPair, VoterAppeal, VoterFlag, VoterReliability
 
@@ -107,7 +111,17 @@ class VoterAppealAdmin(admin.ModelAdmin):
     search_fields = ("user__username",)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [*(f.name for f in self.model._meta.fields), "decision_covers"]
+
+    @admin.display(description=_lazy("What the decision covers"))
+    def decision_covers(self, obj):
+        """Which votes a decision covers (those cast up to when the appeal was sent)
+        and how many of them it changes, so the operator decides on what the voter saw."""
+        if obj is None or obj.pk is None:
+            return "-"
+        coverage = evals_selectors.appeals_coverage(appeals=[obj])[obj.pk]
+        lines = evals_selectors.appeal_coverage_words(appeal=obj, coverage=coverage)
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def has_add_permission(self, request):
         return False
