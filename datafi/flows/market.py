@@ -195,6 +195,18 @@ def _order_waiting(waiting, *, names: dict, chain_now: int) -> ApiError:
     )
 
 
+def _already_bought(names: dict) -> ApiError:
+    return ApiError(
+        "already_bought",
+        _(
+            "Your organisation has already bought version %(number)s of %(dataset)s: "
+            "download it from the dataset's page. Nothing was ordered."
+        )
+        % names,
+        status_code=409,
+    )
+
+
 def order_place(
     *, organization_id: int, user, product_slug: str, number: int, buyer_address: str
 ) -> Order:
@@ -205,15 +217,7 @@ def order_place(
     names = {"number": version.number, "dataset": version.product.title}
     if market_selectors.version_buyer(organization_ids=[organization_id], version=version):
         # Paying twice for the same download right helps nobody (a red-team finding).
-        raise ApiError(
-            "already_bought",
-            _(
-                "Your organisation has already bought version %(number)s of %(dataset)s: "
-                "download it from the dataset's page. Nothing was ordered."
-            )
-            % names,
-            status_code=409,
-        )
+        raise _already_bought(names)
     try:
         info = market_payments.payment_info()
         amount = market.price_in_units(version=version, decimals=info.decimals)
@@ -256,6 +260,9 @@ def order_place(
             deadline=deadline,
             quote=quote.signature,
         )
+    except market.AlreadyBought:
+        # An operator recorded an off-chain sale of it meanwhile.
+        raise _already_bought(names) from None
     except market.OrderWaiting as exc:
         # Another order slipped in between the check above and this one.
         raise _order_waiting(exc.purchase, names=names, chain_now=now) from None

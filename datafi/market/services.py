@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -591,7 +591,17 @@ def order_create(
     version still waits for its payment (the database's one-awaiting rule)."""
     try:
         with transaction.atomic():
-            return Purchase.objects.create(
+            # The version row, locked until this order commits: an operator's
+            # off-chain sale of it (``purchase_record_offchain_locked``, which
+            # locks it too) is either committed and seen here, or waits and
+            # sees this order. (The foreign key alone would not wait: Django's
+            # are checked at commit.) Two sales would pay its contributors twice.
+            DatasetVersion.objects.select_for_update(no_key=True).filter(pk=version_id).first()
+            if Purchase.objects.filter(
+                organization_id=organization_id, version_id=version_id, status=Purchase.Status.PAID
+            ).exists():
+                raise AlreadyBought()
+            purchase = Purchase.objects.create(
                 version_id=version_id,
                 organization_id=organization_id,
                 method=Purchase.Method.CHAIN,
@@ -609,6 +619,7 @@ def order_create(
                 created_by=user if getattr(user, "pk", None) else None,
                 created_at=now or timezone.now(),
             )
+            return purchase
     except IntegrityError as exc:
         waiting = Purchase.objects.filter(
             organization_id=organization_id, version_id=version_id, status=Purchase.Status.AWAITING
@@ -616,6 +627,10 @@ def order_create(
         if waiting is None:
             raise
         raise OrderWaiting(waiting) from exc
+
+
+class AlreadyBought(Exception):
+    """The organisation has bought the version (found under the version row's lock)."""
 
 
 class OrderWaiting(Exception):
@@ -802,6 +817,35 @@ def purchase_record_offchain_locked(
         .order_by("paid_at", "pk")
         .first()
     )
+    waiting = (
+        Purchase.objects.select_related("organization")
+        .filter(organization_id=organization_id, version=version, status=Purchase.Status.AWAITING)
+        .order_by("pk")
+        .first()
+    )
+    if waiting is not None:
+        # The buyer's wallet can still pay that order on the chain: with this sale
+        # too, the contributors would be paid twice. (An order placed while this
+        # transaction holds the version row waits for it, then sees this sale.)
+        raise ApiError(
+            "order_waiting",
+            _(
+                "Order %(order)s of %(organization)s for version %(number)s of %(dataset)s "
+                "waits for its payment on the chain until %(deadline)s UTC: a sale recorded "
+                "now could be paid twice. Record it once that order has expired. Nothing was "
+                "recorded."
+            )
+            % {
+                "order": waiting.pk,
+                "organization": waiting.organization.name,
+                "number": version.number,
+                "dataset": version.product.title,
+                "deadline": datetime.fromtimestamp(waiting.deadline or 0, tz=UTC).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+            },
+            status_code=409,
+        )
     if bought is not None:
         # The rule of ``order_place``: paying twice for the same download right helps
         # nobody, and the contributors would be paid twice for one sale.

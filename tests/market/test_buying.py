@@ -467,6 +467,55 @@ def test_the_admin_refuses_a_second_sale_of_a_version_the_organisation_bought(
     assert Purchase.objects.count() == 2
 
 
+def test_an_off_chain_sale_waits_while_an_order_of_the_version_can_be_paid_on_chain(
+    published, buyer_org, operator, key
+):
+    # The buyer's wallet can still pay the order: a sale recorded now too would
+    # pay the contributors twice.
+    order = _order(Client(), key).json()
+
+    def record(reference):
+        return market_flow.payment_record_offchain(
+            operator=operator,
+            version_id=published.pk,
+            organization_id=buyer_org.pk,
+            amount_cents=250_000,
+            reference=reference,
+        )
+
+    with pytest.raises(ApiError) as waiting:
+        record("BANK-9001")
+    assert (waiting.value.status_code, waiting.value.code) == (409, "order_waiting")
+    assert f"Order {order['id']} of Zephyrine Labs for version 1 of" in waiting.value.detail
+    assert "Nothing was recorded." in waiting.value.detail
+    assert list(Purchase.objects.values_list("pk", "status")) == [(order["id"], "awaiting")]
+    assert not LedgerTransaction.objects.filter(kind="sale").exists()
+
+    market.orders_expire(chain_now=order["deadline"] + 1)
+    assert record("BANK-9001").status == "paid"
+    assert LedgerTransaction.objects.filter(kind="sale").count() == 1
+
+
+def test_an_order_that_slips_past_an_off_chain_sale_is_refused_and_stores_nothing(
+    published, buyer_org, operator, key, monkeypatch
+):
+    # The order's check ran before the operator's sale committed: the order,
+    # inserted after it, sees the sale and is not kept.
+    from datafi.market import selectors as market_selectors
+
+    market_flow.payment_record_offchain(
+        operator=operator,
+        version_id=published.pk,
+        organization_id=buyer_org.pk,
+        amount_cents=250_000,
+        reference="BANK-9002",
+    )
+    monkeypatch.setattr(market_selectors, "version_buyer", lambda **kwargs: None)
+    late = _order(Client(), key)
+    assert late.status_code == 409 and late.json()["code"] == "already_bought"
+    assert list(Purchase.objects.values_list("method", "status")) == [("offchain", "paid")]
+
+
 def _export(client, key, **params):
     query = "&".join(
         f"{k}={v}" for k, v in {"dataset": "arena-prefs", "version": 1, **params}.items()

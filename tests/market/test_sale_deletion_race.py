@@ -229,3 +229,46 @@ def test_the_vote_fold_during_a_purchase_scan_waits_without_deadlock(
     assert outcome["scan"] == "booked", outcome["scan"]
     assert outcome["fold"] == sorted([low.pk, high.pk]), outcome["fold"]
     assert Purchase.objects.filter(status=Purchase.Status.PAID).count() == 2
+
+
+def test_an_order_placed_during_an_operators_sale_of_the_version_is_not_kept(
+    published, market_arena, product, alice, monkeypatch
+):
+    # The order's check (no sale yet) ran before the operator's sale committed:
+    # storing it waits for the version row the sale holds, then sees the sale
+    # and stores nothing. Before, both were kept, and the order could be paid.
+    from datafi.market.models import DatasetVersion, Purchase
+
+    version = DatasetVersion.objects.get(product=product)
+    org = market_arena["orgs"]["quorvex-ai"]
+    split_reached, split_release = held(monkeypatch, split, "split", before=True)
+    outcome = {}
+    sale = in_thread(outcome, "sale", lambda: published("INV-9"))
+    assert split_reached.wait(30)
+
+    def order():
+        return market.order_create(
+            version_id=version.pk,
+            organization_id=org.pk,
+            user=alice,
+            order_id="0x" + "ab" * 32,
+            buyer_address="0x" + "12" * 20,
+            amount=1_200_000_000,
+            decimals=6,
+            network="test",
+            market_address="0x" + "34" * 20,
+            token_address="0x" + "56" * 20,
+            deadline=2_000_000_000,
+            quote="0x" + "78" * 65,
+        )
+
+    ordering = in_thread(outcome, "order", order)
+    try:
+        assert a_backend_waits_on_a_lock(), "the order did not wait for the sale"
+    finally:
+        split_release.set()
+        sale.join(30)
+        ordering.join(30)
+    assert not isinstance(outcome["sale"], Exception), outcome["sale"]
+    assert isinstance(outcome["order"], market.AlreadyBought), outcome["order"]
+    assert list(Purchase.objects.values_list("method", "status")) == [("offchain", "paid")]
