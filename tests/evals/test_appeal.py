@@ -1,37 +1,16 @@
 """Appeals: a flagged voter asks for a review; an operator clears or upholds the flag."""
 
 import pytest
-from django.db import transaction
-from django.utils import timezone
 
 from datafi.flows import appeals
 from evals import selectors, services
 from evals.models import Battle
-from evals.quality import services as quality
-from evals.quality.models import VoterAppeal, VoterFlag, VoterReliability
+from evals.quality.models import VoterAppeal, VoterReliability
 from ratings.models import BattleOutcome
 from rewards.models import LedgerTransaction
 from rewards.services.ledger import balances_for
 from tests.concurrency import run_concurrently
-from tests.evals.quality_support import cast, clock
-
-
-def flag_as_ring(user) -> None:
-    """What the ring sweep does to a voter it catches: a kept flag and an exclusion."""
-    with transaction.atomic():
-        VoterReliability.objects.get_or_create(user=user)
-        rel = VoterReliability.objects.select_for_update().get(user=user)
-        rel.flags = [*rel.flags, "ring"]
-        VoterFlag.objects.create(
-            user=user,
-            reason="ring",
-            evidence={"model": "Halcyon-9", "wins": 9, "battles": 10, "expected_wins": 5},
-            created_at=timezone.now(),
-        )
-        quality.voter_exclude(
-            rel=rel, reason="unreliable voter: ring favouring Halcyon-9", now=timezone.now()
-        )
-        rel.save()
+from tests.evals.quality_support import cast, clock, flag_as_ring
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from evals.quality.simulate import simulated_time
 from ratings.models import BattleOutcome
 from rewards.models import LedgerTransaction
 from rewards.services.ledger import balances_for
-from tests.evals.quality_support import cast, clock
+from tests.evals.quality_support import cast, clock, flag_as_ring
 
 
 @pytest.fixture
@@ -27,25 +27,6 @@ def operator(carol):
     carol.is_superuser = True  # the admin's pages need the model's permissions
     carol.save()
     return carol
-
-
-def flag_as_ring(user, c) -> None:
-    """What the ring sweep does to a voter it catches, at the test clock's time."""
-    with simulated_time(c), transaction.atomic():
-        VoterReliability.objects.get_or_create(user=user)
-        rel = VoterReliability.objects.select_for_update().get(user=user)
-        rel.flags = [*rel.flags, "ring"]
-        VoterFlag.objects.create(
-            user=user,
-            reason="ring",
-            evidence={"model": "Halcyon-9", "wins": 9, "battles": 10, "expected_wins": 5},
-            created_at=timezone.now(),
-        )
-        quality.voter_exclude(
-            rel=rel, reason="unreliable voter: ring favouring Halcyon-9", now=timezone.now()
-        )
-        rel.save()
-    c.advance(1000)
 
 
 def appeal_at(user, c, message="Not a ring.") -> VoterAppeal:
