@@ -216,6 +216,10 @@ def _flag_words(reasons) -> str:
     return "; ".join(words) if words else str(FLAG_WORDS["low_reliability"])
 
 
+def _cast_while_flagged(reason: str) -> bool:
+    return reason in (EXCLUDED_EARLIER, UNRELIABLE_PREFIX, f"{UNRELIABLE_PREFIX}:")
+
+
 def exclusion_words(reason: str) -> str:
     """An exclusion reason as the voter reads it.
 
@@ -224,10 +228,12 @@ def exclusion_words(reason: str) -> str:
     """
 
     if reason.startswith("unreliable voter"):
+        if _cast_while_flagged(reason):
+            # Cast while the account was flagged: true while it is, and after an
+            # appeal that covered only the votes before it cleared the flag.
+            return _("It does not count: you cast it while your account was flagged.")
         detail = reason.partition(":")[2].strip()
-        if detail == "excluded earlier" or not detail:
-            why = _("your account was flagged earlier")
-        elif detail.startswith("ring"):
+        if detail.startswith("ring"):
             why = str(FLAG_WORDS["ring"])
         else:
             why = _flag_words([r.strip() for r in detail.split(",")])
@@ -381,7 +387,9 @@ class VoteOutcome:
             pass  # its exclusion's words say why it earns nothing (not the reliability score)
         elif w <= 0:
             reasons.append(
-                _(
+                _("It earns no points either; you can ask for a review in My votes.")
+                if excluded and _cast_while_flagged(exclusion_reason)
+                else _(
                     "It earns no points because your account is flagged; you can ask for a "
                     "review in My votes."
                 )
@@ -490,6 +498,8 @@ VOTE_TOO_FAST = Q(battle__excluded=True, battle__exclusion_reason__startswith=IM
 # The prefix of the reason of a battle left out because its voter was excluded
 # as unreliable (``evals.quality.services.voter_exclude`` and the fold).
 UNRELIABLE_PREFIX = "unreliable voter"
+# A vote cast while its voter was excluded (the fold's words; ``quality.services``).
+EXCLUDED_EARLIER = f"{UNRELIABLE_PREFIX}: excluded earlier"
 # A vote left out because its voter was excluded. While the voter still is, it
 # is part of their flag; after an appeal that covered only the votes before it
 # was sent (see ``appeal_scope``), it is a judgement of its own to appeal.

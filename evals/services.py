@@ -470,10 +470,7 @@ def appeal_create(*, user, message: str):
 
 APPEAL_DECISIONS = ("clear", "uphold")
 UNRELIABLE_PREFIX = selectors.UNRELIABLE_PREFIX
-# Where a vote an appeal cleared of an impossible speed goes while an exclusion
-# of its voter that came after the appeal stays (the fold's words for a vote of
-# an excluded voter).
-EXCLUDED_EARLIER = f"{UNRELIABLE_PREFIX}: excluded earlier"
+EXCLUDED_EARLIER = selectors.EXCLUDED_EARLIER
 
 
 @dataclass(frozen=True)
@@ -568,10 +565,12 @@ def appeal_decision_record(*, appeal_id, operator, decision: str, reason: str) -
         )
     else:
         # Cleared of its speed, the vote is paid, but the voter's later exclusion
-        # keeps it out of the leaderboard, as it does all their votes.
+        # keeps it out of the leaderboard, as it does all their votes (said with
+        # that exclusion's flags, as for the votes it left out when it came).
         restored = []
+        flags = ", ".join(rel.flags) if rel is not None else ""
         Battle.objects.filter(pk__in=[b.pk for b in others]).update(
-            exclusion_reason=EXCLUDED_EARLIER
+            exclusion_reason=f"{UNRELIABLE_PREFIX}: {flags}" if flags else EXCLUDED_EARLIER
         )
     VoterAppeal.objects.filter(pk=appeal.pk).update(votes_restored=len(gold) + len(restored))
     appeal.votes_restored = len(gold) + len(restored)

@@ -103,6 +103,11 @@ def test_the_voter_reads_what_the_decision_covered_and_appeals_the_rest(
     assert 'name="message"' in page  # the later votes can be appealed in turn
     rows = {r["battle_id"]: r for r in selectors.my_votes_page(user=alice)["rows"]}
     assert not any(rows[str(b.pk)]["outcome"].counted for b in appealed["after"])
+    # Her account is no longer flagged: each such row says when she cast it.
+    for b in appealed["after"]:
+        words = rows[str(b.pk)]["outcome"].reason
+        assert words.startswith("It does not count: you cast it while your account was flagged.")
+        assert "is flagged" not in words, words
     assert all(rows[str(b.pk)]["outcome"].counted for b in appealed["before"])
 
     second = appeal_at(alice, appealed["clock"], message="These too, please.")

@@ -67,8 +67,7 @@ def test_it_says_why_a_flagged_voters_vote_earns_nothing(arena, mallory):
     assert "reliability" not in first.reason
     outcome = reveal.as_dict()["outcome"]
     assert outcome["points"] == 0 and outcome["counted"] is False
-    assert "does not count because your account is flagged" in outcome["reason"]
-    assert "your account was flagged earlier" in outcome["reason"]
+    assert "It does not count: you cast it while your account was flagged." in outcome["reason"]
     assert "ask for a review" in outcome["reason"]
 
 
