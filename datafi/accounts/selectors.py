@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from datafi.accounts.models import DeletionRequest, Invitation, Membership, User
+from datafi.accounts.models import ApiKey, DeletionRequest, Invitation, Membership, User
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,19 @@ def organizations_left_without_owner(*, user: User) -> list[str]:
 def deletion_of(*, user: User) -> DeletionRequest | None:
     """The record of ``user``'s account deletion, or None."""
     return DeletionRequest.objects.filter(user_id=user.pk).first()
+
+
+def key_of_owner(*, user: User, key_id) -> ApiKey | None:
+    """The API key ``key_id`` with its organisation, if ``user`` holds an owner's
+    seat in that organisation now; else None."""
+    if not isinstance(key_id, int):
+        return None
+    return (
+        ApiKey.objects.select_related("organization")
+        .filter(
+            pk=key_id,
+            organization__memberships__user=user,
+            organization__memberships__role=Membership.Role.OWNER,
+        )
+        .first()
+    )

@@ -26,16 +26,8 @@ def _new_key_to_show(request):
     waiting = request.session.pop(NEW_KEY_SESSION, None)
     if not isinstance(waiting, dict):
         return None
-    key = (
-        ApiKey.objects.select_related("organization")
-        # Only while its maker still has an owner's seat in that organisation.
-        .filter(
-            pk=waiting.get("key"),
-            organization__memberships__user=request.user,
-            organization__memberships__role=Membership.Role.OWNER,
-        )
-        .first()
-    )
+    # Only while its maker still has an owner's seat in that organisation.
+    key = account_selectors.key_of_owner(user=request.user, key_id=waiting.get("key"))
     if key is None:
         return None
     return {"org": key.organization, "key": key, "secret": waiting.get("secret", "")}
