@@ -1,5 +1,7 @@
 """The provider pages: organisations, members, API keys, live models and downloads."""
 
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -15,22 +17,52 @@ from datafi.api import ApiError
 from datafi.input import InputError, json_loads
 from evals.provider import exports, live, selectors
 
-# Where a new key's secret waits for the one page that shows it (post/redirect/get).
-# The session row holds it for that one redirect only: the page that shows it
-# takes it out, so it is never stored past the first look.
+# Where a new key's secret waits for the one page that shows it (post/redirect/get),
+# sealed in two halves so that neither place holds it: the session row keeps it
+# encrypted, a short-lived cookie on this browser keeps the one-time key. The page
+# that shows it takes both out. (Fernet, as for model endpoint keys at rest.)
 NEW_KEY_SESSION = "provider_new_key"
+NEW_KEY_COOKIE = "provider_new_key"
+NEW_KEY_SECONDS = 600
+
+
+def _new_key_seal(request, response, *, key_id: int, secret: str) -> None:
+    one_time = Fernet.generate_key()
+    request.session[NEW_KEY_SESSION] = {
+        "key": key_id,
+        "sealed": Fernet(one_time).encrypt(secret.encode()).decode(),
+    }
+    response.set_cookie(
+        NEW_KEY_COOKIE,
+        one_time.decode(),
+        max_age=NEW_KEY_SECONDS,
+        path=reverse("provider"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _new_key_to_show(request):
-    """The key made by the last POST and its secret, taken out of the session."""
+    """The key made by the last POST and its secret, taken out of the session and
+    opened with this browser's cookie; None if either is missing or stale."""
     waiting = request.session.pop(NEW_KEY_SESSION, None)
-    if not isinstance(waiting, dict):
+    one_time = request.COOKIES.get(NEW_KEY_COOKIE, "")
+    if not isinstance(waiting, dict) or not one_time:
+        return None
+    try:
+        secret = (
+            Fernet(one_time.encode())
+            .decrypt(str(waiting.get("sealed", "")).encode(), ttl=NEW_KEY_SECONDS)
+            .decode()
+        )
+    except (InvalidToken, ValueError):
         return None
     # Only while its maker still has an owner's seat in that organisation.
     key = account_selectors.key_of_owner(user=request.user, key_id=waiting.get("key"))
     if key is None:
         return None
-    return {"org": key.organization, "key": key, "secret": waiting.get("secret", "")}
+    return {"org": key.organization, "key": key, "secret": secret}
 
 
 def _page(request, *, status=200, new_key=None, errors=None):
@@ -98,6 +130,8 @@ def provider_home(request):
     response = _page(request, new_key=new_key)
     if new_key is not None:
         response["Cache-Control"] = "no-store"  # the secret stays out of every cache
+    if NEW_KEY_COOKIE in request.COOKIES:
+        response.delete_cookie(NEW_KEY_COOKIE, path=reverse("provider"), samesite="Lax")
     return response
 
 
@@ -130,9 +164,10 @@ def api_key_create(request, slug):
     except ApiError as exc:
         return _page(request, status=400, errors={f"key:{slug}": exc.detail})
     # Post/redirect/get: a reload of the answer must not create a second key.
-    # The secret waits in the session for the next page, which shows it once.
-    request.session[NEW_KEY_SESSION] = {"key": new.key.pk, "secret": new.plaintext}
-    return redirect(reverse("provider") + "#new-key")
+    # The secret waits, sealed, for the next page, which shows it once.
+    response = redirect(reverse("provider") + "#new-key")
+    _new_key_seal(request, response, key_id=new.key.pk, secret=new.plaintext)
+    return response
 
 
 @login_required

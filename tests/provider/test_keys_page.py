@@ -1,6 +1,8 @@
 """A key made on the /provider/ page: post/redirect/get, so a reload of the page
 creates nothing, and the secret is shown exactly once."""
 
+import re
+
 from datafi.accounts import services as account_services
 from datafi.accounts.models import ApiKey
 from tests.provider.helpers import auth
@@ -19,6 +21,8 @@ def test_a_new_key_redirects_and_a_reload_creates_no_second_key(client, orgs, bo
     assert resp.status_code == 302 and resp["Location"].startswith("/provider/")
     key = ApiKey.objects.get()
     assert key.name == "uploads" and key.scopes == ["answers:write"] and key.created_by == bob
+    # Until it is shown, neither the session row nor the cookie holds the secret.
+    waiting = str(dict(client.session)) + client.cookies["provider_new_key"].value
 
     shown = client.get(resp["Location"])
     assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
@@ -27,6 +31,8 @@ def test_a_new_key_redirects_and_a_reload_creates_no_second_key(client, orgs, bo
     assert "data-copy" in html  # the Copy button's hook
     secret = _secret(html)
     assert secret.startswith(f"dfk_{key.prefix}_")
+    assert secret not in waiting and key.prefix not in client.cookies["provider_new_key"].value
+    assert shown.cookies["provider_new_key"]["max-age"] == 0  # the cookie is dropped
     assert client.get("/api/v1/me", **auth(secret)).status_code == 200
 
     # A reload is a GET now: nothing new, and the secret is gone.
@@ -56,3 +62,16 @@ def test_a_secret_waiting_in_the_session_is_not_shown_after_leaving_the_organisa
     orgs["zephyrine"].memberships.filter(user=bob).delete()
     html = client.get("/provider/").content.decode()
     assert 'id="new-key"' not in html and "dfk_" not in html
+
+
+def test_the_secret_is_shown_only_to_the_browser_that_made_the_key(client, orgs, bob):
+    # The session alone (another browser of the same session, a copy of the
+    # session table) cannot open the secret: the one-time key is in the cookie.
+    client.force_login(bob)
+    resp = client.post("/provider/zephyrine-labs/keys", {"name": "k", "scopes": ["data:read"]})
+    assert resp.status_code == 302
+    del client.cookies["provider_new_key"]
+    html = client.get("/provider/").content.decode()
+    assert 'id="new-key"' not in html
+    assert not re.search(r"dfk_[0-9a-f]+_[A-Za-z0-9_-]{8}", html)  # only the prefix is listed
+    assert ApiKey.objects.count() == 1  # the key stands; its owner can revoke it
