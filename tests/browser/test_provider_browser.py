@@ -57,6 +57,13 @@ def test_a_new_provider_creates_a_key_in_the_browser_and_revokes_it(live_server,
     assert secret not in page.content()
     assert key.prefix in page.inner_text(f"tr[data-prefix='{key.prefix}']")
 
+    # On a phone the key table scrolls inside its card: the page itself is no
+    # wider than the screen (it was 606 px wide on a 390 px phone).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/provider/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # The download links work with the browser session.
     with page.expect_download() as info:
         page.click("#org-nimbus-works .downloads a:has-text('kaggle-csv')")
