@@ -344,6 +344,12 @@ def _reduced_words(*, full: int, base: int, weight: float, speed: float) -> str:
     )
 
 
+def _review_words(on_my_votes: bool) -> str:
+    if on_my_votes:  # the review form is at the top of My votes
+        return _("If you think that is wrong, ask for a review at the top of this page.")
+    return _("If you think that is wrong, ask for a review in My votes.")
+
+
 @dataclass(frozen=True)
 class VoteOutcome:
     """What one vote earned and counted for, and why in plain words."""
@@ -355,23 +361,35 @@ class VoteOutcome:
     reason: str
 
     @classmethod
-    def pending(cls) -> "VoteOutcome":
+    def pending(cls, *, on_my_votes: bool = False) -> "VoteOutcome":
         return cls(
             state="pending",
             points=0,
             weight=None,
             counted=True,
-            reason=_("Your points are being worked out; they appear in My votes within a minute."),
+            reason=_("Your points are being worked out; they appear here within a minute.")
+            if on_my_votes
+            else _("Your points are being worked out; they appear in My votes within a minute."),
         )
 
     @classmethod
     def of(
-        cls, *, points, weight, excluded: bool, exclusion_reason: str, at=None, speed=None
+        cls,
+        *,
+        points,
+        weight,
+        excluded: bool,
+        exclusion_reason: str,
+        at=None,
+        speed=None,
+        on_my_votes: bool = False,
     ) -> "VoteOutcome":
         """``at``: when the vote was cast; its UTC day is the one whose points
         limit it counts against (said as "today's" only when that is today).
         ``speed``: the part of ``weight`` its reading speed made (the rest is the
-        reliability score's), when the fold kept it; None for older votes."""
+        reliability score's), when the fold kept it; None for older votes.
+        ``on_my_votes``: the words are for My votes itself, whose top holds the
+        review form, not for the reveal after a vote (which points to My votes)."""
 
         points = int(points or 0)
         base = rules.points_per_vote()
@@ -387,11 +405,25 @@ class VoteOutcome:
             pass  # its exclusion's words say why it earns nothing (not the reliability score)
         elif w <= 0:
             reasons.append(
-                _("It earns no points either; you can ask for a review in My votes.")
+                (
+                    _(
+                        "It earns no points either; you can ask for a review at the top of this "
+                        "page."
+                    )
+                    if on_my_votes
+                    else _("It earns no points either; you can ask for a review in My votes.")
+                )
                 if excluded and _cast_while_flagged(exclusion_reason)
-                else _(
-                    "It earns no points because your account is flagged; you can ask for a "
-                    "review in My votes."
+                else (
+                    _(
+                        "It earns no points because your account is flagged; you can ask for a "
+                        "review at the top of this page."
+                    )
+                    if on_my_votes
+                    else _(
+                        "It earns no points because your account is flagged; you can ask for a "
+                        "review in My votes."
+                    )
                 )
                 if excluded and exclusion_reason.startswith("unreliable voter")
                 else _(
@@ -401,7 +433,7 @@ class VoteOutcome:
             )
         elif w < 1 and speed is not None:
             reasons.append(_reduced_words(full=full, base=base, weight=w, speed=float(speed)))
-            reasons.append(_("If you think that is wrong, ask for a review in My votes."))
+            reasons.append(_review_words(on_my_votes))
         elif w < 1:
             reasons.append(
                 ngettext(
@@ -417,7 +449,7 @@ class VoteOutcome:
                 )
                 % {"full": full, "base": base, "weight": floatformat(w, 2)}
             )
-            reasons.append(_("If you think that is wrong, ask for a review in My votes."))
+            reasons.append(_review_words(on_my_votes))
         if base and points < full:
             reasons.append(_limit_words(points=points, cap=rules.daily_cap(), at=at))
         return cls(
@@ -438,9 +470,9 @@ class VoteOutcome:
         }
 
 
-def vote_outcome(*, vote: Vote, battle: Battle) -> VoteOutcome:
+def vote_outcome(*, vote: Vote, battle: Battle, on_my_votes: bool = False) -> VoteOutcome:
     if vote.folded_at is None:
-        return VoteOutcome.pending()
+        return VoteOutcome.pending(on_my_votes=on_my_votes)
     return VoteOutcome.of(
         points=vote.points,
         weight=vote.weight,
@@ -448,6 +480,7 @@ def vote_outcome(*, vote: Vote, battle: Battle) -> VoteOutcome:
         exclusion_reason=battle.exclusion_reason,
         at=vote.created_at,
         speed=vote.speed_weight,
+        on_my_votes=on_my_votes,
     )
 
 
@@ -480,7 +513,7 @@ def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -
                 "choice": vote.choice,
                 "choice_label": str(Vote.Choice(vote.choice).label),
                 "at": vote.created_at,
-                "outcome": vote_outcome(vote=vote, battle=battle),
+                "outcome": vote_outcome(vote=vote, battle=battle, on_my_votes=True),
                 # A check battle stays out of the leaderboard but pays as usual.
                 "check": battle.excluded and battle.exclusion_reason == GOLD_REASON,
             }

@@ -49,7 +49,8 @@ def test_votes_that_earned_less_are_explained_and_can_be_appealed(skimmer, clien
     assert "Some of your votes earned less" in page
     assert "3 of your votes earned less than full points" in page
     assert "Why is the judgement wrong?" in page and 'name="message"' in page
-    assert "If you think that is wrong, ask for a review in My votes." in page
+    assert "If you think that is wrong, ask for a review at the top of this page." in page
+    assert "in My votes" not in page  # the words are on My votes itself
     assert "Your account is flagged" not in page
     resp = client.post("/votes/appeal", {"message": "I read fast; I read both answers."})
     assert resp.status_code == 302

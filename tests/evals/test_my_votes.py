@@ -1,7 +1,7 @@
 """The voter's own page of votes: every vote, newest first, with what it earned."""
 
 from evals import selectors, services
-from tests.evals.quality_support import cast, clock
+from tests.evals.quality_support import cast, clock, flag_as_ring
 
 
 def test_it_lists_every_vote_of_mine_newest_first_with_points_and_anchors(
@@ -33,6 +33,20 @@ def test_it_says_which_votes_did_not_count_and_why(arena, mallory, client):
     rows = selectors.my_votes_page(user=mallory)["rows"]
     assert all(not r["outcome"].counted for r in rows)
     assert rows[0]["outcome"].points == 0 and rows[0]["outcome"].weight == 0.0
+
+
+def test_the_words_on_my_votes_point_up_the_page_not_to_my_votes(arena, alice, client):
+    """After a vote the reveal says where to ask for a review (My votes); on My
+    votes itself the same sentence points to the form at the top of the page."""
+    c = clock()
+    flag_as_ring(alice)
+    reveal = cast(alice, c, seconds=20).as_dict()["outcome"]
+    assert "you can ask for a review in My votes." in reveal["reason"]
+    client.force_login(alice)
+    page = client.get("/votes/").content.decode()
+    assert "you can ask for a review at the top of this page." in page
+    assert "in My votes" not in page
+    assert page.index('id="appeal"') < page.index('class="vote-row')  # the form is above
 
 
 def test_it_pages_the_votes(arena, alice, client):
