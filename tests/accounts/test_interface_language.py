@@ -120,10 +120,22 @@ def test_switching_language_on_a_page_that_answered_a_form_goes_back_to_the_form
     )
     assert page.status_code == 400
     [next_url] = re.findall(r'name="next" value="([^"]*)"', page.content.decode())
-    assert next_url == "http://testserver/provider/"
+    assert next_url == "/provider/"
     resp = client.post("/i18n/setlang/", {"language": "id", "next": next_url})
-    assert resp.status_code == 302 and resp["Location"] == "http://testserver/provider/"
+    assert resp.status_code == 302 and resp["Location"] == "/provider/"
     assert client.get(resp["Location"]).status_code == 200
+    # A second refused form posted from that answer: its page's own address (the
+    # referer) takes posts only too; the switcher goes to the provider page.
+    page = client.post(
+        "/provider/organizations",
+        {"name": "   "},
+        HTTP_REFERER="http://testserver/provider/organizations",
+    )
+    assert page.status_code == 400
+    [next_url] = re.findall(r'name="next" value="([^"]*)"', page.content.decode())
+    assert next_url == "/provider/"
+    resp = client.post("/i18n/setlang/", {"language": "en", "next": next_url})
+    assert resp.status_code == 302 and client.get(resp["Location"]).status_code == 200
     # An ordinary page comes back to itself.
     page = client.get("/leaderboard/?category=coding").content.decode()
     assert 'name="next" value="/leaderboard/?category=coding"' in page
