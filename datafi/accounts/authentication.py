@@ -94,19 +94,23 @@ def principal_for(request) -> Principal:
             scopes=frozenset(key.scopes),
             key=key,
         )
-    elif request.user.is_staff:
-        principal = Principal(organization_ids=None, scopes=ALL_SCOPES)
     else:
-        memberships = tuple(
-            Membership.objects.filter(user=request.user).select_related("organization")
-        )
-        principal = Principal(
-            organization_ids=frozenset(m.organization_id for m in memberships),
-            scopes=ALL_SCOPES,
-            memberships=memberships,
-        )
+        principal = principal_of_user(request.user)
     request._datafi_principal = principal
     return principal
+
+
+def principal_of_user(user) -> Principal:
+    """A logged-in person's principal (a session, not a key): every scope, over
+    the organisations they have a seat in (every one for staff)."""
+    if user.is_staff:
+        return Principal(organization_ids=None, scopes=ALL_SCOPES)
+    memberships = tuple(Membership.objects.filter(user=user).select_related("organization"))
+    return Principal(
+        organization_ids=frozenset(m.organization_id for m in memberships),
+        scopes=ALL_SCOPES,
+        memberships=memberships,
+    )
 
 
 class HasScope(permissions.BasePermission):

@@ -1,10 +1,79 @@
-"""Reads about accounts: provider seats and keys, a deletion's record."""
+"""Reads about accounts: provider seats and keys, a deletion's record.
+
+Other apps read people, organisations, seats and keys here (and write them in
+``datafi.accounts.services``), never through the models."""
 
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from datafi.accounts.models import ApiKey, DeletionRequest, Invitation, Membership, User
+from datafi.accounts.models import (
+    ApiKey,
+    DeletionRequest,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+)
+
+OWNER = Membership.Role.OWNER
+MEMBER = Membership.Role.MEMBER
+# A new member's role, as a form offers it: member first, the default.
+ROLES = [(MEMBER, MEMBER.label), (OWNER, OWNER.label)]
+API_KEY_SCOPES = ApiKey.Scope.choices
+# Ticked on a new key: all but buying, which a key gets only when asked for.
+DEFAULT_KEY_SCOPES = [v for v in ApiKey.Scope.values if v != ApiKey.Scope.MARKET_BUY]
+
+
+def role_label(role: str) -> str:
+    return str(Membership.Role(role).label)
+
+
+def user_named(username: str, *, active_only: bool = True) -> User | None:
+    """The account called ``username`` (only an open one unless ``active_only`` is False)."""
+    rows = User.objects.filter(username=username)
+    return (rows.filter(is_active=True) if active_only else rows).first()
+
+
+def organization_by_slug(slug: str) -> Organization | None:
+    return Organization.objects.filter(slug=slug).first()
+
+
+def organizations_by_name():
+    """Every organisation, by name (a queryset: a form's choices)."""
+    return Organization.objects.order_by("name")
+
+
+def memberships_of(*, user: User) -> list[Membership]:
+    """``user``'s seats with their organisations, by organisation name."""
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+
+
+def membership_of(*, user: User, slug: str) -> Membership | None:
+    """``user``'s seat in the organisation ``slug``, with it; None without one."""
+    return (
+        Membership.objects.select_related("organization")
+        .filter(user=user, organization__slug=slug)
+        .first()
+    )
+
+
+def members_of(*, organization: Organization) -> list[Membership]:
+    """The seats of ``organization`` with their users, by username."""
+    return list(organization.memberships.select_related("user").order_by("user__username"))
+
+
+def keys_of(*, organization: Organization) -> list[ApiKey]:
+    return list(organization.api_keys.all())
+
+
+def key_in(*, organization: Organization, prefix: str) -> ApiKey | None:
+    """The key of ``organization`` whose public prefix is ``prefix``."""
+    return ApiKey.objects.filter(organization=organization, prefix=prefix).first()
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,17 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
     return User.objects.create_user(username=username, password=password, email=email)
 
 
+@transaction.atomic
+def user_create_unique(*, base: str) -> User:
+    """A new account without a password named ``base`` (``base-2``, ``base-3``,
+    ... if that name is taken): a wallet's first sign-in makes one."""
+    username, n = base, 1
+    while User.objects.filter(username=username).exists():
+        n += 1
+        username = f"{base}-{n}"
+    return User.objects.create_user(username=username, password=None)
+
+
 def organization_get_or_create(*, slug: str, name: str, website: str = ""):
     """The provider organisation with this slug, created if missing."""
     org, _created = Organization.objects.update_or_create(

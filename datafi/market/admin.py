@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from datafi.accounts.models import Organization
+from datafi.accounts import selectors as account_selectors
 from datafi.errors import ApiError
 from datafi.market import models, selectors, services
 
@@ -202,7 +202,7 @@ class OffchainPaymentForm(forms.Form):
         label=_("Dataset version"),
     )
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.order_by("name"), label=_("Buyer organisation")
+        queryset=account_selectors.organizations_by_name(), label=_("Buyer organisation")
     )
     amount_cents = forms.IntegerField(
         min_value=1,

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from datafi.accounts import selectors as account_selectors
 from datafi.errors import ApiError
 from datafi.market import canonical, presentation
 from datafi.market.models import (
@@ -395,11 +396,9 @@ def my_battles_in(*, user, version_id: int, limit: int = 50) -> list[str]:
 def buyer_view(*, user, version: DatasetVersion | None) -> dict:
     """What a product page's buy box needs: the visitor's organisations and whether
     one of them bought ``version`` already."""
-    from datafi.accounts.models import Membership
-
     if version is None or not getattr(user, "is_authenticated", False):
         return {"logged_in": getattr(user, "is_authenticated", False), "organizations": []}
-    memberships = list(Membership.objects.filter(user=user).select_related("organization"))
+    memberships = account_selectors.memberships_of(user=user)
     return {
         "logged_in": True,
         "organizations": [(m.organization.slug, m.organization.name) for m in memberships],

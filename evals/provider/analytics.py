@@ -15,8 +15,6 @@ from collections import defaultdict
 
 from django.db.models import Count, Q, QuerySet
 
-from datafi.accounts.authentication import ALL_SCOPES, Principal
-from datafi.accounts.models import Membership
 from evals.models import Battle, EvalModel, GenerationStat, LiveTurn
 from evals.provider import selectors as provider_selectors
 from ratings.models import BattleOutcome
@@ -31,18 +29,6 @@ HISTORY_MAX_POINTS = 500
 # Speed percentiles read the newest generations only: enough for stable
 # percentiles, bounded however long a model has been live.
 SPEED_MAX_SAMPLES = 20_000
-
-
-def principal_for_user(user) -> Principal:
-    """The provider-API principal of a logged-in page visitor."""
-    if user.is_staff:
-        return Principal(organization_ids=None, scopes=ALL_SCOPES)
-    memberships = tuple(Membership.objects.filter(user=user).select_related("organization"))
-    return Principal(
-        organization_ids=frozenset(m.organization_id for m in memberships),
-        scopes=ALL_SCOPES,
-        memberships=memberships,
-    )
 
 
 def analytics_models(*, principal) -> QuerySet[EvalModel]:

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from datafi.accounts.authentication import principal_of_user
 from evals.models import Category
 from evals.provider import analytics
 from evals.provider.analytics_api import SummaryQuerySerializer, model_summary
@@ -14,7 +15,7 @@ from ratings.models import LeaderboardSnapshot
 @login_required
 @require_GET
 def analytics_home(request):
-    principal = analytics.principal_for_user(request.user)
+    principal = principal_of_user(request.user)
     first = analytics.analytics_models(principal=principal).first()
     if first is None:
         return render(request, "evals/provider_analytics.html", {"models": []})
@@ -24,7 +25,7 @@ def analytics_home(request):
 @login_required
 @require_GET
 def analytics_page(request, slug):
-    principal = analytics.principal_for_user(request.user)
+    principal = principal_of_user(request.user)
     model = analytics.analytics_model(principal=principal, slug=slug)
     if model is None:
         raise Http404("No such model of yours.")

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from datafi.accounts import selectors as account_selectors
 from datafi.accounts.authentication import (
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
@@ -27,7 +28,6 @@ from datafi.accounts.authentication import (
     HasScope,
     principal_for,
 )
-from datafi.accounts.models import Organization
 from datafi.api import ApiError, ErrorSerializer, OwnContentType, StrictCursorPagination
 from datafi.flows import market as market_flow
 from datafi.input import JSONParser
@@ -138,14 +138,14 @@ def model_or_404(principal, slug: str) -> EvalModel:
     return model
 
 
-def organization_for_write(principal, slug: str | None) -> Organization:
+def organization_for_write(principal, slug: str | None):
     if principal.key is not None:
         org = principal.key.organization
         if slug and slug != org.slug:
             raise ApiError("wrong_organization", "This key belongs to another organisation.", 403)
         return org
     if slug:
-        org = Organization.objects.filter(slug=slug).first()
+        org = account_selectors.organization_by_slug(slug)
         if org is None or not principal.can_see_org(org.pk):
             raise ApiError("not_found", f"No organisation {slug!r} of yours.", 404)
         return org
@@ -773,8 +773,8 @@ async def _aiter(pieces):
         yield piece
 
 
-def _own_organization(principal, slug: str) -> Organization:
-    org = Organization.objects.filter(slug=slug).first()
+def _own_organization(principal, slug: str):
+    org = account_selectors.organization_by_slug(slug)
     if org is None or not principal.can_see_org(org.pk):
         raise ApiError("not_found", f"No organisation {slug!r} of yours.", 404)
     return org

@@ -144,6 +144,11 @@ def endpoint_last_probe(*, endpoint: ModelEndpoint) -> EndpointProbe | None:
     return EndpointProbe.objects.filter(endpoint=endpoint).order_by("-created_at", "-id").first()
 
 
+def models_of_organization(*, organization) -> list:
+    """The organisation's models, by name."""
+    return list(organization.models.order_by("name"))
+
+
 def live_models_of_organization(*, organization) -> list[dict]:
     """The provider page's live models: each endpoint with its status and last probe."""
     rows = []

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from datafi.accounts import selectors as account_selectors
 from datafi.accounts import services as account_services
-from datafi.accounts.models import ApiKey, Membership, Organization, User
 from datafi.api import ApiError
 from datafi.input import InputError, json_loads
 from evals.provider import exports, live, selectors
@@ -66,14 +65,9 @@ def _new_key_to_show(request):
 
 
 def _page(request, *, status=200, new_key=None, errors=None):
-    memberships = list(
-        Membership.objects.filter(user=request.user)
-        .select_related("organization")
-        .order_by("organization__name")
-    )
-    invited = account_selectors.invitations_sent(
-        organization_ids=[m.organization_id for m in memberships if m.role == Membership.Role.OWNER]
-    )
+    memberships = account_selectors.memberships_of(user=request.user)
+    owned = [m.organization_id for m in memberships if m.role == account_selectors.OWNER]
+    invited = account_selectors.invitations_sent(organization_ids=owned)
     orgs = []
     for m in memberships:
         org = m.organization
@@ -81,12 +75,12 @@ def _page(request, *, status=200, new_key=None, errors=None):
             {
                 "org": org,
                 "role": m.role,
-                "role_label": m.get_role_display(),
-                "is_owner": m.role == Membership.Role.OWNER,
-                "keys": list(org.api_keys.all()),
-                "members": list(org.memberships.select_related("user").order_by("user__username")),
+                "role_label": account_selectors.role_label(m.role),
+                "is_owner": m.role == account_selectors.OWNER,
+                "keys": account_selectors.keys_of(organization=org),
+                "members": account_selectors.members_of(organization=org),
                 "invited": invited.get(org.pk, []),
-                "models": list(org.models.order_by("name")),
+                "models": selectors.models_of_organization(organization=org),
                 "live": selectors.live_models_of_organization(organization=org),
             }
         )
@@ -98,27 +92,18 @@ def _page(request, *, status=200, new_key=None, errors=None):
             "invitations": account_selectors.invitations_of(user=request.user),
             "new_key": new_key,
             "errors": errors or {},
-            "scopes": ApiKey.Scope.choices,
-            # Ticked on a new key: all but buying, which a key gets only when asked for.
-            "default_scopes": [v for v in ApiKey.Scope.values if v != ApiKey.Scope.MARKET_BUY],
+            "scopes": account_selectors.API_KEY_SCOPES,
+            "default_scopes": account_selectors.DEFAULT_KEY_SCOPES,
             "formats": exports.FORMATS,
-            # A new member's role; member first, the default.
-            "roles": [
-                (Membership.Role.MEMBER, Membership.Role.MEMBER.label),
-                (Membership.Role.OWNER, Membership.Role.OWNER.label),
-            ],
+            "roles": account_selectors.ROLES,
         },
         status=status,
     )
 
 
-def _membership_or_404(user, slug: str, *, owner: bool = True) -> Membership:
-    m = (
-        Membership.objects.select_related("organization")
-        .filter(user=user, organization__slug=slug)
-        .first()
-    )
-    if m is None or (owner and m.role != Membership.Role.OWNER):
+def _membership_or_404(user, slug: str, *, owner: bool = True):
+    m = account_selectors.membership_of(user=user, slug=slug)
+    if m is None or (owner and m.role != account_selectors.OWNER):
         raise Http404("No such organisation of yours.")
     return m
 
@@ -174,7 +159,7 @@ def api_key_create(request, slug):
 @require_POST
 def api_key_revoke(request, slug, prefix):
     m = _membership_or_404(request.user, slug)
-    key = ApiKey.objects.filter(organization=m.organization, prefix=prefix).first()
+    key = account_selectors.key_in(organization=m.organization, prefix=prefix)
     if key is None:
         raise Http404("No such key.")
     account_services.api_key_revoke(key=key)
@@ -190,7 +175,7 @@ def api_key_revoke(request, slug, prefix):
 def member_add(request, slug):
     m = _membership_or_404(request.user, slug)
     username = request.POST.get("username", "").strip()
-    user = User.objects.filter(username=username, is_active=True).first()
+    user = account_selectors.user_named(username)
     if user is None:
         return _page(request, status=400, errors={f"member:{slug}": _("No user with that name.")})
     role = request.POST.get("role", "member")
@@ -207,7 +192,7 @@ def member_add(request, slug):
             "their provider page."
         )
     else:
-        names["role"] = Membership.Role(role).label
+        names["role"] = account_selectors.role_label(role)
         text = _("%(user)s is in %(organization)s as %(role)s.")
     messages.success(request, text % names)
     return redirect("provider")
@@ -217,7 +202,8 @@ def member_add(request, slug):
 @require_POST
 def invitation_withdraw(request, slug):
     m = _membership_or_404(request.user, slug)
-    user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+    username = request.POST.get("username", "").strip()
+    user = account_selectors.user_named(username, active_only=False)
     if user is None:
         return _page(request, status=404, errors={f"member:{slug}": _("No user with that name.")})
     try:
@@ -233,7 +219,7 @@ def invitation_withdraw(request, slug):
 
 
 def _invitation_answer(request, slug, *, accept: bool):
-    organization = Organization.objects.filter(slug=slug).first()
+    organization = account_selectors.organization_by_slug(slug)
     if organization is None:
         raise Http404("No such organisation.")
     try:

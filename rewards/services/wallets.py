@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from datafi.accounts.models import User
+from datafi.accounts import services as account_services
 from datafi.api import ApiError
 from rewards import chain, siwe
 from rewards.models import SiweNonce, Wallet
@@ -171,8 +171,7 @@ def wallet_link(
     now = now or timezone.now()
     # The user's row lock, which an account deletion holds: a link racing the
     # deletion waits for it and then finds the account closed.
-    # (NO KEY, as datafi.accounts.services.user_lock takes it.)
-    if not User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).exists():
+    if user.pk not in account_services.users_lock_active(user_ids=[user.pk]):
         raise ApiError("inactive", _("This account is disabled."), 403)
     address = siwe_verify(
         message=message, signature=signature, domain=domain, scheme=scheme, now=now
@@ -207,11 +206,6 @@ def wallet_sign_in(*, message: str, signature: str, domain: str, scheme: str = "
         if not wallet.user.is_active:
             raise ApiError("inactive", _("This account is disabled."), 403)
         return wallet.user
-    base = f"wallet-{address[2:10].lower()}"
-    username, n = base, 1
-    while User.objects.filter(username=username).exists():
-        n += 1
-        username = f"{base}-{n}"
-    user = User.objects.create_user(username=username, password=None)
+    user = account_services.user_create_unique(base=f"wallet-{address[2:10].lower()}")
     Wallet.objects.create(user=user, address=address, linked_at=now)
     return user

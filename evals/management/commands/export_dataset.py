@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from datafi.accounts.models import Organization
+from datafi.accounts import selectors as account_selectors
 from datafi.progress import progress_bar
 from evals.provider import exports
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         org_ids = None
         if options["organization"]:
-            org = Organization.objects.filter(slug=options["organization"]).first()
+            org = account_selectors.organization_by_slug(options["organization"])
             if org is None:
                 raise CommandError(f"No organisation {options['organization']!r}.")
             org_ids = frozenset({org.pk})
