@@ -98,6 +98,22 @@ def carol(db, django_user_model):
 
 
 @pytest.fixture
+def operator(carol):
+    """carol as a human operator: staff (the appeal queue, /quality/, rechecks)."""
+    carol.is_staff = True
+    carol.save(update_fields=["is_staff"])
+    return carol
+
+
+@pytest.fixture
+def admin_operator(carol):
+    """carol as an operator with the admin's model permissions (superuser)."""
+    carol.is_staff = carol.is_superuser = True
+    carol.save(update_fields=["is_staff", "is_superuser"])
+    return carol
+
+
+@pytest.fixture
 def mallory(db, django_user_model):
     return _user(django_user_model, "mallory")
 

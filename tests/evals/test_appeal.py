@@ -27,13 +27,6 @@ def flagged_alice(arena, alice):
     return alice
 
 
-@pytest.fixture
-def operator(carol):
-    carol.is_staff = True
-    carol.save()
-    return carol
-
-
 def test_a_flagged_voter_asks_for_a_review_and_sees_it_waiting(flagged_alice, client):
     client.force_login(flagged_alice)
     arena_page = client.get("/arena/").content.decode()

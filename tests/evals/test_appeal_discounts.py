@@ -18,13 +18,6 @@ from tests.evals.quality_support import cast, clock
 
 
 @pytest.fixture
-def operator(carol):
-    carol.is_staff = True
-    carol.save()
-    return carol
-
-
-@pytest.fixture
 def skimmer(arena, alice):
     """alice: two careful votes, then three quick ones that keep a share of their points."""
     c = clock()

@@ -21,14 +21,6 @@ from rewards.services.ledger import balances_for
 from tests.evals.quality_support import cast, clock, flag_as_ring
 
 
-@pytest.fixture
-def operator(carol):
-    carol.is_staff = True
-    carol.is_superuser = True  # the admin's pages need the model's permissions
-    carol.save()
-    return carol
-
-
 def appeal_at(user, c, message="Not a ring.") -> VoterAppeal:
     with simulated_time(c):
         appeal = services.appeal_create(user=user, message=message)
@@ -59,10 +51,12 @@ def appealed(arena, alice):
 
 
 def test_a_vote_left_out_after_the_appeal_was_sent_stays_out_when_it_is_cleared(
-    appealed, alice, operator
+    appealed, alice, admin_operator
 ):
     appeal = appealed["appeal"]
-    appeals.appeal_decide(appeal_id=appeal.id, operator=operator, decision="clear", reason="ok")
+    appeals.appeal_decide(
+        appeal_id=appeal.id, operator=admin_operator, decision="clear", reason="ok"
+    )
     for b in appealed["after"]:
         b.refresh_from_db()
         assert b.excluded and b.exclusion_reason.startswith("unreliable voter"), b
@@ -83,14 +77,14 @@ def test_a_vote_left_out_after_the_appeal_was_sent_stays_out_when_it_is_cleared(
 
 
 def test_the_voter_reads_what_the_decision_covered_and_appeals_the_rest(
-    appealed, alice, operator, client
+    appealed, alice, admin_operator, client
 ):
     appeal = appealed["appeal"]
     client.force_login(alice)
     page = client.get("/votes/").content.decode()
     assert "The review covers your votes up to then" in page
     appeals.appeal_decide(
-        appeal_id=appeal.id, operator=operator, decision="clear", reason="One honest person."
+        appeal_id=appeal.id, operator=admin_operator, decision="clear", reason="One honest person."
     )
     page = client.get("/votes/").content.decode()
     assert "Your appeal was accepted" in page and "One honest person." in page
@@ -111,7 +105,9 @@ def test_the_voter_reads_what_the_decision_covered_and_appeals_the_rest(
     assert all(rows[str(b.pk)]["outcome"].counted for b in appealed["before"])
 
     second = appeal_at(alice, appealed["clock"], message="These too, please.")
-    appeals.appeal_decide(appeal_id=second.id, operator=operator, decision="clear", reason="ok")
+    appeals.appeal_decide(
+        appeal_id=second.id, operator=admin_operator, decision="clear", reason="ok"
+    )
     second.refresh_from_db()
     assert (second.votes_restored, second.points_credited) == (2, 20)
     assert not Battle.objects.filter(voter=alice, excluded=True).exists()
@@ -120,9 +116,9 @@ def test_the_voter_reads_what_the_decision_covered_and_appeals_the_rest(
     assert client.post("/votes/appeal", {"message": "more"}).status_code == 409
 
 
-def test_the_operator_sees_which_votes_the_decision_covers(appealed, operator, client):
+def test_the_operator_sees_which_votes_the_decision_covers(appealed, admin_operator, client):
     appeal = appealed["appeal"]
-    client.force_login(operator)
+    client.force_login(admin_operator)
     until = when(appeal.created_at)
     for url in (f"/admin/evals/voterappeal/{appeal.id}/change/", "/quality/"):
         page = client.get(url).content.decode()
@@ -132,19 +128,23 @@ def test_the_operator_sees_which_votes_the_decision_covers(appealed, operator, c
         ), url
         assert "Clearing counts again 4 votes left out because the voter was excluded." in page
         assert "Not covered: 2 votes cast after the appeal was sent" in page
-    appeals.appeal_decide(appeal_id=appeal.id, operator=operator, decision="clear", reason="ok")
+    appeals.appeal_decide(
+        appeal_id=appeal.id, operator=admin_operator, decision="clear", reason="ok"
+    )
     page = client.get(f"/admin/evals/voterappeal/{appeal.id}/change/").content.decode()
     assert f"The decision covered the votes cast up to {until}" in page
     assert "4 votes counted again, 20 points credited." in page
 
 
-def test_a_vote_too_fast_after_the_appeal_was_sent_stays_out(arena, bob, operator, client):
+def test_a_vote_too_fast_after_the_appeal_was_sent_stays_out(arena, bob, admin_operator, client):
     c = clock()
     cast(bob, c, seconds=20)
     before = battle(cast(bob, c, seconds=0.5))
     appeal = appeal_at(bob, c, message="The answers were one word each.")
     after = battle(cast(bob, c, seconds=0.5))
-    appeals.appeal_decide(appeal_id=appeal.id, operator=operator, decision="clear", reason="ok")
+    appeals.appeal_decide(
+        appeal_id=appeal.id, operator=admin_operator, decision="clear", reason="ok"
+    )
     before.refresh_from_db()
     after.refresh_from_db()
     assert not before.excluded and BattleOutcome.objects.filter(battle_id=before.pk).exists()
@@ -156,17 +156,19 @@ def test_a_vote_too_fast_after_the_appeal_was_sent_stays_out(arena, bob, operato
     assert 'name="message"' in page
 
 
-def test_an_exclusion_that_came_after_the_appeal_was_sent_stays(arena, bob, operator, client):
+def test_an_exclusion_that_came_after_the_appeal_was_sent_stays(arena, bob, admin_operator, client):
     c = clock()
     cast(bob, c, seconds=20)
     fast = battle(cast(bob, c, seconds=0.5))
     appeal = appeal_at(bob, c, message="The answers were one word each.")
     flag_as_ring(bob, c)
-    client.force_login(operator)
+    client.force_login(admin_operator)
     page = client.get("/quality/").content.decode()
     assert "clearing does not lift that exclusion" in page
     assert "Clearing restores 1 vote left out for an impossible speed." in page
-    appeals.appeal_decide(appeal_id=appeal.id, operator=operator, decision="clear", reason="ok")
+    appeals.appeal_decide(
+        appeal_id=appeal.id, operator=admin_operator, decision="clear", reason="ok"
+    )
     rel = VoterReliability.objects.get(user=bob)
     assert rel.excluded and rel.flags == ["ring"]
     # The speed judgement is lifted (the vote is paid, once), but the later
@@ -176,7 +178,9 @@ def test_an_exclusion_that_came_after_the_appeal_was_sent_stays(arena, bob, oper
     assert not BattleOutcome.objects.filter(battle__voter=bob).exists()
     assert balances_for(bob).available == 20
     with pytest.raises(ApiError) as refused:
-        appeals.appeal_decide(appeal_id=appeal.id, operator=operator, decision="clear", reason="x")
+        appeals.appeal_decide(
+            appeal_id=appeal.id, operator=admin_operator, decision="clear", reason="x"
+        )
     assert refused.value.code == "already_decided"
     assert balances_for(bob).available == 20
     client.force_login(bob)
@@ -184,7 +188,7 @@ def test_an_exclusion_that_came_after_the_appeal_was_sent_stays(arena, bob, oper
     assert "Your account is flagged" in page and 'name="message"' in page
 
 
-def test_a_flag_raised_after_the_appeal_was_sent_stays_on(arena, bob, operator):
+def test_a_flag_raised_after_the_appeal_was_sent_stays_on(arena, bob, admin_operator):
     c = clock()
     cast(bob, c, seconds=20)
     cast(bob, c, seconds=0.5)
@@ -195,6 +199,8 @@ def test_a_flag_raised_after_the_appeal_was_sent_stays_on(arena, bob, operator):
         rel.score *= 0.5
         rel.save()
         VoterFlag.objects.create(user=bob, reason="ring", evidence={}, created_at=timezone.now())
-    appeals.appeal_decide(appeal_id=appeal.id, operator=operator, decision="clear", reason="ok")
+    appeals.appeal_decide(
+        appeal_id=appeal.id, operator=admin_operator, decision="clear", reason="ok"
+    )
     rel = VoterReliability.objects.get(user=bob)
     assert rel.flags == ["ring"] and rel.score == pytest.approx(0.5) and not rel.excluded

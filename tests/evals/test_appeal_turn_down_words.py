@@ -12,20 +12,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator(carol):
-    carol.is_staff = True
-    carol.is_superuser = True  # the admin's list needs the model's permissions
-    carol.save()
-    return carol
-
-
-@pytest.fixture
 def open_appeal(alice):
     return VoterAppeal.objects.create(user=alice, message="Not a ring.", created_at=timezone.now())
 
 
-def test_the_dashboard_button_says_turn_down_and_sends_uphold(client, operator, open_appeal):
-    client.force_login(operator)
+def test_the_dashboard_button_says_turn_down_and_sends_uphold(client, admin_operator, open_appeal):
+    client.force_login(admin_operator)
     page = client.get("/quality/").content.decode()
     assert (
         '<button type="submit" name="decision" value="uphold">Turn down: keep the judgement'
@@ -44,19 +36,19 @@ def test_the_dashboard_button_says_turn_down_and_sends_uphold(client, operator, 
     assert "<td>Turned down</td>" in page and "Upheld" not in page
 
 
-def test_the_dashboard_in_indonesian(client, operator, open_appeal):
-    client.force_login(operator)
+def test_the_dashboard_in_indonesian(client, admin_operator, open_appeal):
+    client.force_login(admin_operator)
     page = client.get("/quality/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Tolak: penilaian tetap berlaku" in page and "Pertahankan" not in page
 
 
-def test_the_status_label_and_the_admins_filter_say_turned_down(client, operator, alice):
+def test_the_status_label_and_the_admins_filter_say_turned_down(client, admin_operator, alice):
     VoterAppeal.objects.create(
         user=alice,
         message="Not a ring.",
         created_at=timezone.now(),
         status="upheld",
-        decided_by=operator,
+        decided_by=admin_operator,
         decided_at=timezone.now(),
         decision_reason="Same device.",
     )
@@ -65,7 +57,7 @@ def test_the_status_label_and_the_admins_filter_say_turned_down(client, operator
         assert appeal.get_status_display() == "Turned down"
     with translation.override("id"):
         assert appeal.get_status_display() == "Ditolak"
-    client.force_login(operator)
+    client.force_login(admin_operator)
     page = client.get("/admin/evals/voterappeal/").content.decode()
     assert "Turned down" in page and "Upheld" not in page
     # The filter still selects by the stored value.

@@ -47,15 +47,8 @@ def _register(client, key, stub, name, model_id):
     return resp.json()["slug"]
 
 
-@pytest.fixture
-def operator(carol):
-    carol.is_staff = carol.is_superuser = True
-    carol.save(update_fields=["is_staff", "is_superuser"])
-    return carol
-
-
-def _approve_in_admin(client, operator, slugs):
-    client.force_login(operator)
+def _approve_in_admin(client, admin_operator, slugs):
+    client.force_login(admin_operator)
     ids = [str(EvalModel.objects.get(slug=s).pk) for s in slugs]
     # The review page shows each model's latest probe before the operator decides.
     page = client.post(
@@ -71,7 +64,7 @@ def _approve_in_admin(client, operator, slugs):
 
 
 def test_an_approved_live_model_streams_in_a_live_battle(
-    client, bob_key, stub, private_ok, operator, alice
+    client, bob_key, stub, private_ok, admin_operator, alice
 ):
     one = _register(client, bob_key, stub, "Nimbus Live", "nimbus+slow:0.005")
     two = _register(client, bob_key, stub, "Cirrus Live", "cirrus+slow:0.005")
@@ -79,7 +72,7 @@ def test_an_approved_live_model_streams_in_a_live_battle(
         start_battle(alice)
     assert exc.value.code == "no_live_models"  # nothing is picked before approval
 
-    _approve_in_admin(client, operator, [one, two])
+    _approve_in_admin(client, admin_operator, [one, two])
     battle = start_battle(alice)
     assert {battle.model_a.slug, battle.model_b.slug} == {one, two}
     frames = run_battle(alice, battle.id)
@@ -93,10 +86,12 @@ def test_an_approved_live_model_streams_in_a_live_battle(
     assert stub.chat_requests("cirrus+slow:0.005")
 
 
-def test_a_paused_live_model_is_never_picked(client, bob_key, stub, private_ok, operator, alice):
+def test_a_paused_live_model_is_never_picked(
+    client, bob_key, stub, private_ok, admin_operator, alice
+):
     one = _register(client, bob_key, stub, "Nimbus Live", "nimbus")
     two = _register(client, bob_key, stub, "Cirrus Live", "cirrus")
-    _approve_in_admin(client, operator, [one, two])
+    _approve_in_admin(client, admin_operator, [one, two])
     resp = client.post(f"/api/v1/models/{one}/endpoint/pause", **auth(bob_key))
     assert resp.json()["status"] == "paused"
     with pytest.raises(Exception) as exc:

@@ -43,15 +43,8 @@ def _models_served(user, draws=40):
     return served
 
 
-@pytest.fixture
-def operator(carol):
-    carol.is_staff = carol.is_superuser = True  # superuser: the admin's model permissions
-    carol.save(update_fields=["is_staff", "is_superuser"])
-    return carol
-
-
 def test_a_model_registered_through_the_api_is_never_served_until_approved(
-    client, bob_key, operator, alice
+    client, bob_key, admin_operator, alice
 ):
     junk = _register_with_answers(client, bob_key)
     resp = client.get(f"/api/v1/models/{junk.slug}", **auth(bob_key))
@@ -59,20 +52,22 @@ def test_a_model_registered_through_the_api_is_never_served_until_approved(
     # The new-model boost would put it in most battles if it were eligible.
     assert junk.pk not in _models_served(alice)
 
-    provider_services.model_approve(model=junk, by=operator, reason="looks fine")
+    provider_services.model_approve(model=junk, by=admin_operator, reason="looks fine")
     assert junk.pk in _models_served(alice)
     body = client.get(f"/api/v1/models/{junk.slug}", **auth(bob_key)).json()
     assert (body["approval"], body["approval_reason"]) == ("approved", "looks fine")
     junk.refresh_from_db()
-    assert junk.reviewed_by == operator and junk.reviewed_at is not None
+    assert junk.reviewed_by == admin_operator and junk.reviewed_at is not None
 
 
-def test_a_rejected_model_shows_the_provider_the_operators_reason(client, bob_key, operator, alice):
+def test_a_rejected_model_shows_the_provider_the_operators_reason(
+    client, bob_key, admin_operator, alice
+):
     junk = _register_with_answers(client, bob_key)
     with pytest.raises(ApiError) as exc:
-        provider_services.model_reject(model=junk, by=operator, reason="  ")
+        provider_services.model_reject(model=junk, by=admin_operator, reason="  ")
     assert exc.value.code == "reason_required"
-    provider_services.model_reject(model=junk, by=operator, reason="120 identical answers")
+    provider_services.model_reject(model=junk, by=admin_operator, reason="120 identical answers")
     body = client.get(f"/api/v1/models/{junk.slug}", **auth(bob_key)).json()
     assert (body["approval"], body["approval_reason"]) == ("rejected", "120 identical answers")
     assert junk.pk not in _models_served(alice, 10)
@@ -87,10 +82,10 @@ def test_only_an_operator_can_review_a_model(client, bob_key, bob):
     assert junk.approval == "pending"
 
 
-def test_the_admin_queue_approves_and_rejects_with_who_and_why(client, bob_key, operator):
+def test_the_admin_queue_approves_and_rejects_with_who_and_why(client, bob_key, admin_operator):
     junk = _register_with_answers(client, bob_key)
     other = _register_with_answers(client, bob_key, name="Spambot")
-    client.force_login(operator)
+    client.force_login(admin_operator)
     queue = client.get("/admin/evals/evalmodel/?approval=pending")
     assert queue.status_code == 200
     assert b"Junkbot" in queue.content and b"Halcyon-9" not in queue.content
@@ -116,7 +111,11 @@ def test_the_admin_queue_approves_and_rejects_with_who_and_why(client, bob_key, 
     )
     junk.refresh_from_db()
     other.refresh_from_db()
-    assert (junk.approval, junk.reviewed_by, junk.approval_reason) == ("approved", operator, "ok")
+    assert (junk.approval, junk.reviewed_by, junk.approval_reason) == (
+        "approved",
+        admin_operator,
+        "ok",
+    )
     assert (other.approval, other.approval_reason) == ("rejected", "spam")
 
 
@@ -152,12 +151,14 @@ def _rename(client, key, model, name):
     assert resp.status_code == 200, resp.json()
 
 
-def test_an_approval_never_applies_to_a_name_the_operator_was_not_shown(client, bob_key, operator):
+def test_an_approval_never_applies_to_a_name_the_operator_was_not_shown(
+    client, bob_key, admin_operator
+):
     # The review page showed "Junkbot"; the provider renamed the model before
     # the operator pressed Approve, and the approval went to the new name,
     # which no operator saw (a rename sends a model back to review for that).
     junk = _register_with_answers(client, bob_key)
-    client.force_login(operator)
+    client.force_login(admin_operator)
     posted = _review_page_fields(client, [junk])
     _rename(client, bob_key, junk, "Zorblax 9")
 
@@ -173,14 +174,14 @@ def test_an_approval_never_applies_to_a_name_the_operator_was_not_shown(client, 
     assert "Zorblax 9" in page.text
 
 
-def test_one_refused_model_does_not_hide_or_stop_the_others_review(client, bob_key, operator):
+def test_one_refused_model_does_not_hide_or_stop_the_others_review(client, bob_key, admin_operator):
     # Two models reviewed together; one was renamed after the page showed it.
     # That one is refused, by name; the other is still approved, and the operator
     # is told both (the first refusal used to end the action with only its error,
     # whether or not models before it had been approved).
     junk = _register_with_answers(client, bob_key)
     spam = _register_with_answers(client, bob_key, name="Spambot")
-    client.force_login(operator)
+    client.force_login(admin_operator)
     posted = _review_page_fields(client, [junk, spam])
     _rename(client, bob_key, junk, "Zorblax 9")
 

@@ -16,7 +16,6 @@ import json
 import random
 from unittest import mock
 
-import pytest
 from django.db import transaction
 
 from evals import sampler, services
@@ -152,13 +151,6 @@ def test_a_release_withholds_the_answers_that_show_the_public_name(arena):
 # --- a provider's rename, then an operator's review ------------------------------
 
 
-@pytest.fixture
-def operator(carol):
-    carol.is_staff = carol.is_superuser = True  # superuser: the admin's model permissions
-    carol.save(update_fields=["is_staff", "is_superuser"])
-    return carol
-
-
 def _rival_answer(client, mallory_key, prompt, text):
     """Another provider's answer, uploaded (and checked) before the name existed."""
     resp = _upload(client, mallory_key, [{"model": "orbisque-xl", "prompt": prompt, "text": text}])
@@ -209,7 +201,7 @@ def test_a_rename_withholds_at_once_only_the_models_own_answers_that_show_the_na
 
 
 def test_approving_a_renamed_model_withholds_every_answer_that_shows_its_name(
-    client, bob_key, mallory_key, operator, alice
+    client, bob_key, mallory_key, admin_operator, alice
 ):
     rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax-9, I answer briefly.")
     model = _renamed_pending_model(client, bob_key)
@@ -217,7 +209,7 @@ def test_approving_a_renamed_model_withholds_every_answer_that_shows_its_name(
     assert rival.withheld_reason == ""  # the rename alone withheld nothing of it
 
     with mock.patch("evals.catalogue.catalogue_changed") as changed:
-        review = provider_services.model_approve(model=model, by=operator, reason="ok")
+        review = provider_services.model_approve(model=model, by=admin_operator, reason="ok")
     assert changed.called
     rival.refresh_from_db()
     assert rival.withheld_reason == "identity leak: the answer names Zorblax-9"
@@ -226,20 +218,20 @@ def test_approving_a_renamed_model_withholds_every_answer_that_shows_its_name(
 
 
 def test_approving_a_renamed_model_never_withholds_for_the_slug_of_its_old_name(
-    client, bob_key, mallory_key, operator
+    client, bob_key, mallory_key, admin_operator
 ):
     # The review page shows the name only: the slug left from "Placeholder One"
     # is not what the operator accepts.
     rival = _rival_answer(client, mallory_key, "p3", "A placeholder-one, then the answer.")
     model = _renamed_pending_model(client, bob_key)
     assert model.slug == "placeholder-one"
-    review = provider_services.model_approve(model=model, by=operator, reason="ok")
+    review = provider_services.model_approve(model=model, by=admin_operator, reason="ok")
     rival.refresh_from_db()
     assert (rival.withheld_reason, review.withheld) == ("", 0)
 
 
 def test_rejecting_a_name_serves_again_the_answers_withheld_for_it_alone(
-    client, bob_key, mallory_key, operator
+    client, bob_key, mallory_key, admin_operator
 ):
     rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax 9, I answer briefly.")
     model = _renamed_pending_model(client, bob_key)
@@ -255,12 +247,12 @@ def test_rejecting_a_name_serves_again_the_answers_withheld_for_it_alone(
     unrelated = services.answer_upsert(
         prompt=Prompt.objects.get(key="p5"), model=orbisque, text="Tessaract Mini is my sibling."
     )
-    provider_services.model_approve(model=model, by=operator, reason="looks fine")
+    provider_services.model_approve(model=model, by=admin_operator, reason="looks fine")
     rival.refresh_from_db()
     assert rival.withheld_reason == "identity leak: the answer names Zorblax 9"
 
     review = provider_services.model_reject(
-        model=model, by=operator, reason="Zorblax 9 is another company's product."
+        model=model, by=admin_operator, reason="Zorblax 9 is another company's product."
     )
     for answer in (rival, both, unrelated):
         answer.refresh_from_db()
@@ -271,11 +263,11 @@ def test_rejecting_a_name_serves_again_the_answers_withheld_for_it_alone(
 
 
 def test_the_admin_says_how_many_answers_a_review_withheld_or_restored(
-    client, bob_key, mallory_key, operator
+    client, bob_key, mallory_key, admin_operator
 ):
     rival = _rival_answer(client, mallory_key, "p3", "Unlike Zorblax 9, I answer briefly.")
     model = _renamed_pending_model(client, bob_key)
-    client.force_login(operator)
+    client.force_login(admin_operator)
 
     def review(action, reason):
         resp = client.post(
@@ -297,7 +289,7 @@ def test_the_admin_says_how_many_answers_a_review_withheld_or_restored(
 
 
 def test_a_reject_then_approve_never_serves_the_models_own_answers_that_show_its_old_name(
-    client, bob_key, operator, alice
+    client, bob_key, admin_operator, alice
 ):
     # Approved and served as Halcyon-9 (slug halcyon-9): its own answer saying
     # so was withheld. Renamed, the rename rejected (its names count no more, so
@@ -310,10 +302,12 @@ def test_a_reject_then_approve_never_serves_the_models_own_answers_that_show_its
     )
     assert own.withheld_reason == "identity leak: the answer names Halcyon 9"
     assert _rename(client, bob_key, "halcyon-9", "Zorblax 9").status_code == 200
-    provider_services.model_reject(model=halcyon, by=operator, reason="another company's name")
+    provider_services.model_reject(
+        model=halcyon, by=admin_operator, reason="another company's name"
+    )
     assert _rename(client, bob_key, "halcyon-9", "Quibbler 5").status_code == 200
     halcyon.refresh_from_db()
-    review = provider_services.model_approve(model=halcyon, by=operator, reason="fine")
+    review = provider_services.model_approve(model=halcyon, by=admin_operator, reason="fine")
 
     own.refresh_from_db()
     assert own.withheld_reason == "identity leak: the answer names Halcyon 9"
@@ -330,7 +324,7 @@ def test_a_reject_then_approve_never_serves_the_models_own_answers_that_show_its
 
 
 def test_an_operators_rename_in_the_admin_withholds_every_answer_that_shows_the_name(
-    client, orgs, mallory_key, operator, alice
+    client, orgs, mallory_key, admin_operator, alice
 ):
     # The change form lets an operator rename an approved model, which stays
     # approved and is served under the new name at once: the answers that
@@ -341,7 +335,7 @@ def test_an_operators_rename_in_the_admin_withholds_every_answer_that_shows_the_
         prompt=Prompt.objects.get(key="p0"), model=halcyon, text="Hello, I am Zorblax 9."
     )
     assert own.withheld_reason == ""
-    client.force_login(operator)
+    client.force_login(admin_operator)
     url = f"/admin/evals/evalmodel/{halcyon.pk}/change/"
     form = client.get(url).context["adminform"].form
     data = {k: getattr(v, "pk", v) for k, v in form.initial.items() if v is not None}

@@ -24,13 +24,6 @@ from tests.provider.helpers import auth, make_key, register_model
 OLD = "identity leak: the answer names "
 
 
-@pytest.fixture
-def operator(carol):
-    carol.is_staff = True
-    carol.save(update_fields=["is_staff"])
-    return carol
-
-
 def _upload(client, key, text, model="halcyon-9", prompt="p0"):
     line = json.dumps({"model": model, "prompt": prompt, "text": text})
     resp = client.post(
