@@ -3,6 +3,8 @@ proofs; /transparency/ lists every version with its sales and what contributors 
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from datafi.flows import market as market_flow
 from datafi.market import services as market
@@ -39,6 +41,10 @@ def test_a_contributor_sees_the_version_the_sale_and_their_share(sold, alice):
     assert f"{mine} of your votes are in it." in html
     assert f'data-purchase="{purchase.pk}"' in html
     assert f"{share.points:,} points" in html
+    # When it sold, written as My votes writes a time (not "2026-12-04 18:23").
+    purchase.refresh_from_db()
+    shown = date_format(timezone.localtime(purchase.paid_at), "SHORT_DATETIME_FORMAT")
+    assert f'<time datetime="{purchase.paid_at.isoformat()}">{shown}</time>' in html
     assert "Your votes may be included in datasets that are sold." in html
     # One proof link per vote of mine, checked by the proof endpoint.
     battle = VersionRow.objects.filter(version=version, voter=alice).first().battle_id.hex

@@ -75,3 +75,23 @@ def test_the_secret_is_shown_only_to_the_browser_that_made_the_key(client, orgs,
     assert 'id="new-key"' not in html
     assert not re.search(r"dfk_[0-9a-f]+_[A-Za-z0-9_-]{8}", html)  # only the prefix is listed
     assert ApiKey.objects.count() == 1  # the key stands; its owner can revoke it
+
+
+def test_the_keys_times_are_written_as_my_votes_writes_them_in_the_readers_language(
+    client, orgs, bob
+):
+    # The provider page wrote "2026-12-04 18:23" while My votes and the flags used
+    # the language's short date and time: one page, one way of writing a time.
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    client.force_login(bob)
+    client.post("/provider/zephyrine-labs/keys", {"name": "uploads", "scopes": ["data:read"]})
+    key = ApiKey.objects.get()
+    for language in ("en", "id"):
+        client.cookies["django_language"] = language
+        html = client.get("/provider/").content.decode()
+        with translation.override(language):
+            shown = date_format(timezone.localtime(key.created_at), "SHORT_DATETIME_FORMAT")
+        assert f'<time datetime="{key.created_at.isoformat()}">{shown}</time>' in html
+        assert key.created_at.strftime("%Y-%m-%d %H:%M") not in html
