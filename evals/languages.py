@@ -9,6 +9,7 @@ those languages ("und" when it is not confidently one of them).
 from functools import cache
 
 from django.conf import settings
+from django.utils.translation import get_language_info
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 NAMES = {
@@ -23,6 +24,16 @@ NAMES = {
 }
 UNDETERMINED = "und"  # BCP 47: the language is not known
 MIN_CONFIDENCE = 0.8
+
+
+def reader_name(code: str) -> str:
+    """The language's name in the reader's language (Django's own catalogue), as a
+    sentence names it ("You judge answers in: French"); a picker shows each
+    language in its own name (``NAMES``), so that a reader finds theirs."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return NAMES.get(code, code)
 
 
 def choices() -> list[tuple[str, str]]:

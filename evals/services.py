@@ -159,7 +159,7 @@ def battle_serve(*, user, rng=None) -> Battle:
     try:
         pick = sampler.pick(user=user, rng=rng, voter=voter)
     except sampler.NothingToServe:
-        read = [voter_langs.NAMES.get(code, code) for code in voter.languages]
+        read = [voter_langs.reader_name(code) for code in voter.languages]
         detail = (
             _(
                 "No battle in the languages you read (%(languages)s) is available right now. "

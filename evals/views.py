@@ -155,7 +155,7 @@ def my_votes(request):
     data = selectors.my_votes_page(user=request.user, page=page)
     data["flag"] = selectors.voter_flag_status(user=request.user)
     data["message_max"] = VoterAppeal.MESSAGE_MAX
-    data["languages"] = [voter_langs.NAMES.get(c, c) for c in sampler.voter_languages(request.user)]
+    data["languages"] = [voter_langs.reader_name(c) for c in sampler.voter_languages(request.user)]
     return render(request, "evals/my_votes.html", data)
 
 

@@ -7,12 +7,13 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import floatformat
-from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from datafi import csvsafe
 from datafi.api import ApiError
+from evals import languages as voter_langs
 from evals.models import Category
 from ratings import selectors
 from ratings.api import SnapshotSerializer, parse_query
@@ -31,12 +32,6 @@ CSV_COLUMNS = [
     "component",
     "preliminary",
 ]
-# Named in the reader's language by Django's own catalogue (lazy: read per request);
-# other codes are shown as they are.
-LANGUAGE_NAMES = {
-    code: get_language_info(code)["name_translated"]
-    for code in ("en", "fr", "es", "id", "de", "pt", "it", "nl")
-}
 
 
 def _robustness_items(value) -> list[tuple[str, str]]:
@@ -105,7 +100,7 @@ def leaderboard_page(request):
         "methods": LeaderboardSnapshot.Method.choices,
         "categories": [(c, str(Category(c).label)) for c in Category.values],
         "active_categories": set(categories),
-        "languages": [(code, str(LANGUAGE_NAMES.get(code, code))) for code in languages],
+        "languages": [(code, voter_langs.reader_name(code)) for code in languages],
         "min_votes": settings.RATINGS_PRELIMINARY_VOTES,
         "rounds": settings.RATINGS_BOOTSTRAP_ROUNDS,
         "style_rounds": settings.RATINGS_STYLE_ROUNDS,

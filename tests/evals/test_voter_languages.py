@@ -52,10 +52,11 @@ def test_with_nothing_in_their_languages_the_voter_is_told_why(client, alice):
     with pytest.raises(ApiError) as exc:
         services.battle_serve(user=alice)
     assert exc.value.code == "nothing_to_serve"
-    assert "Bahasa Indonesia" in exc.value.detail
+    assert "(Indonesian)" in exc.value.detail
     client.force_login(alice)
     page = client.get("/arena/").content.decode()
-    assert "No battle in the languages you read (Bahasa Indonesia)" in page
+    # A sentence names a language in the reader's language, as the leaderboard does.
+    assert "No battle in the languages you read (Indonesian)" in page
     assert 'href="/arena/languages/"' in page
     assert not Battle.objects.exists()
 
@@ -110,9 +111,14 @@ def test_the_languages_page_changes_them_and_refuses_none(client, alice):
     assert resp.status_code == 400 and "Pick at least one language" in resp.content.decode()
     assert client.post("/arena/languages/", {"languages": ["fr", "en"]}).status_code == 302
     assert sampler.voter_languages(alice) == ["en", "fr"]  # in the settings' order
-    assert "You judge answers in: <strong>English, Français</strong>" in (
+    # Named in the reader's language, as the leaderboard's filter names them (the
+    # picker shows each in its own name, so that a reader finds theirs).
+    assert "You judge answers in: <strong>English, French</strong>" in (
         client.get("/votes/").content.decode()
     )
+    client.cookies["django_language"] = "id"
+    assert "<strong>Inggris, Perancis</strong>" in client.get("/votes/").content.decode()
+    assert "> Français</label>" in client.get("/arena/languages/").content.decode()
 
 
 @pytest.mark.parametrize("bad", ["en", [1], ["xx"], []])
