@@ -162,3 +162,18 @@ def test_the_api_docs_pages_log_no_console_error(asgi_server, page):  # noqa: F8
     page.wait_for_load_state("networkidle")
     assert errors == []
     assert elsewhere == []
+    # The site's bar (a way home, the theme toggle) and its theme: Swagger UI's
+    # light page is turned dark when the reader's system or the toggle asks.
+    assert page.locator(".topbar a.brand").get_attribute("href") == "/"
+    swagger_filter = "getComputedStyle(document.querySelector('.swagger-ui')).filter"
+    assert page.evaluate(swagger_filter) == "none"
+    page.emulate_media(color_scheme="dark")
+    assert "invert" in page.evaluate(swagger_filter)
+    page.click("#theme-toggle")  # dark -> light, remembered
+    assert page.evaluate(swagger_filter) == "none"
+    page.reload()
+    page.wait_for_selector(".swagger-ui .opblock")
+    assert page.evaluate(swagger_filter) == "none"
+    page.click("#theme-toggle")
+    assert "invert" in page.evaluate(swagger_filter)
+    assert errors == []
