@@ -344,10 +344,46 @@ def _reduced_words(*, full: int, base: int, weight: float, speed: float) -> str:
     )
 
 
-def _review_words(on_my_votes: bool) -> str:
-    if on_my_votes:  # the review form is at the top of My votes
-        return _("If you think that is wrong, ask for a review at the top of this page.")
-    return _("If you think that is wrong, ask for a review in My votes.")
+# Where a vote's words send the voter to ask for a review of it: the reveal after
+# the vote points to My votes (REVIEW_IN_MY_VOTES); My votes itself points to
+# the form at its top (REVIEW_ABOVE), or, while an appeal is waiting there and
+# no other can be sent, says nothing of it (REVIEW_WAITING).
+REVIEW_IN_MY_VOTES, REVIEW_ABOVE, REVIEW_WAITING = "in_my_votes", "above", "waiting"
+_REVIEW_WORDS = {
+    "wrong": {
+        REVIEW_IN_MY_VOTES: gettext_lazy(
+            "If you think that is wrong, ask for a review in My votes."
+        ),
+        REVIEW_ABOVE: gettext_lazy(
+            "If you think that is wrong, ask for a review at the top of this page."
+        ),
+        REVIEW_WAITING: "",
+    },
+    "either": {
+        REVIEW_IN_MY_VOTES: gettext_lazy(
+            "It earns no points either; you can ask for a review in My votes."
+        ),
+        REVIEW_ABOVE: gettext_lazy(
+            "It earns no points either; you can ask for a review at the top of this page."
+        ),
+        REVIEW_WAITING: gettext_lazy("It earns no points either."),
+    },
+    "flagged": {
+        REVIEW_IN_MY_VOTES: gettext_lazy(
+            "It earns no points because your account is flagged; you can ask for a review "
+            "in My votes."
+        ),
+        REVIEW_ABOVE: gettext_lazy(
+            "It earns no points because your account is flagged; you can ask for a review "
+            "at the top of this page."
+        ),
+        REVIEW_WAITING: gettext_lazy("It earns no points because your account is flagged."),
+    },
+}
+
+
+def _review_words(which: str, review: str) -> str:
+    return str(_REVIEW_WORDS[which][review])
 
 
 @dataclass(frozen=True)
@@ -361,15 +397,15 @@ class VoteOutcome:
     reason: str
 
     @classmethod
-    def pending(cls, *, on_my_votes: bool = False) -> "VoteOutcome":
+    def pending(cls, *, review: str = REVIEW_IN_MY_VOTES) -> "VoteOutcome":
         return cls(
             state="pending",
             points=0,
             weight=None,
             counted=True,
-            reason=_("Your points are being worked out; they appear here within a minute.")
-            if on_my_votes
-            else _("Your points are being worked out; they appear in My votes within a minute."),
+            reason=_("Your points are being worked out; they appear in My votes within a minute.")
+            if review == REVIEW_IN_MY_VOTES
+            else _("Your points are being worked out; they appear here within a minute."),
         )
 
     @classmethod
@@ -382,14 +418,14 @@ class VoteOutcome:
         exclusion_reason: str,
         at=None,
         speed=None,
-        on_my_votes: bool = False,
+        review: str = REVIEW_IN_MY_VOTES,
     ) -> "VoteOutcome":
         """``at``: when the vote was cast; its UTC day is the one whose points
         limit it counts against (said as "today's" only when that is today).
         ``speed``: the part of ``weight`` its reading speed made (the rest is the
         reliability score's), when the fold kept it; None for older votes.
-        ``on_my_votes``: the words are for My votes itself, whose top holds the
-        review form, not for the reveal after a vote (which points to My votes)."""
+        ``review``: where the words send the voter to ask for a review (see
+        ``REVIEW_IN_MY_VOTES``)."""
 
         points = int(points or 0)
         base = rules.points_per_vote()
@@ -405,26 +441,9 @@ class VoteOutcome:
             pass  # its exclusion's words say why it earns nothing (not the reliability score)
         elif w <= 0:
             reasons.append(
-                (
-                    _(
-                        "It earns no points either; you can ask for a review at the top of this "
-                        "page."
-                    )
-                    if on_my_votes
-                    else _("It earns no points either; you can ask for a review in My votes.")
-                )
+                _review_words("either", review)
                 if excluded and _cast_while_flagged(exclusion_reason)
-                else (
-                    _(
-                        "It earns no points because your account is flagged; you can ask for a "
-                        "review at the top of this page."
-                    )
-                    if on_my_votes
-                    else _(
-                        "It earns no points because your account is flagged; you can ask for a "
-                        "review in My votes."
-                    )
-                )
+                else _review_words("flagged", review)
                 if excluded and exclusion_reason.startswith("unreliable voter")
                 else _(
                     "It earns no points because your reliability score is at the lowest level "
@@ -433,7 +452,7 @@ class VoteOutcome:
             )
         elif w < 1 and speed is not None:
             reasons.append(_reduced_words(full=full, base=base, weight=w, speed=float(speed)))
-            reasons.append(_review_words(on_my_votes))
+            reasons.append(_review_words("wrong", review))
         elif w < 1:
             reasons.append(
                 ngettext(
@@ -449,7 +468,7 @@ class VoteOutcome:
                 )
                 % {"full": full, "base": base, "weight": floatformat(w, 2)}
             )
-            reasons.append(_review_words(on_my_votes))
+            reasons.append(_review_words("wrong", review))
         if base and points < full:
             reasons.append(_limit_words(points=points, cap=rules.daily_cap(), at=at))
         return cls(
@@ -457,7 +476,7 @@ class VoteOutcome:
             points=points,
             weight=None if weight is None else round(float(weight), 3),
             counted=not excluded,
-            reason=" ".join(reasons),
+            reason=" ".join(r for r in reasons if r),
         )
 
     def as_dict(self) -> dict:
@@ -470,9 +489,9 @@ class VoteOutcome:
         }
 
 
-def vote_outcome(*, vote: Vote, battle: Battle, on_my_votes: bool = False) -> VoteOutcome:
+def vote_outcome(*, vote: Vote, battle: Battle, review: str = REVIEW_IN_MY_VOTES) -> VoteOutcome:
     if vote.folded_at is None:
-        return VoteOutcome.pending(on_my_votes=on_my_votes)
+        return VoteOutcome.pending(review=review)
     return VoteOutcome.of(
         points=vote.points,
         weight=vote.weight,
@@ -480,15 +499,18 @@ def vote_outcome(*, vote: Vote, battle: Battle, on_my_votes: bool = False) -> Vo
         exclusion_reason=battle.exclusion_reason,
         at=vote.created_at,
         speed=vote.speed_weight,
-        on_my_votes=on_my_votes,
+        review=review,
     )
 
 
 MY_VOTES_PAGE_SIZE = 25
 
 
-def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -> dict:
-    """A page of the voter's votes, newest first, each with what it earned and why."""
+def my_votes_page(
+    *, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE, review: str = REVIEW_ABOVE
+) -> dict:
+    """A page of the voter's votes, newest first, each with what it earned and why
+    (``review``: what the words say of asking for a review, see ``REVIEW_ABOVE``)."""
     qs = (
         Vote.objects.filter(battle__voter=user)
         .select_related(
@@ -513,7 +535,7 @@ def my_votes_page(*, user, page: int = 1, page_size: int = MY_VOTES_PAGE_SIZE) -
                 "choice": vote.choice,
                 "choice_label": str(Vote.Choice(vote.choice).label),
                 "at": vote.created_at,
-                "outcome": vote_outcome(vote=vote, battle=battle, on_my_votes=True),
+                "outcome": vote_outcome(vote=vote, battle=battle, review=review),
                 # A check battle stays out of the leaderboard but pays as usual.
                 "check": battle.excluded and battle.exclusion_reason == GOLD_REASON,
             }

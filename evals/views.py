@@ -152,8 +152,18 @@ def my_votes(request):
             {"status": 400, "detail": _("page must be a whole number from 1.")},
             status=400,
         )
-    data = selectors.my_votes_page(user=request.user, page=page)
-    data["flag"] = selectors.voter_flag_status(user=request.user)
+    flag = selectors.voter_flag_status(user=request.user)
+    # With an appeal waiting (no other can be sent) the votes' words do not
+    # send the voter to a form that is not there.
+    waiting = (
+        flag is not None and (flag["flagged"] or flag["discounted"]) and not flag["can_appeal"]
+    )
+    data = selectors.my_votes_page(
+        user=request.user,
+        page=page,
+        review=selectors.REVIEW_WAITING if waiting else selectors.REVIEW_ABOVE,
+    )
+    data["flag"] = flag
     data["message_max"] = VoterAppeal.MESSAGE_MAX
     data["languages"] = [voter_langs.reader_name(c) for c in sampler.voter_languages(request.user)]
     return render(request, "evals/my_votes.html", data)

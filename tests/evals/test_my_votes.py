@@ -1,5 +1,7 @@
 """The voter's own page of votes: every vote, newest first, with what it earned."""
 
+import re
+
 from evals import selectors, services
 from tests.evals.quality_support import cast, clock, flag_as_ring
 
@@ -47,6 +49,13 @@ def test_the_words_on_my_votes_point_up_the_page_not_to_my_votes(arena, alice, c
     assert "you can ask for a review at the top of this page." in page
     assert "in My votes" not in page
     assert page.index('id="appeal"') < page.index('class="vote-row')  # the form is above
+    # Once an appeal waits there is no form to point to: the top says it waits,
+    # the vote's words no longer send the voter anywhere.
+    assert client.post("/votes/appeal", {"message": "Not a ring."}).status_code == 302
+    page = client.get("/votes/").content.decode()
+    assert "Your appeal is waiting for review" in page and 'name="message"' not in page
+    [reason] = re.findall(r'<tr class="vote-reason">.*?class="muted">([^<]*)<', page)
+    assert reason.endswith("you cast it while your account was flagged. It earns no points either.")
 
 
 def test_it_pages_the_votes(arena, alice, client):
